@@ -1,0 +1,1 @@
+"""Analytics (pure): P&L attribution and performance statistics over journals."""

@@ -1,0 +1,149 @@
+"""What every strategy shares: the market context a host passes in, the positions a
+strategy owns, and the host-facing methods (schedules, decisions, order events).
+
+Hosts (``leanhost`` in LEAN, ``replay`` offline) call, in this order of life:
+
+1. :meth:`Strategy.schedules` and :meth:`Strategy.subscription` once at start;
+2. :meth:`Strategy.on_schedule` at each scheduled time, with a fresh :class:`MarketContext`;
+   it returns decisions, some carrying an :class:`~thetacore.decisions.OrderIntent`;
+3. :meth:`Strategy.on_filled` / :meth:`Strategy.on_unfilled` when the combo order of an
+   intent fills whole or ends without a fill (canceled, rejected, timed out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+from thetacore.chain import ChainSnapshot
+from thetacore.decisions import Decision, OrderIntent
+from thetacore.enums import IntentPurpose
+from thetacore.market_stats import DailyBars
+from thetacore.schedule import ScheduleRule
+from thetacore.structures import Structure
+
+
+@dataclass(frozen=True)
+class MarketContext:
+    """Everything a strategy may look at for one decision.
+
+    Attributes:
+        time_utc: decision time, timezone-aware UTC.
+        today_et: the exchange calendar date of the decision (America/New_York).
+        chain: raw option chain (no greeks yet) or ``None`` when the host has none.
+        chain_problem: the host's reason when ``chain`` is ``None`` or partial.
+        rate_frac: risk-free rate as a fraction (LEAN's interest-rate series).
+        underlying_daily: completed daily bars of the underlying (front future for
+            futures options), oldest first; ``None`` when the host has none.
+    """
+
+    time_utc: datetime
+    today_et: date
+    chain: ChainSnapshot | None
+    rate_frac: float
+    chain_problem: str = ""
+    underlying_daily: DailyBars | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The option data a strategy needs the host to subscribe to.
+
+    Attributes:
+        root: underlying root (``"ES"``).
+        kind: ``"future_option"``, ``"index_option"`` or ``"equity_option"``.
+        dte_min, dte_max: expiries to keep, in calendar days.
+        strike_range_frac: keep strikes within this fraction of the underlying price.
+    """
+
+    root: str
+    kind: str
+    dte_min: int
+    dte_max: int
+    strike_range_frac: float
+
+
+class PositionState(Enum):
+    """Life of a strategy position."""
+
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@dataclass
+class StrategyPosition:
+    """One structure a strategy opened (or is opening), with its own book-keeping.
+
+    ``entry_net_pts`` uses LEAN's sign (negative = credit received), per unit.
+    """
+
+    position_id: str
+    structure: Structure
+    quantity: int
+    state: PositionState
+    opened_utc: datetime | None = None
+    entry_net_pts: float | None = None
+    exit_net_pts: float | None = None
+    closed_utc: datetime | None = None
+    exit_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def credit_pts(self) -> float:
+        """Credit received per unit in points (> 0 for a credit structure)."""
+        return -(self.entry_net_pts or 0.0)
+
+
+class Strategy:
+    """Base class: position book-keeping shared by every strategy.
+
+    Subclasses set :attr:`name` and implement :meth:`schedules`, :meth:`subscription` and
+    :meth:`on_schedule`.
+    """
+
+    name: str = "strategy"
+
+    def __init__(self) -> None:
+        self.positions: dict[str, StrategyPosition] = {}
+
+    def schedules(self) -> list[ScheduleRule]:
+        raise NotImplementedError
+
+    def subscription(self) -> Subscription:
+        raise NotImplementedError
+
+    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+        raise NotImplementedError
+
+    def open_positions(self) -> list[StrategyPosition]:
+        """Positions not yet closed (opening, open or closing)."""
+        return [p for p in self.positions.values() if p.state is not PositionState.CLOSED]
+
+    def on_filled(self, intent: OrderIntent, fill_net_pts: float, time_utc: datetime) -> None:
+        """The combo of ``intent`` filled whole at ``fill_net_pts`` per unit (LEAN sign)."""
+        pos = self.positions[intent.position_id]
+        if intent.purpose is IntentPurpose.OPEN:
+            pos.state, pos.entry_net_pts, pos.opened_utc = PositionState.OPEN, fill_net_pts, time_utc
+        else:
+            pos.state, pos.exit_net_pts, pos.closed_utc = PositionState.CLOSED, fill_net_pts, time_utc
+
+    def on_unfilled(self, intent: OrderIntent, reason: str) -> None:
+        """The combo of ``intent`` ended without a fill; an opening is forgotten, a closing
+        position goes back to open so that the next check can try again."""
+        pos = self.positions[intent.position_id]
+        pos.notes.append(f"{intent.purpose.value} order not filled: {reason}")
+        if intent.purpose is IntentPurpose.OPEN:
+            pos.state = PositionState.CLOSED
+            pos.exit_reason = f"never opened: {reason}"
+        else:
+            pos.state = PositionState.OPEN
+
+    def on_settled(self, position_id: str, settle_net_pts: float, time_utc: datetime) -> None:
+        """The position expired and settled at ``settle_net_pts`` per unit (LEAN sign of a
+        closing trade: + paid, - received)."""
+        pos = self.positions[position_id]
+        pos.state, pos.exit_net_pts, pos.closed_utc = PositionState.CLOSED, settle_net_pts, time_utc
+        pos.exit_reason = pos.exit_reason or "settled at expiry"

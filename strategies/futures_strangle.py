@@ -1,0 +1,286 @@
+"""Futures-option short strangle (strategy-rules.md, "Futures strangle").
+
+Entry: on the configured weekday of the month (default the second Tuesday) at the entry
+time, sell one put and one call of the expiry nearest the DTE target (90) inside its window,
+each at the strike whose |delta| is nearest the band's target (put 5-7 delta, call 5-6
+delta), provided IV rank >= 30 and the underlying is consolidating (20-day range < 8% of
+price). Every unmet rule is recorded as a reason, with its numbers; no rule is skipped
+silently for missing data: missing data is itself a reason.
+
+Management: take profit when 50% of the credit is captured (cost to close at mid <= half
+the credit); close at 21 DTE.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+import numpy as np
+
+from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from thetacore.chain import ChainSnapshot
+from thetacore.chain_greeks import with_greeks
+from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.enums import Action, IntentPurpose, Right
+from thetacore.legs import OptionLeg
+from thetacore.market_stats import iv_rank_frac, range_frac
+from thetacore.parameters import Parameters
+from thetacore.pricing_limits import round_to_tick
+from thetacore.products import product
+from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
+from thetacore.selection import StrikeChoice, choose_by_delta, choose_expiry
+from thetacore.structures import QuoteError, Structure, StructureKind
+
+ENTRY = "entry"
+MANAGE = "manage"
+
+
+def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """Date of the ``n``-th ``weekday`` (0=Mon) of a month."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+class FuturesStrangle(Strategy):
+    """Short strangle on futures options; see the module docstring for the rules."""
+
+    name = "futures_strangle"
+
+    def __init__(self, params: Parameters) -> None:
+        super().__init__()
+        self.p = params
+        self.product = product(params.strangle_underlying)
+        self.iv_readings: dict[date, float] = {}
+
+    # ----- host-facing declarations ----------------------------------------------------
+    def schedules(self) -> list[ScheduleRule]:
+        p = self.p
+        return [
+            DailyAt(ENTRY, p.strangle_entry_time_et),
+            EveryMinutes(MANAGE, p.strangle_manage_interval_min, p.strangle_manage_start_et,
+                         p.strangle_manage_end_et),
+        ]
+
+    def subscription(self) -> Subscription:
+        return Subscription(self.p.strangle_underlying, "future_option", 0,
+                            self.p.strangle_dte_max + 30, 0.25)
+
+    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+        if rule_name == ENTRY:
+            return [self.entry_decision(ctx)]
+        if rule_name == MANAGE:
+            return self.manage(ctx)
+        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+
+    # ----- entry -----------------------------------------------------------------------
+    def _entry_day_reason(self, today: date) -> Reason | None:
+        wd, nth = self.p.strangle_entry_weekday, self.p.strangle_entry_nth_weekday
+        if wd < 0 and nth == 0:
+            return None
+        if wd >= 0 and today.weekday() != wd:
+            ok = False
+        elif nth > 0:
+            ok = (today.day - 1) // 7 + 1 == nth
+        else:
+            ok = True
+        if ok:
+            return None
+        want = calendar.day_name[wd] if wd >= 0 else "any weekday"
+        which = f"the {_ordinal(nth)} {want}" if nth else f"every {want}"
+        nxt = ""
+        if wd >= 0 and nth:
+            d = nth_weekday(today.year, today.month, wd, nth)
+            if d < today:
+                y, m = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+                d = nth_weekday(y, m, wd, nth)
+            nxt = f" (next {d.isoformat()})"
+        week = (today.day - 1) // 7 + 1
+        return Reason("NOT_ENTRY_DAY", f"{today.isoformat()} is the {_ordinal(week)} "
+                      f"{calendar.day_name[today.weekday()]}; entry on {which}{nxt}")
+
+    def entry_decision(self, ctx: MarketContext) -> Decision:
+        """Evaluate every entry rule at ``ctx`` and return one decision with all reasons."""
+        p, reasons = self.p, []
+        details: dict[str, object] = {}
+        day_reason = self._entry_day_reason(ctx.today_et)
+        if day_reason:
+            reasons.append(day_reason)
+        if self.open_positions():
+            ids = ", ".join(pos.position_id for pos in self.open_positions())
+            reasons.append(Reason("ALREADY_OPEN", f"strangle already open or pending: {ids}"))
+        if ctx.chain is None or len(ctx.chain) == 0:
+            reasons.append(Reason("NO_CHAIN", ctx.chain_problem or "no option chain"))
+            return self._decide(ctx, reasons, None, details)
+        chain = with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
+                            yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
+        exp = choose_expiry(chain, ctx.today_et, p.strangle_dte_target, p.strangle_dte_min, p.strangle_dte_max)
+        if exp is None:
+            reasons.append(Reason("NO_EXPIRY", "chain holds no unexpired contract"))
+            return self._decide(ctx, reasons, None, details)
+        details.update(expiry=exp.expiry.isoformat(), dte_days=exp.dte_days)
+        if not exp.in_window:
+            reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.strangle_dte_min}-"
+                                  f"{p.strangle_dte_max} DTE; nearest {exp.expiry.isoformat()} at "
+                                  f"{exp.dte_days} DTE (checked below for information)"))
+        reasons += self._iv_rank_reasons(chain, exp.expiry, ctx, details)
+        reasons += self._consolidation_reasons(ctx, details)
+        put = choose_by_delta(chain, exp.expiry, Right.PUT, p.strangle_put_delta_target,
+                              p.strangle_put_delta_min, p.strangle_put_delta_max)
+        call = choose_by_delta(chain, exp.expiry, Right.CALL, p.strangle_call_delta_target,
+                               p.strangle_call_delta_min, p.strangle_call_delta_max)
+        reasons += _band_reason("PUT", put, p.strangle_put_delta_min, p.strangle_put_delta_max, details)
+        reasons += _band_reason("CALL", call, p.strangle_call_delta_min, p.strangle_call_delta_max, details)
+        if put is None or call is None or not (put.in_band and call.in_band):
+            return self._decide(ctx, reasons, None, details)
+        structure = self._strangle(chain, put, call, exp.expiry)
+        try:
+            limit = self._limit(structure, chain, details)
+        except QuoteError as exc:
+            reasons.append(Reason("QUOTE_INVALID", str(exc)))
+            return self._decide(ctx, reasons, None, details)
+        if limit >= 0:
+            reasons.append(Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit"))
+        if reasons:
+            return self._decide(ctx, reasons, None, details)
+        pid = f"{self.name}-{ctx.time_utc:%Y%m%dT%H%M}"
+        intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, p.strangle_contracts, limit, pid,
+                             tag=f"{pid} open")
+        self.positions[pid] = StrategyPosition(pid, structure, p.strangle_contracts, PositionState.OPENING)
+        text = (f"sell {structure.describe()} {exp.dte_days} DTE: put {put.strike_pts:g} at "
+                f"{put.abs_delta:.3f} delta, call {call.strike_pts:g} at {call.abs_delta:.3f} delta; "
+                f"limit {limit:+.2f} pts")
+        return Decision(ctx.time_utc, self.name, Action.ENTERED, (Reason("ENTRY", text),), intent, details)
+
+    def _decide(self, ctx: MarketContext, reasons: list[Reason], intent: OrderIntent | None,
+                details: dict[str, object]) -> Decision:
+        return Decision(ctx.time_utc, self.name, Action.DECLINED, tuple(reasons), intent, details)
+
+    def _iv_rank_reasons(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext,
+                         details: dict[str, object]) -> list[Reason]:
+        atm_iv = _atm_iv(chain, expiry)
+        if np.isfinite(atm_iv):
+            self.iv_readings[ctx.today_et] = atm_iv
+            details["atm_iv_frac"] = round(atm_iv, 4)
+        p = self.p
+        if p.strangle_iv_rank_min_frac <= 0:
+            return []
+        readings = np.array([self.iv_readings[d] for d in sorted(self.iv_readings)])
+        if len(readings) < p.strangle_iv_rank_min_history_days:
+            return [Reason("IV_RANK_UNAVAILABLE", f"{len(readings)} daily IV reading(s) < "
+                           f"{p.strangle_iv_rank_min_history_days} required for an IV rank")]
+        rank = iv_rank_frac(readings, p.strangle_iv_rank_lookback_days)
+        details["iv_rank_frac"] = round(rank, 4)
+        if rank < p.strangle_iv_rank_min_frac:
+            return [Reason("IV_RANK_LOW", f"IV rank {rank:.2f} < {p.strangle_iv_rank_min_frac:.2f}")]
+        return []
+
+    def _consolidation_reasons(self, ctx: MarketContext, details: dict[str, object]) -> list[Reason]:
+        p = self.p
+        if p.strangle_consolidation_days == 0:
+            return []
+        bars = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
+        try:
+            rng = range_frac(bars, p.strangle_consolidation_days) if bars else float("nan")
+        except ValueError as exc:
+            return [Reason("CONSOLIDATION_UNAVAILABLE", f"{exc}")]
+        if not np.isfinite(rng):
+            return [Reason("CONSOLIDATION_UNAVAILABLE", "no daily bars of the underlying")]
+        details["range_frac"] = round(rng, 4)
+        if rng >= p.strangle_consolidation_max_range_frac:
+            return [Reason("NOT_CONSOLIDATING", f"{p.strangle_consolidation_days}-day range "
+                           f"{rng:.3f} of price >= {p.strangle_consolidation_max_range_frac:.3f}")]
+        return []
+
+    def _strangle(self, chain: ChainSnapshot, put: StrikeChoice, call: StrikeChoice, expiry: date) -> Structure:
+        legs = tuple(
+            OptionLeg(c.symbol, str(chain.underlying_symbol[c.index]), r, c.strike_pts, expiry, -1)
+            for c, r in ((put, Right.PUT), (call, Right.CALL))
+        )
+        return Structure(StructureKind.STRANGLE, legs, chain.multiplier_usd_per_pt, self.product.underlying_kind)
+
+    def _limit(self, structure: Structure, chain: ChainSnapshot, details: dict[str, object]) -> float:
+        """Combo limit (LEAN sign) between mid and natural, rounded to the tick."""
+        mid = structure.net_mid_pts(chain)
+        raw = structure.net_at_fraction_pts(chain, self.p.order_limit_toward_far_frac)
+        details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(structure.net_natural_pts(chain), 4))
+        return round_to_tick(raw, chain.min_tick_pts)
+
+    # ----- management --------------------------------------------------------------------
+    def manage(self, ctx: MarketContext) -> list[Decision]:
+        """Exit checks for every open position: 21 DTE, then take profit."""
+        out = []
+        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
+            reason = self._exit_reason(pos, ctx)
+            if reason is None:
+                continue
+            if reason.code == "NO_QUOTES":
+                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (reason,), None,
+                                    {"position_id": pos.position_id}))
+                continue
+            out.append(self._close(pos, ctx, reason))
+        return out
+
+    def _exit_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
+        p = self.p
+        dte = (pos.structure.legs[0].expiry - ctx.today_et).days
+        if dte <= p.strangle_exit_dte:
+            return Reason("DTE_EXIT", f"{dte} DTE <= {p.strangle_exit_dte}")
+        if ctx.chain is None:
+            return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {ctx.chain_problem or 'no chain'}")
+        try:
+            cost = -pos.structure.net_mid_pts(ctx.chain)
+        except QuoteError as exc:
+            return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {exc}")
+        captured = (pos.credit_pts - cost) / pos.credit_pts if pos.credit_pts > 0 else 0.0
+        if captured >= p.strangle_take_profit_frac:
+            return Reason("TAKE_PROFIT", f"captured {captured:.0%} of the {pos.credit_pts:.2f} pt credit "
+                          f"(cost to close {cost:.2f} pts) >= {p.strangle_take_profit_frac:.0%}")
+        return None
+
+    def _close(self, pos: StrategyPosition, ctx: MarketContext, reason: Reason) -> Decision:
+        closing = Structure(pos.structure.kind, tuple(
+            OptionLeg(leg.symbol, leg.underlying_symbol, leg.right, leg.strike_pts, leg.expiry, -leg.ratio)
+            for leg in pos.structure.legs), pos.structure.multiplier_usd_per_pt, pos.structure.underlying_kind)
+        details: dict[str, object] = {"position_id": pos.position_id}
+        assert ctx.chain is not None or reason.code == "DTE_EXIT"
+        if ctx.chain is None:
+            return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason(
+                "NO_QUOTES", "exit due but no chain to price the closing order")), None, details)
+        try:
+            limit = self._limit(closing, ctx.chain, details)
+        except QuoteError as exc:
+            return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason("QUOTE_INVALID", str(exc))),
+                            None, details)
+        pos.state, pos.exit_reason = PositionState.CLOSING, reason.code
+        intent = OrderIntent(self.name, IntentPurpose.CLOSE, closing, pos.quantity, limit, pos.position_id,
+                             tag=f"{pos.position_id} close {reason.code}")
+        return Decision(ctx.time_utc, self.name, Action.EXITED, (reason,), intent, details)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _atm_iv(chain: ChainSnapshot, expiry: date) -> float:
+    """IV of the strike nearest the underlying at ``expiry`` (mean of put and call)."""
+    m = (chain.expiry == np.datetime64(expiry, "D")) & np.isfinite(chain.iv_frac)
+    if not m.any():
+        return float("nan")
+    dist = np.abs(chain.strike_pts[m] - chain.underlying_pts[m])
+    near = dist == dist.min()
+    return float(np.mean(chain.iv_frac[m][near]))
+
+
+def _band_reason(side: str, choice: StrikeChoice | None, lo: float, hi: float,
+                 details: dict[str, object]) -> list[Reason]:
+    if choice is None:
+        return [Reason(f"NO_{side}_DELTA", f"no {side.lower()} with a computable delta at this expiry")]
+    details[f"{side.lower()}_strike_pts"] = choice.strike_pts
+    details[f"{side.lower()}_abs_delta"] = round(choice.abs_delta, 4)
+    if choice.in_band:
+        return []
+    return [Reason(f"NO_{side}_IN_BAND", f"no {side.lower()} within {lo:.2f}-{hi:.2f} delta; nearest "
+                   f"{choice.strike_pts:g} at {choice.abs_delta:.2f} delta")]
+
+

@@ -1,0 +1,19 @@
+"""Which strategies run: each one enabled or disabled by its ``*_enabled`` parameter.
+
+Both hosts build their strategy list here, so a switch means the same in LEAN and in the
+replay.
+"""
+
+from __future__ import annotations
+
+from strategies.base import Strategy
+from strategies.futures_strangle import FuturesStrangle
+from thetacore.parameters import Parameters
+
+
+def build_strategies(params: Parameters) -> list[Strategy]:
+    """Instances of every enabled strategy, in a fixed order."""
+    out: list[Strategy] = []
+    if params.strangle_enabled:
+        out.append(FuturesStrangle(params))
+    return out

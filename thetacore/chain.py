@@ -1,0 +1,144 @@
+"""Option chain snapshot held as parallel numpy arrays.
+
+One snapshot is what a strategy sees at one decision: every contract of one underlying
+root (for futures options: across several futures months) with its quote and, once
+:func:`thetacore.chain_greeks.with_greeks` has run, the IV and greeks the project computed
+itself from the quotes. Both hosts build snapshots; the core never asks either host for
+more data while deciding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from thetacore.enums import ExerciseStyle, Right, Settlement
+
+_ARRAY_FIELDS = (
+    "symbol",
+    "underlying_symbol",
+    "underlying_pts",
+    "strike_pts",
+    "expiry",
+    "right",
+    "bid_pts",
+    "ask_pts",
+    "quote_time_utc",
+    "iv_frac",
+    "delta",
+    "gamma",
+    "theta_pts_per_day",
+    "vega_pts_per_vol_pt",
+)
+
+
+class ChainError(ValueError):
+    """A snapshot was built from arrays that do not line up or have the wrong types."""
+
+
+@dataclass(frozen=True)
+class ChainSnapshot:
+    """All contracts of one option root at one moment, as arrays of equal length ``n``.
+
+    Attributes:
+        root: option root / underlying family, e.g. ``"ES"``, ``"SPXW"``, ``"SPY"``.
+        time_utc: moment of the snapshot, timezone-aware UTC.
+        multiplier_usd_per_pt: dollars per index point per contract (ES options 50,
+            SPX 100), from LEAN's symbol-properties database.
+        style: exercise style of every contract in the snapshot.
+        settlement: settlement of every contract in the snapshot.
+        symbol: ``(n,)`` object array of contract identifiers (host-specific strings).
+        underlying_symbol: ``(n,)`` object array: the future (``"ES20H20"``) or index each
+            contract is written on.
+        underlying_pts: ``(n,)`` float64, the underlying's mid price in points at
+            ``time_utc``; NaN when the underlying has no quote.
+        strike_pts: ``(n,)`` float64 strike in points.
+        expiry: ``(n,)`` ``datetime64[D]`` expiry date (exchange calendar date).
+        right: ``(n,)`` int8 of :class:`Right` values (+1 call, -1 put).
+        bid_pts, ask_pts: ``(n,)`` float64 best bid/ask in points; NaN means no quote on
+            that side (a missing quote is never 0).
+        quote_time_utc: ``(n,)`` ``datetime64[ms]`` time of the last quote; NaT if none.
+        iv_frac, delta, gamma, theta_pts_per_day, vega_pts_per_vol_pt: ``(n,)`` float64,
+            NaN until computed (see :mod:`thetacore.chain_greeks`). Delta is signed (puts
+            negative); theta is per calendar day; vega per 1 vol point (0.01 of IV).
+        min_tick_pts: smallest price increment of the options in points (limit prices are
+            rounded to it); 0 means no rounding.
+
+    Raises:
+        ChainError: on construction when arrays differ in length or dtype.
+    """
+
+    root: str
+    time_utc: datetime
+    multiplier_usd_per_pt: float
+    style: ExerciseStyle
+    settlement: Settlement
+    symbol: np.ndarray
+    underlying_symbol: np.ndarray
+    underlying_pts: np.ndarray
+    strike_pts: np.ndarray
+    expiry: np.ndarray
+    right: np.ndarray
+    bid_pts: np.ndarray
+    ask_pts: np.ndarray
+    quote_time_utc: np.ndarray
+    iv_frac: np.ndarray = field(default_factory=lambda: np.empty(0))
+    delta: np.ndarray = field(default_factory=lambda: np.empty(0))
+    gamma: np.ndarray = field(default_factory=lambda: np.empty(0))
+    theta_pts_per_day: np.ndarray = field(default_factory=lambda: np.empty(0))
+    vega_pts_per_vol_pt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    min_tick_pts: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.time_utc.tzinfo is None or self.time_utc.utcoffset() != UTC.utcoffset(None):
+            raise ChainError(f"time_utc must be timezone-aware UTC, got {self.time_utc!r}")
+        n = len(self.strike_pts)
+        for name in ("iv_frac", "delta", "gamma", "theta_pts_per_day", "vega_pts_per_vol_pt"):
+            if len(getattr(self, name)) == 0 and n:
+                object.__setattr__(self, name, np.full(n, np.nan))
+        for name in _ARRAY_FIELDS:
+            arr = getattr(self, name)
+            if not isinstance(arr, np.ndarray) or arr.shape != (n,):
+                raise ChainError(f"chain {self.root}: field {name} must be a ({n},) array")
+        if self.expiry.dtype != np.dtype("datetime64[D]"):
+            raise ChainError(f"chain {self.root}: expiry must be datetime64[D], got {self.expiry.dtype}")
+        if self.quote_time_utc.dtype != np.dtype("datetime64[ms]"):
+            raise ChainError(f"chain {self.root}: quote_time_utc must be datetime64[ms]")
+        if n and not np.isin(self.right, (Right.CALL, Right.PUT)).all():
+            raise ChainError(f"chain {self.root}: right must hold only +1 (call) / -1 (put)")
+        if not self.multiplier_usd_per_pt > 0:
+            raise ChainError(f"chain {self.root}: multiplier must be > 0")
+
+    def __len__(self) -> int:
+        return len(self.strike_pts)
+
+    @property
+    def mid_pts(self) -> np.ndarray:
+        """``(n,)`` mid price in points; NaN unless both sides are quoted, > 0 and not crossed."""
+        ok = (self.bid_pts > 0) & (self.ask_pts >= self.bid_pts)
+        return np.where(ok, (self.bid_pts + self.ask_pts) / 2.0, np.nan)
+
+    def dte_days(self, today: date) -> np.ndarray:
+        """``(n,)`` int calendar days from ``today`` (exchange date) to each expiry."""
+        return (self.expiry - np.datetime64(today, "D")).astype(np.int64)
+
+    def expiries(self) -> np.ndarray:
+        """Sorted unique expiry dates (``datetime64[D]``)."""
+        return np.unique(self.expiry)
+
+    def select(self, mask: np.ndarray) -> ChainSnapshot:
+        """A new snapshot holding only the contracts where ``mask`` is true."""
+        return replace(self, **{name: getattr(self, name)[mask] for name in _ARRAY_FIELDS})
+
+    def index_of(self, symbol: str) -> int:
+        """Position of ``symbol`` in the arrays.
+
+        Raises:
+            KeyError: if the contract is not in the snapshot.
+        """
+        hits = np.flatnonzero(self.symbol == symbol)
+        if len(hits) == 0:
+            raise KeyError(f"{symbol} not in {self.root} chain at {self.time_utc:%Y-%m-%d %H:%M}Z")
+        return int(hits[0])

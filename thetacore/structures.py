@@ -1,0 +1,163 @@
+"""Multi-leg option structures: vertical, strangle, iron condor, ratio spread.
+
+A :class:`Structure` is legs plus the contract facts needed to value it. Prices are per
+structure unit in index points, LEAN's combo sign convention: a positive net price is a
+debit paid, a negative one a credit received. Dollar figures multiply by
+``multiplier_usd_per_pt`` (ES options 50, SPX 100).
+
+Expiry payoffs (maximum loss, breakevens) are exact for single-expiry structures: the
+payoff is piecewise linear in the underlying with kinks only at the strikes, so it is
+evaluated at 0, at every strike and by its slope beyond the highest strike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+import numpy as np
+
+from thetacore.chain import ChainSnapshot
+from thetacore.enums import Right
+from thetacore.legs import OptionLeg
+
+
+class StructureKind(Enum):
+    """Shape of a structure; decides which buying-power formula applies."""
+
+    VERTICAL = "vertical"
+    STRANGLE = "strangle"
+    IRON_CONDOR = "iron_condor"
+    RATIO_SPREAD = "ratio_spread"
+    SINGLE = "single"
+
+
+class UnderlyingKind(Enum):
+    """What the options are written on; decides the margin regime."""
+
+    INDEX = "index"
+    EQUITY = "equity"
+    FUTURE = "future"
+
+
+class QuoteError(ValueError):
+    """A leg has no usable two-sided quote in the snapshot (missing, zero bid, crossed)."""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Legs traded together as one combo.
+
+    Attributes:
+        kind: the structure's shape.
+        legs: legs with signed ratios (GCD of ratios is 1).
+        multiplier_usd_per_pt: dollars per point per contract.
+        underlying_kind: index, equity or future (margin regime).
+
+    Raises:
+        ValueError: on construction for an empty structure or ratios whose GCD is not 1.
+    """
+
+    kind: StructureKind
+    legs: tuple[OptionLeg, ...]
+    multiplier_usd_per_pt: float
+    underlying_kind: UnderlyingKind
+
+    def __post_init__(self) -> None:
+        if not self.legs:
+            raise ValueError("a structure needs at least one leg")
+        if int(np.gcd.reduce([abs(leg.ratio) for leg in self.legs])) != 1:
+            raise ValueError(f"leg ratios must have GCD 1: {[leg.ratio for leg in self.legs]}")
+
+    # ----- quotes -----------------------------------------------------------------------
+    def leg_quotes(self, chain: ChainSnapshot) -> tuple[np.ndarray, np.ndarray]:
+        """``(bid_pts, ask_pts)`` arrays, one entry per leg, from ``chain``.
+
+        Raises:
+            QuoteError: when a leg is missing, has a non-positive bid, a NaN side or a
+                crossed quote. A missing quote is never read as zero.
+        """
+        bids, asks = [], []
+        for leg in self.legs:
+            try:
+                i = chain.index_of(leg.symbol)
+            except KeyError as exc:
+                raise QuoteError(f"{leg.describe()}: not in chain") from exc
+            bid, ask = float(chain.bid_pts[i]), float(chain.ask_pts[i])
+            if not (np.isfinite(bid) and np.isfinite(ask)):
+                raise QuoteError(f"{leg.describe()}: one-sided quote bid={bid} ask={ask}")
+            if bid <= 0:
+                raise QuoteError(f"{leg.describe()}: bid {bid:g} <= 0")
+            if ask < bid:
+                raise QuoteError(f"{leg.describe()}: crossed quote bid {bid:g} > ask {ask:g}")
+            bids.append(bid)
+            asks.append(ask)
+        return np.array(bids), np.array(asks)
+
+    def ratios(self) -> np.ndarray:
+        """``(n_legs,)`` int signed ratios."""
+        return np.array([leg.ratio for leg in self.legs], dtype=np.int64)
+
+    def net_mid_pts(self, chain: ChainSnapshot) -> float:
+        """Net mid price per unit (points; + debit, - credit)."""
+        bid, ask = self.leg_quotes(chain)
+        return float(np.dot(self.ratios(), (bid + ask) / 2.0))
+
+    def net_natural_pts(self, chain: ChainSnapshot) -> float:
+        """Net price per unit crossing every spread: buy at the ask, sell at the bid."""
+        bid, ask = self.leg_quotes(chain)
+        r = self.ratios()
+        return float(np.dot(r, np.where(r > 0, ask, bid)))
+
+    def net_at_fraction_pts(self, chain: ChainSnapshot, toward_far_frac: float) -> float:
+        """Net price with each leg at ``mid + frac * (far side - mid)``; 0 = mid, 1 = natural."""
+        mid = self.net_mid_pts(chain)
+        return mid + toward_far_frac * (self.net_natural_pts(chain) - mid)
+
+    # ----- expiry payoff ------------------------------------------------------------------
+    def _single_expiry(self) -> date:
+        expiries = {leg.expiry for leg in self.legs}
+        if len(expiries) != 1:
+            raise ValueError(f"expiry payoff needs one expiry, structure has {sorted(expiries)}")
+        return expiries.pop()
+
+    def payoff_at_expiry_pts(self, underlying_pts: np.ndarray, net_price_pts: float) -> np.ndarray:
+        """Profit per unit in points at expiry for each underlying price, after paying
+        ``net_price_pts`` (LEAN sign: + debit, - credit)."""
+        s = np.asarray(underlying_pts, dtype=float)[..., None]
+        k = np.array([leg.strike_pts for leg in self.legs])
+        sign = np.array([int(leg.right) for leg in self.legs])
+        intrinsic = np.maximum(0.0, sign * (s - k))
+        return (intrinsic * self.ratios()).sum(axis=-1) - net_price_pts
+
+    def _upside_slope(self) -> int:
+        return int(sum(leg.ratio for leg in self.legs if leg.right is Right.CALL))
+
+    def max_loss_pts(self, net_price_pts: float) -> float | None:
+        """Largest loss per unit at expiry in points (>= 0), or ``None`` when the loss is
+        unbounded (net short calls above the top strike)."""
+        self._single_expiry()
+        if self._upside_slope() < 0:
+            return None
+        grid = np.array([0.0] + sorted({leg.strike_pts for leg in self.legs}))
+        return float(max(0.0, -self.payoff_at_expiry_pts(grid, net_price_pts).min()))
+
+    def breakevens_pts(self, net_price_pts: float) -> list[float]:
+        """Underlying prices (points) where the expiry payoff crosses zero, ascending."""
+        self._single_expiry()
+        strikes = sorted({leg.strike_pts for leg in self.legs})
+        top = strikes[-1] * 4.0 + abs(net_price_pts) * 4.0
+        grid = np.array([0.0] + strikes + [top])
+        pay = self.payoff_at_expiry_pts(grid, net_price_pts)
+        out: list[float] = []
+        for x0, x1, y0, y1 in zip(grid[:-1], grid[1:], pay[:-1], pay[1:], strict=True):
+            if y0 == 0.0:
+                out.append(float(x0))
+            elif y0 * y1 < 0:
+                out.append(float(x0 + (x1 - x0) * (-y0) / (y1 - y0)))
+        return out
+
+    def describe(self) -> str:
+        """One-line text of the legs."""
+        return f"{self.kind.value}[" + ", ".join(leg.describe() for leg in self.legs) + "]"
