@@ -1,0 +1,58 @@
+"""``python -m replay``: run the enabled strategies over LEAN-format data on disk.
+
+Options mirror the LEAN CLI: ``--parameter NAME VALUE`` (repeatable) overrides a
+``config.json`` parameter exactly as ``lean backtest --parameter`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from replay.engine import run_replay
+from replay.lean_data.errors import DataError
+from replay.summary import render_text, write_summary
+from thetacore.parameters import ParameterError, load_parameters, read_config_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m replay", description=__doc__)
+    ap.add_argument("--start", type=date.fromisoformat, help="first day, yyyy-mm-dd (default: backtest_start)")
+    ap.add_argument("--end", type=date.fromisoformat, help="last day, yyyy-mm-dd (default: backtest_end)")
+    ap.add_argument("--data", type=Path, default=ROOT / "data", help="LEAN data folder (default: ./data)")
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "replay", help="output folder for summary.json")
+    ap.add_argument("--config", type=Path, default=ROOT / "config.json", help="LEAN project config.json")
+    ap.add_argument("--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="override a config.json parameter (repeatable)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log every decision")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        raw = read_config_parameters(args.config)
+        raw.update(dict(args.parameter))
+        params = load_parameters(raw)
+        start, end = args.start or params.backtest_start, args.end or params.backtest_end
+        if end < start:
+            raise ParameterError(f"--end {end} is before --start {start}")
+        result = run_replay(params, args.data, start, end)
+    except (ParameterError, DataError) as exc:
+        print(f"replay: error: {exc}", file=sys.stderr)
+        return 2
+    summary = write_summary(result, args.out)
+    print(render_text(summary))
+    print(f"summary: {args.out / 'summary.json'}")
+    return 0 if summary["invariants"]["ledger_equals_positions"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

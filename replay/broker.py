@@ -1,0 +1,150 @@
+"""Simulated broker for the replay: combo limit orders, fills, fees, expiry settlement.
+
+Fill model: a working combo fills whole, at the first minute after submission when the
+net price with each leg at ``mid + f x (far side - mid)`` (``f`` =
+``replay_fill_toward_far_frac``; 0 = mid, 1 = the far side: ask when buying, bid when
+selling) is at or better than the limit (LEAN sign: + debit, - credit, so a fill needs
+``net <= limit``). Each leg fills at its own point. A combo never fills partly, so no leg
+is ever left orphaned. An order that has not filled after ``order_timeout_min`` minutes is
+canceled. Fees: :func:`thetacore.fees.tastytrade_leg_fee_usd` per leg.
+
+Settlement: at the expiry time, every option still held settles at intrinsic value against
+the underlying's mid; cash-settled options pay cash, physically settled futures options
+become a futures position at the strike (booked, never dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import numpy as np
+
+from replay.ledger import Holding, Ledger
+from thetacore.decisions import OrderIntent
+from thetacore.enums import IntentPurpose, OrderStatus, Settlement
+from thetacore.fees import tastytrade_leg_fee_usd
+from thetacore.parameters import Parameters
+from thetacore.products import OptionProduct
+
+
+class QuoteSource(Protocol):
+    """Where the broker reads quotes: ``(bid_pts, ask_pts)`` at ``t`` or NaNs."""
+
+    def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]: ...
+
+
+@dataclass
+class WorkingOrder:
+    """A combo order the broker holds, and what became of it."""
+
+    order_id: int
+    intent: OrderIntent
+    submitted_utc: datetime
+    status: OrderStatus = OrderStatus.SUBMITTED
+    status_utc: datetime | None = None
+    fill_net_pts: float | None = None
+    leg_fills_pts: list[float] = field(default_factory=list)
+    fees_usd: float = 0.0
+    note: str = ""
+
+
+class SimBroker:
+    """Holds working combos and the ledger; see the module docstring for the model."""
+
+    def __init__(self, params: Parameters, ledger: Ledger, quotes: QuoteSource, product: OptionProduct):
+        self.p, self.ledger, self.quotes, self.product = params, ledger, quotes, product
+        self.orders: list[WorkingOrder] = []
+        self.settlements: list[dict[str, object]] = []
+
+    def submit(self, intent: OrderIntent, t_utc: datetime) -> WorkingOrder:
+        """Accept a combo for filling from the next minute on."""
+        order = WorkingOrder(len(self.orders) + 1, intent, t_utc)
+        self.orders.append(order)
+        return order
+
+    def working(self) -> list[WorkingOrder]:
+        return [o for o in self.orders if o.status is OrderStatus.SUBMITTED]
+
+    def step(self, t_utc: datetime) -> list[WorkingOrder]:
+        """Try to fill or time out each working order at ``t_utc``; returns those that ended."""
+        ended = []
+        for order in self.working():
+            if t_utc <= order.submitted_utc:
+                continue
+            if self._try_fill(order, t_utc):
+                ended.append(order)
+            elif t_utc - order.submitted_utc >= timedelta(minutes=self.p.order_timeout_min):
+                order.status, order.status_utc = OrderStatus.CANCELED, t_utc
+                order.note = f"not filled within {self.p.order_timeout_min} min at limit {order.intent.limit_pts:+.2f}"
+                ended.append(order)
+        return ended
+
+    def _try_fill(self, order: WorkingOrder, t_utc: datetime) -> bool:
+        intent, f = order.intent, self.p.replay_fill_toward_far_frac
+        prices = []
+        for leg in intent.structure.legs:
+            bid, ask = self.quotes.quote(leg.symbol, t_utc)
+            if not (np.isfinite(bid) and np.isfinite(ask) and 0 < bid <= ask):
+                order.note = f"{t_utc:%H:%M}Z no valid quote for {leg.describe()} (bid={bid}, ask={ask})"
+                return False
+            mid, far = (bid + ask) / 2.0, ask if leg.ratio > 0 else bid
+            prices.append(mid + f * (far - mid))
+        net = float(np.dot([leg.ratio for leg in intent.structure.legs], prices))
+        if net > intent.limit_pts + 1e-9:
+            return False
+        opening = intent.purpose is IntentPurpose.OPEN
+        for leg, px in zip(intent.structure.legs, prices, strict=True):
+            qty = leg.ratio * intent.quantity
+            fee = tastytrade_leg_fee_usd(self.p, intent.structure.underlying_kind, qty, opening,
+                                         micro=self.product.micro)
+            template = Holding(leg.symbol, leg.underlying_symbol, intent.structure.multiplier_usd_per_pt,
+                               right=leg.right, strike_pts=leg.strike_pts, expiry=leg.expiry)
+            self.ledger.trade(template, qty, px, fee)
+            order.fees_usd += fee
+        order.status, order.status_utc = OrderStatus.FILLED, t_utc
+        order.fill_net_pts, order.leg_fills_pts = round(net, 6), [round(p, 6) for p in prices]
+        return True
+
+    def settle_expired(self, t_utc: datetime, underlying_mid: dict[str, float]) -> list[dict[str, object]]:
+        """Settle every option whose expiry time has passed at ``t_utc``.
+
+        Args:
+            underlying_mid: underlying symbol -> mid price (points) at ``t_utc``.
+
+        Returns:
+            One record per settled holding (also kept in :attr:`settlements`).
+        """
+        out = []
+        for h in list(self.ledger.holdings.values()):
+            if h.expiry is None or h.right is None or h.strike_pts is None:
+                continue
+            if t_utc < self.expiry_utc(h):
+                continue
+            under = underlying_mid.get(h.underlying_symbol, float("nan"))
+            if not np.isfinite(under):
+                continue  # keep the holding and try again next minute: never settle on no price
+            intrinsic = max(0.0, int(h.right) * (under - h.strike_pts))
+            qty = h.quantity
+            self.ledger.trade(h, -qty, intrinsic, 0.0)
+            rec: dict[str, object] = {"time_utc": t_utc.isoformat(), "symbol": h.symbol, "quantity": qty,
+                                      "underlying_pts": under, "intrinsic_pts": intrinsic}
+            if intrinsic > 0 and self.product.settlement is Settlement.PHYSICAL:
+                fut = Holding(h.underlying_symbol, h.underlying_symbol, h.multiplier_usd_per_pt)
+                fut_qty = qty * int(h.right)
+                # exercise: the option's intrinsic was booked above; the future comes in at
+                # the settlement price, so cash and P&L equal buying it at the strike.
+                self.ledger.trade(fut, fut_qty, under, 0.0)
+                rec["delivered"] = {"symbol": h.underlying_symbol, "quantity": fut_qty, "price_pts": under}
+            out.append(rec)
+        self.settlements += out
+        return out
+
+    def expiry_utc(self, h: Holding) -> datetime:
+        """Expiry instant of a holding: its expiry date at the product's settle time (ET)."""
+        from zoneinfo import ZoneInfo
+
+        assert h.expiry is not None
+        local = datetime.combine(h.expiry, self.product.expiry_time_et, tzinfo=ZoneInfo("America/New_York"))
+        return local.astimezone(ZoneInfo("UTC"))

@@ -1,0 +1,201 @@
+"""Futures and futures-option quotes over the replay window, and the context built from them.
+
+Loads every minute file the window needs up front (so a missing or corrupt file stops the
+run before it starts, never in the middle of a position), then answers, for any minute
+``t``: the latest quote of a contract as of ``t``, the option chain snapshot at ``t``, the
+futures mids. LEAN emits a minute bar at its end, so at ``t`` the replay sees the bars that
+started at or before ``t - 1 min``, as LEAN does. A quote older than
+``max_quote_age_min`` is missing (NaN), never silently reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from replay.lean_data.bars import QuoteBars, available_minute_days, read_future_minute, read_option_minute
+from replay.lean_data.daily import read_future_daily
+from replay.lean_data.errors import DataError
+from replay.lean_data.interest_rate import InterestRateSeries, interest_rate_path, read_interest_rates
+from replay.lean_data.market_hours import MarketHours, MarketHoursEntry
+from replay.lean_data.paths import OptionKey, daily_zip_path
+from replay.lean_data.symbol_properties import SymbolProperties
+from replay.schedule import NEW_YORK
+from strategies.base import MarketContext
+from thetacore.chain import ChainSnapshot
+from thetacore.market_stats import DailyBars
+from thetacore.products import product
+
+_BAR = np.timedelta64(60_000, "ms")
+
+
+@dataclass
+class _Series:
+    """Quote closes of one contract, sorted by bar end time (UTC, ms)."""
+
+    end_ms: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+
+    def at(self, t: np.datetime64, max_age: np.timedelta64) -> tuple[float, float, np.datetime64]:
+        i = int(np.searchsorted(self.end_ms, t, side="right")) - 1
+        if i < 0 or t - self.end_ms[i] > max_age:
+            return float("nan"), float("nan"), np.datetime64("NaT", "ms")
+        return float(self.bid[i]), float(self.ask[i]), self.end_ms[i]
+
+    def last_mid(self, t: np.datetime64) -> float:
+        i = int(np.searchsorted(self.end_ms, t, side="right")) - 1
+        while i >= 0:
+            b, a = self.bid[i], self.ask[i]
+            if np.isfinite(b) and np.isfinite(a) and 0 < b <= a:
+                return float((b + a) / 2)
+            i -= 1
+        return float("nan")
+
+
+def _series(parts: list[QuoteBars]) -> _Series:
+    end = np.concatenate([p.time_utc for p in parts]) + _BAR
+    order = np.argsort(end, kind="stable")
+    return _Series(end[order], np.concatenate([p.bid_close for p in parts])[order],
+                   np.concatenate([p.ask_close for p in parts])[order])
+
+
+def option_symbol(root: str, month: str, expiry: date, right: int, strike: float) -> str:
+    """Replay contract id, OSI-like: ``ES202003 200320P03000000`` (strike x 1000, 8 digits)."""
+    return f"{root}{month} {expiry:%y%m%d}{'C' if right > 0 else 'P'}{round(strike * 1000):08d}"
+
+
+@dataclass
+class _Contract:
+    symbol: str
+    underlying: str
+    strike: float
+    expiry: date
+    right: int
+    quotes: _Series
+
+
+class FutureOptionMarket:
+    """Quotes of one futures root and its options over ``[start, end]`` (New York dates)."""
+
+    def __init__(self, root: str, hours: MarketHoursEntry, futures: dict[str, _Series],
+                 options: list[_Contract], multiplier: float, tick: float, rates: InterestRateSeries,
+                 daily: dict[str, DailyBars], max_quote_age_min: int = 15) -> None:
+        self.root, self.hours, self.futures, self.options = root, hours, futures, options
+        self.by_symbol = {c.symbol: c for c in options}
+        self.multiplier, self.tick, self.rates, self.daily = multiplier, tick, rates, daily
+        self.max_age = np.timedelta64(max_quote_age_min * 60_000, "ms")
+        self.product = product(root)
+
+    @classmethod
+    def load(cls, data_root: Path | str, root: str, start: date, end: date,
+             max_quote_age_min: int = 15) -> FutureOptionMarket:
+        """Read every file the window needs.
+
+        Raises:
+            DataError: naming the file, for a missing, corrupt or malformed file, or when the
+                window holds no option data at all.
+        """
+        data_root = Path(data_root)
+        hours = MarketHours.from_data_root(data_root).entry("future", "cme", root)
+        props = SymbolProperties.from_data_root(data_root).get("cme", root, "futureoption")
+        lo, hi = start - timedelta(days=1), end + timedelta(days=1)
+        fut_days = [d for d in available_minute_days(data_root, "future", "cme", root) if lo <= d <= hi]
+        opt_days = [d for d in available_minute_days(data_root, "futureoption", "cme", root) if lo <= d <= hi]
+        if not opt_days:
+            raise DataError(f"no {root} futures-option minute data between {lo} and {hi}",
+                            path=data_root / "futureoption" / "cme" / "minute" / root.lower())
+        fut_parts: dict[str, list[QuoteBars]] = {}
+        for d in fut_days:
+            for month, bars in read_future_minute(data_root, "cme", root, d, "quote").items():
+                fut_parts.setdefault(month, []).append(bars)
+        opt_parts: dict[OptionKey, list[QuoteBars]] = {}
+        for d in opt_days:
+            for key, bars in read_option_minute(data_root, "futureoption", "cme", root, d, "quote").items():
+                opt_parts.setdefault(key, []).append(bars)
+        options = [
+            _Contract(option_symbol(root, key.future_month, key.expiry, int(key.right), key.strike_pts),
+                      f"{root}{key.future_month}", key.strike_pts, key.expiry, int(key.right), _series(parts))
+            for key, parts in sorted(opt_parts.items())
+        ]
+        futures = {f"{root}{m}": _series(p) for m, p in fut_parts.items()}
+        return cls(root, hours, futures, options, props.multiplier, props.minimum_price_variation,
+                   read_interest_rates(interest_rate_path(data_root)), _daily_by_month(data_root, root), max_quote_age_min)
+
+    # ----- queries ----------------------------------------------------------------------
+    def is_trading_day(self, day: date) -> bool:
+        return self.hours.is_trading_day(day)
+
+    def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
+        """``(bid_pts, ask_pts)`` as of ``t_utc``; NaN when missing or older than the limit."""
+        series = self.by_symbol[symbol].quotes if symbol in self.by_symbol else self.futures.get(symbol)
+        if series is None:
+            return float("nan"), float("nan")
+        bid, ask, _ = series.at(_ms(t_utc), self.max_age)
+        return bid, ask
+
+    def last_mid(self, symbol: str, t_utc: datetime) -> float:
+        """Latest valid mid at or before ``t_utc`` however old (for end-of-run marks only)."""
+        series = self.by_symbol[symbol].quotes if symbol in self.by_symbol else self.futures.get(symbol)
+        return series.last_mid(_ms(t_utc)) if series is not None else float("nan")
+
+    def underlying_mids(self, t_utc: datetime) -> dict[str, float]:
+        out = {}
+        for sym, series in self.futures.items():
+            bid, ask, _ = series.at(_ms(t_utc), self.max_age)
+            out[sym] = (bid + ask) / 2 if 0 < bid <= ask else float("nan")
+        return out
+
+    def chain_at(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str]:
+        """The option chain as of ``t_utc``, or ``None`` with the reason."""
+        t = _ms(t_utc)
+        unders = self.underlying_mids(t_utc)
+        rows = [(c, *c.quotes.at(t, self.max_age)) for c in self.options if c.expiry >= t_utc.date()]
+        rows = [r for r in rows if not np.isnat(r[3])]
+        if not rows:
+            return None, f"no {self.root} option quote within {self.max_age} before {t_utc:%Y-%m-%d %H:%M}Z"
+        n = len(rows)
+        chain = ChainSnapshot(
+            self.root, t_utc, self.multiplier, self.product.style, self.product.settlement,
+            np.array([r[0].symbol for r in rows], dtype=object), np.array([r[0].underlying for r in rows], dtype=object),
+            np.array([unders.get(r[0].underlying, np.nan) for r in rows]), np.array([r[0].strike for r in rows]),
+            np.array([np.datetime64(r[0].expiry, "D") for r in rows]), np.array([r[0].right for r in rows], dtype=np.int8),
+            np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows], dtype="datetime64[ms]"), min_tick_pts=self.tick,
+        )
+        problem = "" if np.isfinite(chain.underlying_pts).all() else "some futures have no quote"
+        del n
+        return chain, problem
+
+    def context(self, t_utc: datetime) -> MarketContext:
+        """A :class:`MarketContext` for a decision at ``t_utc``."""
+        chain, problem = self.chain_at(t_utc)
+        today = t_utc.astimezone(NEW_YORK).date()
+        return MarketContext(t_utc, today, chain, self.rates.rate_on(today), problem,
+                             front_month_daily(self.daily, today))
+
+
+def _ms(t: datetime) -> np.datetime64:
+    return np.datetime64(t.astimezone(UTC).replace(tzinfo=None), "ms")
+
+
+def _daily_by_month(data_root: Path, root: str) -> dict[str, DailyBars]:
+    """Daily trade bars per futures contract month (``{}`` when there is no daily file).
+
+    LEAN's futures daily bars are UTC calendar days (with a short Sunday bar), not exchange
+    sessions; the consolidation range over them is an approximation, documented as such.
+    """
+    if not daily_zip_path(data_root, "future", "cme", root, "trade").exists():
+        return {}
+    return {m: DailyBars(b.day, b.high, b.low, b.close)
+            for m, b in read_future_daily(data_root, "cme", root, "trade").items()}
+
+
+def front_month_daily(by_month: dict[str, DailyBars], today: date) -> DailyBars | None:
+    """Bars of the front contract as of ``today``: the first month not before today's
+    month, restricted to sessions before ``today``; ``None`` when there is none."""
+    months = sorted(m for m in by_month if m >= f"{today:%Y%m}")
+    return by_month[months[0]].before(today) if months else None
