@@ -26,7 +26,7 @@ from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.legs import OptionLeg
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
-from thetacore.pricing_limits import round_to_tick
+from thetacore.pricing_limits import limit_on_tick
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import StrikeChoice, choose_by_delta, choose_expiry
@@ -200,11 +200,11 @@ class FuturesStrangle(Strategy):
         return Structure(StructureKind.STRANGLE, legs, chain.multiplier_usd_per_pt, self.product.underlying_kind)
 
     def _limit(self, structure: Structure, chain: ChainSnapshot, details: dict[str, object]) -> float:
-        """Combo limit (LEAN sign) between mid and natural, rounded to the tick."""
-        mid = structure.net_mid_pts(chain)
-        raw = structure.net_at_fraction_pts(chain, self.p.order_limit_toward_far_frac)
-        details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(structure.net_natural_pts(chain), 4))
-        return round_to_tick(raw, chain.min_tick_pts)
+        """Combo limit (LEAN sign) between mid and natural, on the tick grid."""
+        mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
+        raw = mid + self.p.order_limit_toward_far_frac * (natural - mid)
+        details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
+        return limit_on_tick(raw, natural, chain.min_tick_pts)
 
     # ----- management --------------------------------------------------------------------
     def manage(self, ctx: MarketContext) -> list[Decision]:

@@ -1,0 +1,112 @@
+"""Simulated broker: fill point, limit, time-out, fees and expiry settlement.
+
+Quotes here are a stand-in quote source with hand-set numbers (not market data): the
+assertions are arithmetic on them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from replay.broker import SimBroker
+from replay.ledger import Ledger
+from thetacore.decisions import OrderIntent
+from thetacore.enums import IntentPurpose, OrderStatus, Right
+from thetacore.legs import OptionLeg
+from thetacore.parameters import load_parameters
+from thetacore.products import product
+from thetacore.structures import Structure, StructureKind, UnderlyingKind
+
+T0 = datetime(2020, 1, 6, 15, 0, tzinfo=timezone.utc)
+EXP = date(2020, 3, 20)
+
+
+class Quotes:
+    def __init__(self, book):
+        self.book = book
+
+    def quote(self, symbol, t_utc):
+        return self.book.get(symbol, (float("nan"), float("nan")))
+
+
+def strangle(ratio: int = -1) -> Structure:
+    return Structure(StructureKind.STRANGLE, (
+        OptionLeg("P3000", "ES202003", Right.PUT, 3000.0, EXP, ratio),
+        OptionLeg("C3460", "ES202003", Right.CALL, 3460.0, EXP, ratio)), 50.0, UnderlyingKind.FUTURE)
+
+
+def intent(limit: float, purpose=IntentPurpose.OPEN, ratio=-1) -> OrderIntent:
+    return OrderIntent("futures_strangle", purpose, strangle(ratio), 2, limit, "pos-1")
+
+
+def broker(book, **params):
+    p = load_parameters({k: str(v) for k, v in params.items()})
+    return SimBroker(p, Ledger(100_000.0), Quotes(book), product("ES"))
+
+
+BOOK = {"P3000": (29.0, 29.5), "C3460": (3.3, 3.5)}
+
+
+def test_when_limit_is_reachable_then_each_leg_fills_at_its_point_between_mid_and_far_side():
+    b = broker(BOOK, replay_fill_toward_far_frac=0.5)
+    order = b.submit(intent(-32.45), T0)
+    assert b.step(T0) == []  # never in the minute of submission
+    [done] = b.step(T0 + timedelta(minutes=1))
+    assert done is order and order.status is OrderStatus.FILLED
+    # selling: far side is the bid. put 29.25 -> 29.125, call 3.40 -> 3.35
+    assert order.leg_fills_pts == pytest.approx([29.125, 3.35])
+    assert order.fill_net_pts == pytest.approx(-32.475)
+    assert order.fees_usd == pytest.approx(2 * 2 * (2.50 + 0.30 + 0.57))
+    assert b.ledger.cash_usd == pytest.approx(100_000 + 2 * 32.475 * 50 - order.fees_usd)
+    assert {h.symbol: h.quantity for h in b.ledger.holdings.values()} == {"P3000": -2, "C3460": -2}
+
+
+def test_when_limit_is_too_greedy_then_the_order_is_canceled_after_the_timeout():
+    b = broker(BOOK, order_timeout_min=5)
+    order = b.submit(intent(-33.5), T0)
+    for m in range(1, 5):
+        assert b.step(T0 + timedelta(minutes=m)) == []
+    [done] = b.step(T0 + timedelta(minutes=5))
+    assert done.status is OrderStatus.CANCELED and "not filled within 5 min" in order.note
+    assert b.ledger.holdings == {} and b.ledger.cash_usd == 100_000.0
+
+
+def test_when_a_leg_has_no_quote_then_nothing_fills_and_no_leg_is_left_alone():
+    b = broker({"P3000": (29.0, 29.5)})
+    b.submit(intent(-20.0), T0)
+    assert b.step(T0 + timedelta(minutes=1)) == []
+    assert b.ledger.holdings == {}
+
+
+def test_when_closing_then_no_commission_only_clearing_and_exchange():
+    b = broker(BOOK)
+    order = b.submit(intent(40.0, IntentPurpose.CLOSE, ratio=1), T0)
+    b.step(T0 + timedelta(minutes=1))
+    assert order.fees_usd == pytest.approx(2 * 2 * (0.30 + 0.57))
+
+
+def test_when_expiry_passes_then_itm_short_put_is_assigned_into_the_future_and_otm_call_expires():
+    b = broker(BOOK)
+    b.submit(intent(-30.0), T0)
+    b.step(T0 + timedelta(minutes=1))
+    cash_before = b.ledger.cash_usd
+    expiry_utc = datetime(2020, 3, 20, 13, 30, tzinfo=timezone.utc)  # 09:30 ET (EDT)
+    assert b.settle_expired(expiry_utc - timedelta(minutes=1), {"ES202003": 2900.0}) == []
+    recs = b.settle_expired(expiry_utc, {"ES202003": 2900.0})
+    by = {r["symbol"]: r for r in recs}
+    assert by["P3000"]["intrinsic_pts"] == 100.0 and by["C3460"]["intrinsic_pts"] == 0.0
+    assert by["P3000"]["delivered"] == {"symbol": "ES202003", "quantity": 2, "price_pts": 2900.0}
+    # short 2 puts assigned: long 2 futures; the option leg pays 100 pts x 50 x 2
+    holdings = {h.symbol: h.quantity for h in b.ledger.holdings.values()}
+    assert holdings == {"ES202003": 2}
+    assert b.ledger.cash_usd == pytest.approx(cash_before - 100 * 50 * 2 - 2900 * 50 * 2)
+
+
+def test_when_the_underlying_has_no_price_at_expiry_then_settlement_waits():
+    b = broker(BOOK)
+    b.submit(intent(-30.0), T0)
+    b.step(T0 + timedelta(minutes=1))
+    assert b.settle_expired(datetime(2020, 3, 21, tzinfo=timezone.utc), {"ES202003": float("nan")}) == []
+    assert len(b.ledger.holdings) == 2
