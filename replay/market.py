@@ -127,7 +127,9 @@ class FutureOptionMarket:
 
     # ----- queries ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
-        return self.hours.is_trading_day(day)
+        """LEAN ``date_rules.every_day(symbol)`` for a subscription with extended market
+        hours (as ``main.py`` subscribes ES): any day with a session, holidays excluded."""
+        return self.hours.is_trading_day(day, extended_hours=True)
 
     def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
         """``(bid_pts, ask_pts)`` as of ``t_utc``; NaN when missing or older than the limit."""

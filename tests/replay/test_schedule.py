@@ -1,0 +1,45 @@
+"""Replay schedule rules mean what LEAN's date/time rules mean (New York wall clock,
+trading days of the underlying's exchange from LEAN's market-hours database)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from replay.engine import minutes
+from replay.lean_data.market_hours import MarketHours
+from replay.schedule import due_rules
+from tests.conftest import DATA
+from thetacore.schedule import DailyAt, EveryMinutes
+
+ES_HOURS = MarketHours.from_data_root(DATA).entry("future", "cme", "ES")
+RULES = [DailyAt("entry", time(10, 0)), EveryMinutes("manage", 30, time(9, 30), time(16, 0))]
+
+
+def _fired(day: date) -> list[tuple[str, str]]:
+    out = []
+    for t in minutes(day, day):
+        for rule in due_rules(RULES, t, lambda d: ES_HOURS.is_trading_day(d, extended_hours=True)):
+            out.append((rule.name, t.strftime("%H:%M")))
+    return out
+
+
+def test_when_a_winter_trading_day_then_entry_fires_at_1000_et_and_manage_every_30_min():
+    fired = _fired(date(2020, 1, 6))
+    assert ("entry", "15:00") in fired  # 10:00 EST = 15:00 UTC
+    manage = [t for name, t in fired if name == "manage"]
+    assert manage[0] == "14:30" and manage[-1] == "21:00" and len(manage) == 14
+
+
+def test_when_summer_time_then_the_same_wall_clock_is_an_hour_earlier_in_utc():
+    assert ("entry", "14:00") in _fired(date(2020, 6, 15))
+
+
+def test_when_exchange_holiday_then_nothing_fires():
+    assert _fired(date(2020, 12, 25)) == []
+
+
+def test_the_clock_covers_every_minute_of_the_new_york_days():
+    ts = minutes(date(2020, 1, 6), date(2020, 1, 7))
+    assert len(ts) == 2 * 24 * 60
+    assert ts[0] == datetime(2020, 1, 6, 5, 0, tzinfo=timezone.utc)
+    assert all(b - a == timedelta(minutes=1) for a, b in zip(ts, ts[1:], strict=False))
