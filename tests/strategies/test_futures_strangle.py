@@ -65,6 +65,8 @@ def test_when_relaxed_then_one_strangle_at_the_strikes_nearest_the_target_deltas
     assert d.details["net_natural_pts"] == pytest.approx(-32.3)
     assert d.intent.limit_pts == pytest.approx(-32.5)
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
+    # scan-range (+/-7%) buying power of one ES strangle, in dollars: tens of points x $50
+    assert 1_000 < d.details["buying_power_usd"] < 6_000
 
 
 def test_when_second_tuesday_then_the_day_rule_passes(ctx):

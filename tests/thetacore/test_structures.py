@@ -96,3 +96,37 @@ def test_when_ratios_share_a_factor_then_structure_is_refused():
     with pytest.raises(ValueError, match="GCD"):
         Structure(StructureKind.STRANGLE, (leg(3400, Right.PUT, -2), leg(3900, Right.CALL, -2)), 100.0,
                   UnderlyingKind.INDEX)
+
+
+def test_when_credit_vertical_then_bp_is_width_minus_credit_and_breakeven_is_short_strike_minus_credit():
+    v = Structure(StructureKind.VERTICAL, (leg(3570, Right.PUT, 1), leg(3600, Right.PUT, -1)), 100.0,
+                  UnderlyingKind.INDEX)
+    quotes = {"SPX 3570P": (1.0, 1.2), "SPX 3600P": (3.0, 3.2)}
+    c = chain(quotes)
+    assert v.net_mid_pts(c) == pytest.approx(-2.0)
+    assert v.net_natural_pts(c) == pytest.approx(1.2 - 3.0)
+    assert buying_power_pts(v, c, net_price_pts=-2.0, scan_range_frac=0.07, t_years=0.03,
+                            rate_frac=0.0) == pytest.approx(28.0)
+    assert v.max_loss_pts(-2.0) == pytest.approx(28.0)
+    assert v.breakevens_pts(-2.0) == pytest.approx([3598.0])
+
+
+def test_when_futures_strangle_on_the_real_es_chain_then_scan_bp_is_the_worst_repriced_loss(es_market):
+    """REAL chain (ES options 2020-01-06 10:00 ET): scan-range BP of the short 3000P/3460C."""
+    from tests.conftest import ES_ENTRY_UTC
+    from thetacore.chain_greeks import with_greeks
+    from thetacore.pricing import PricingModel, time_to_expiry_years
+
+    ctx = es_market.context(ES_ENTRY_UTC)
+    c = with_greeks(ctx.chain, model=PricingModel.BLACK_76, rate_frac=ctx.rate_frac, yield_frac=0.0,
+                    expiry_time_et=__import__("datetime").time(9, 30))
+    st = Structure(StructureKind.STRANGLE, (
+        OptionLeg("ES202003 200320P03000000", "ES202003", Right.PUT, 3000.0, date(2020, 3, 20), -1),
+        OptionLeg("ES202003 200320C03460000", "ES202003", Right.CALL, 3460.0, date(2020, 3, 20), -1)),
+        50.0, UnderlyingKind.FUTURE)
+    t = float(time_to_expiry_years(date(2020, 3, 20), ES_ENTRY_UTC, __import__("datetime").time(9, 30)))
+    narrow = buying_power_pts(st, c, net_price_pts=-32.5, scan_range_frac=0.03, t_years=t, rate_frac=0.0155)
+    wide = buying_power_pts(st, c, net_price_pts=-32.5, scan_range_frac=0.07, t_years=t, rate_frac=0.0155)
+    assert 0 < narrow < wide
+    # +7% (future ~3457) puts the 3460 call at the money: a loss of tens of points, not hundreds
+    assert 20 < wide < 120
