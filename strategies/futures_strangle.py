@@ -65,8 +65,8 @@ class FuturesStrangle(Strategy):
         ]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.strangle_underlying, "future_option", 0,
-                            self.p.strangle_dte_max + 30, 0.25)
+        return Subscription(self.p.strangle_underlying, "future_option", 0, self.p.strangle_dte_max,
+                            self.p.strangle_filter_strike_range_frac)
 
     def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
         if rule_name == ENTRY:
@@ -210,7 +210,9 @@ class FuturesStrangle(Strategy):
         mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
         raw = mid + self.p.order_limit_toward_far_frac * (natural - mid)
         details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
-        return limit_on_tick(raw, natural, chain.min_tick_pts)
+        bid, ask = structure.leg_quotes(chain)
+        tick = self.product.combo_tick_pts(((bid + ask) / 2).tolist())
+        return limit_on_tick(raw, natural, tick)
 
     # ----- management --------------------------------------------------------------------
     def manage(self, ctx: MarketContext) -> list[Decision]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from replay.market import FutureOptionMarket
 DATA = Path(__file__).resolve().parent.parent / "data"
 ES_DAY = date(2020, 1, 6)
 # 10:00 America/New_York on 2020-01-06 (EST, UTC-5): the strangle's default entry time.
-ES_ENTRY_UTC = datetime(2020, 1, 6, 15, 0, tzinfo=timezone.utc)
+ES_ENTRY_UTC = datetime(2020, 1, 6, 15, 0, tzinfo=UTC)
 
 RELAXED = {
     "strangle_entry_weekday": "-1",

@@ -68,6 +68,7 @@ class Parameters:
     strangle_exit_dte: int = _p(21, "close at or below this DTE", lo=0)
     strangle_contracts: int = _p(1, "strangles per entry (sizing by risk rules comes later)", lo=1, hi=50)
     strangle_manage_interval_min: int = _p(30, "minutes between management checks", lo=1, hi=1440)
+    strangle_filter_strike_range_frac: float = _p(0.25, "subscribe strikes within this fraction of the future", lo=0.01, hi=1.0)
     strangle_manage_start_et: time = _p(time(9, 30), "first management check of the day, ET")
     strangle_manage_end_et: time = _p(time(16, 0), "last management check of the day, ET")
 

@@ -5,9 +5,15 @@ host reads them); what is here is exercise style, settlement, the time of day th
 settles (for time to expiry) and the pricing model used for IV and greeks.
 
 Sources: CME contract specs (E-mini S&P 500 quarterly options: American, exercise into
-the future, trading ends 08:30 CT = 09:30 ET on the expiry Friday); Cboe SPX (AM-settled,
-European, cash) and SPXW (PM-settled 16:00 ET, European, cash); OCC (SPY: American,
-physical delivery of shares).
+the future, trading ends 08:30 CT = 09:30 ET on the expiry Friday; price increments 0.25
+index points, 0.05 for premiums at or below 5.00); Cboe SPX (AM-settled, European, cash)
+and SPXW (PM-settled 16:00 ET, European, cash; 0.05 below 3.00, 0.10 above); OCC (SPY:
+American, physical delivery of shares; penny increments).
+
+Ticks: LEAN's symbol-properties database has no ES future-option row, so LEAN reports the
+future's 0.25 for ES options; the exchange's reduced tick below 5.00 is kept here, and combo
+limits use the finest tick among their legs (spreads may trade in the legs' smallest
+increment).
 """
 
 from __future__ import annotations
@@ -30,20 +36,31 @@ class OptionProduct:
     settlement: Settlement
     expiry_time_et: time
     model: PricingModel
+    tick_pts: float
+    small_tick_pts: float
+    small_tick_below_pts: float
     micro: bool = False
+
+    def leg_tick_pts(self, premium_pts: float) -> float:
+        """Price increment of one option at ``premium_pts`` (points)."""
+        return self.small_tick_pts if premium_pts <= self.small_tick_below_pts else self.tick_pts
+
+    def combo_tick_pts(self, leg_premiums_pts: list[float]) -> float:
+        """Increment for a combo's net limit: the finest tick among its legs."""
+        return min(self.leg_tick_pts(p) for p in leg_premiums_pts)
 
 
 PRODUCTS: dict[str, OptionProduct] = {
     "ES": OptionProduct("ES", UnderlyingKind.FUTURE, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
-                        time(9, 30), PricingModel.BLACK_76),
+                        time(9, 30), PricingModel.BLACK_76, 0.25, 0.05, 5.0),
     "MES": OptionProduct("MES", UnderlyingKind.FUTURE, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
-                         time(9, 30), PricingModel.BLACK_76, micro=True),
+                         time(9, 30), PricingModel.BLACK_76, 0.25, 0.05, 5.0, micro=True),
     "SPX": OptionProduct("SPX", UnderlyingKind.INDEX, ExerciseStyle.EUROPEAN, Settlement.CASH,
-                         time(9, 30), PricingModel.BLACK_SCHOLES),
+                         time(9, 30), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0),
     "SPXW": OptionProduct("SPXW", UnderlyingKind.INDEX, ExerciseStyle.EUROPEAN, Settlement.CASH,
-                          time(16, 0), PricingModel.BLACK_SCHOLES),
+                          time(16, 0), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0),
     "SPY": OptionProduct("SPY", UnderlyingKind.EQUITY, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
-                         time(16, 0), PricingModel.BLACK_SCHOLES),
+                         time(16, 0), PricingModel.BLACK_SCHOLES, 0.01, 0.01, 0.0),
 }
 
 

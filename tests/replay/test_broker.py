@@ -6,7 +6,7 @@ assertions are arithmetic on them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from thetacore.parameters import load_parameters
 from thetacore.products import product
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
-T0 = datetime(2020, 1, 6, 15, 0, tzinfo=timezone.utc)
+T0 = datetime(2020, 1, 6, 15, 0, tzinfo=UTC)
 EXP = date(2020, 3, 20)
 
 
@@ -92,7 +92,7 @@ def test_when_expiry_passes_then_itm_short_put_is_assigned_into_the_future_and_o
     b.submit(intent(-30.0), T0)
     b.step(T0 + timedelta(minutes=1))
     cash_before = b.ledger.cash_usd
-    expiry_utc = datetime(2020, 3, 20, 13, 30, tzinfo=timezone.utc)  # 09:30 ET (EDT)
+    expiry_utc = datetime(2020, 3, 20, 13, 30, tzinfo=UTC)  # 09:30 ET (EDT)
     assert b.settle_expired(expiry_utc - timedelta(minutes=1), {"ES202003": 2900.0}) == []
     recs = b.settle_expired(expiry_utc, {"ES202003": 2900.0})
     by = {r["symbol"]: r for r in recs}
@@ -108,5 +108,5 @@ def test_when_the_underlying_has_no_price_at_expiry_then_settlement_waits():
     b = broker(BOOK)
     b.submit(intent(-30.0), T0)
     b.step(T0 + timedelta(minutes=1))
-    assert b.settle_expired(datetime(2020, 3, 21, tzinfo=timezone.utc), {"ES202003": float("nan")}) == []
+    assert b.settle_expired(datetime(2020, 3, 21, tzinfo=UTC), {"ES202003": float("nan")}) == []
     assert len(b.ledger.holdings) == 2

@@ -3,7 +3,7 @@ trading days of the underlying's exchange from LEAN's market-hours database)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from replay.engine import minutes
 from replay.lean_data.market_hours import MarketHours
@@ -41,5 +41,5 @@ def test_when_exchange_holiday_then_nothing_fires():
 def test_the_clock_covers_every_minute_of_the_new_york_days():
     ts = minutes(date(2020, 1, 6), date(2020, 1, 7))
     assert len(ts) == 2 * 24 * 60
-    assert ts[0] == datetime(2020, 1, 6, 5, 0, tzinfo=timezone.utc)
+    assert ts[0] == datetime(2020, 1, 6, 5, 0, tzinfo=UTC)
     assert all(b - a == timedelta(minutes=1) for a, b in zip(ts, ts[1:], strict=False))

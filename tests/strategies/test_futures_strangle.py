@@ -59,11 +59,11 @@ def test_when_relaxed_then_one_strangle_at_the_strikes_nearest_the_target_deltas
     put_k = _brute_force_nearest(chain, "2020-03-20", Right.PUT, 0.06, 0.05, 0.25)
     call_k = _brute_force_nearest(chain, "2020-03-20", Right.CALL, 0.055, 0.05, 0.06)
     assert (legs[0].strike_pts, legs[1].strike_pts) == (put_k, call_k) == (3000.0, 3460.0)
-    # mid -32.50, natural -32.30 (bids 29.00 + 3.30): raw limit -32.44; rounding up to the
-    # 0.25 tick (-32.25) would pass the natural, so it rounds down to -32.50
+    # mid -32.50, natural -32.30 (bids 29.00 + 3.30): raw limit -32.44, rounded up (toward
+    # the natural) to the 0.05 tick the 3.30-3.45 call allows (CME: 0.05 below 5.00 premium)
     assert d.details["net_mid_pts"] == pytest.approx(-32.5)
     assert d.details["net_natural_pts"] == pytest.approx(-32.3)
-    assert d.intent.limit_pts == pytest.approx(-32.5)
+    assert d.intent.limit_pts == pytest.approx(-32.4)
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
     # scan-range (+/-7%) buying power of one ES strangle, in dollars: tens of points x $50
     assert 1_000 < d.details["buying_power_usd"] < 6_000

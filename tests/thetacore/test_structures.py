@@ -130,3 +130,14 @@ def test_when_futures_strangle_on_the_real_es_chain_then_scan_bp_is_the_worst_re
     assert 0 < narrow < wide
     # +7% (future ~3457) puts the 3460 call at the money: a loss of tens of points, not hundreds
     assert 20 < wide < 120
+
+
+def test_limit_on_tick_rounds_toward_the_natural_but_never_past_it():
+    from thetacore.pricing_limits import limit_on_tick
+    from thetacore.products import product
+
+    assert limit_on_tick(-32.44, -32.30, 0.05) == pytest.approx(-32.40)
+    assert limit_on_tick(-32.44, -32.30, 0.25) == pytest.approx(-32.50)  # -32.25 would pass natural
+    assert limit_on_tick(1.12, 1.30, 0.05) == pytest.approx(1.15)  # debit: rounding up pays more
+    es = product("ES")
+    assert es.combo_tick_pts([29.25, 3.375]) == 0.05 and es.combo_tick_pts([29.25, 12.0]) == 0.25

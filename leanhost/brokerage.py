@@ -1,0 +1,112 @@
+"""Brokerage model and the Tastytrade option fee model.
+
+LEAN APIs: ``QCAlgorithm.set_brokerage_model(BrokerageName, AccountType)`` (brokerage rules
+and default models), ``QCAlgorithm.add_security_initializer`` (runs after the brokerage
+model's own initializer for every security, so our fee model replaces LEAN's), and a
+``FeeModel`` subclass overriding ``get_order_fee(OrderFeeParameters) -> OrderFee``.
+
+Why a custom fee model: LEAN's ``TastytradeFeeModel`` charges only the opening commission
+($2.50 per futures-option contract) and leaves out clearing, exchange/NFA fees and the
+equity-option cap (lean-notes.md, "Fees"). This model charges exactly
+:func:`thetacore.fees.tastytrade_leg_fee_usd`, the function the replay host uses, so LEAN and
+the replay book the same fees. Like LEAN's own model it decides opening vs closing from the
+holding before the fill (LEAN computes the fee before the fill reaches the portfolio).
+Interactive Brokers keeps LEAN's ``InteractiveBrokersFeeModel``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from AlgorithmImports import (
+    AccountType,
+    BrokerageName,
+    CashAmount,
+    FeeModel,
+    OrderFee,
+    SecurityType,
+)
+
+from thetacore.fees import tastytrade_leg_fee_usd
+from thetacore.parameters import Parameters
+from thetacore.products import PRODUCTS
+from thetacore.structures import UnderlyingKind
+
+if TYPE_CHECKING:
+    from AlgorithmImports import OrderFeeParameters, QCAlgorithm, Security
+
+BROKERAGE_MODELS = {
+    "tastytrade": BrokerageName.TASTYTRADE,
+    "interactive_brokers": BrokerageName.INTERACTIVE_BROKERS_BROKERAGE,
+}
+"""``brokerage`` parameter value -> LEAN ``BrokerageName``."""
+
+OPTION_KINDS = {
+    SecurityType.OPTION: UnderlyingKind.EQUITY,
+    SecurityType.INDEX_OPTION: UnderlyingKind.INDEX,
+    SecurityType.FUTURE_OPTION: UnderlyingKind.FUTURE,
+}
+"""LEAN option security types -> the fee schedule's underlying kind."""
+
+
+def apply_brokerage(algorithm: QCAlgorithm, params: Parameters) -> None:
+    """Set the brokerage model (margin account) of ``params.brokerage``; under Tastytrade
+    also install :class:`TastytradeOptionFeeModel` on every option security LEAN adds."""
+    algorithm.set_brokerage_model(BROKERAGE_MODELS[params.brokerage], AccountType.MARGIN)
+    if params.brokerage == "tastytrade":
+        algorithm.add_security_initializer(lambda security: install_fee_model(security, params))
+
+
+def install_fee_model(security: Security, params: Parameters) -> None:
+    """Security initializer: options get :class:`TastytradeOptionFeeModel`; futures and
+    other securities keep the brokerage model's fee model."""
+    if security.type in OPTION_KINDS:
+        security.set_fee_model(TastytradeOptionFeeModel(params))
+
+
+def option_root(security: Security) -> str:
+    """Root used for product facts: the future's root for futures options (``"MES"``),
+    the option's own ticker otherwise (``"SPXW"``, ``"SPY"``)."""
+    symbol = security.symbol
+    if security.type == SecurityType.FUTURE_OPTION:
+        return symbol.underlying.id.symbol
+    return symbol.id.symbol
+
+
+def order_fee_usd(
+    params: Parameters, kind: UnderlyingKind, holding_qty: float, order_qty: float, micro: bool
+) -> float:
+    """Fee in dollars of one option order of ``order_qty`` contracts (signed) against a
+    holding of ``holding_qty`` (signed, before the fill).
+
+    The part of the order that reduces the holding is closing (no commission); the rest,
+    including any part beyond zero, is opening.
+    """
+    reducing = holding_qty * order_qty < 0
+    closing = min(abs(order_qty), abs(holding_qty)) if reducing else 0.0
+    opening = abs(order_qty) - closing
+    fee = 0.0
+    if opening > 0:
+        fee += tastytrade_leg_fee_usd(params, kind, round(opening), True, micro=micro)
+    if closing > 0:
+        fee += tastytrade_leg_fee_usd(params, kind, round(closing), False, micro=micro)
+    return fee
+
+
+class TastytradeOptionFeeModel(FeeModel):
+    """LEAN fee model charging :func:`thetacore.fees.tastytrade_leg_fee_usd` per option order
+    (one order = one leg of a combo). Returns USD."""
+
+    def __init__(self, params: Parameters) -> None:
+        super().__init__()
+        self._params = params
+
+    def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
+        security, order = parameters.security, parameters.order
+        kind = OPTION_KINDS.get(security.type)
+        if kind is None:
+            return OrderFee(CashAmount(0.0, "USD"))
+        facts = PRODUCTS.get(option_root(security))
+        micro = facts.micro if facts is not None else False
+        fee = order_fee_usd(self._params, kind, security.holdings.quantity, order.quantity, micro)
+        return OrderFee(CashAmount(fee, "USD"))

@@ -1,0 +1,292 @@
+"""Combo limit orders for order intents, and the life of each order group.
+
+LEAN APIs (docs: "Trading and Orders > Order Types > Combo Limit Orders"; algorithm
+``ComboOrderTicketDemoAlgorithm``): ``combo_limit_order([Leg.create(symbol, ratio), ...],
+quantity, limit_price, tag=...)`` sends one group and returns one ``OrderTicket`` per leg;
+each leg order trades ``ratio x quantity`` and reports its own ``OrderEvent`` (``order_id``,
+``status``, ``fill_quantity``, ``fill_price``, ``utc_time``). ``limit_price`` is the net
+price per unit in points, LEAN's sign (negative = credit), as :class:`OrderIntent` carries it.
+
+Life of a group (one per intent):
+
+* every leg ``FILLED`` -> ``strategy.on_filled(intent, fill_net_pts, time_utc)`` with
+  ``fill_net_pts = sum(ratio x average leg fill price)`` per unit;
+* every leg ended (canceled / invalid) without a fill -> ``strategy.on_unfilled``;
+* ended with some legs filled (Interactive Brokers passes on partially filled combos after
+  about 30 s, lean-notes.md) -> each filled quantity is reversed at once with a market order,
+  so no leg is left orphaned, logged as an error; then ``strategy.on_unfilled``;
+* not ended ``order_timeout_min`` minutes after sending -> its open legs are canceled
+  (:meth:`OrderRouter.check_timeouts`, run every minute by a scheduled event).
+
+Under the Tastytrade model (``TastytradeBrokerageModel``: ComboLimit only, at most 4 legs,
+and no combo order that takes a holding through zero, LEAN's ``ValidateCrossZeroOrder``), an
+intent breaking these rules is refused here, logged and reported as unfilled, instead of
+being sent to be rejected. The single-leg market orders of an unwind are plain ``Market``
+orders, which Tastytrade accepts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from AlgorithmImports import Leg, OrderStatus
+
+from strategies.base import Strategy
+from thetacore.decisions import OrderIntent
+from thetacore.parameters import Parameters
+
+from .journal import DecisionJournal
+from .scheduling import now_utc
+
+if TYPE_CHECKING:
+    from AlgorithmImports import OrderEvent, OrderTicket, QCAlgorithm, Symbol
+
+ENDED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID})
+TASTYTRADE_MAX_LEGS = 4
+
+
+@dataclass
+class LegOrder:
+    """One leg order of a group: ``target_qty = ratio x quantity`` contracts (signed)."""
+
+    key: str
+    symbol: Symbol
+    ratio: int
+    target_qty: int
+    ticket: OrderTicket | None = None
+    status: OrderStatus = OrderStatus.NEW
+    filled_qty: float = 0.0
+    fill_cost_pts: float = 0.0  # sum of fill quantity x fill price, signed contracts x points
+    message: str = ""
+
+    @property
+    def average_fill_pts(self) -> float:
+        """Average fill price in points; NaN before any fill."""
+        return self.fill_cost_pts / self.filled_qty if self.filled_qty else math.nan
+
+    @property
+    def fully_filled(self) -> bool:
+        return abs(self.filled_qty - self.target_qty) < 1e-9
+
+
+@dataclass
+class OrderGroup:
+    """The leg orders of one intent and where they stand."""
+
+    intent: OrderIntent
+    legs: list[LegOrder]
+    sent_utc: datetime
+    cancel_requested: bool = False
+    done: bool = False
+
+    @property
+    def ended(self) -> bool:
+        return all(leg.status in ENDED for leg in self.legs)
+
+    def fill_net_pts(self) -> float:
+        """Net fill price per unit in points (LEAN sign): ``sum(ratio x average fill)``."""
+        return float(sum(leg.ratio * leg.average_fill_pts for leg in self.legs))
+
+    def describe_legs(self) -> str:
+        return ", ".join(
+            f"{leg.key} {leg.status.name} {leg.filled_qty:+g}/{leg.target_qty:+d}"
+            + (f" ({leg.message})" if leg.message else "")
+            for leg in self.legs
+        )
+
+
+@dataclass
+class OrderRouter:
+    """Sends intents as combo limit orders and reports their outcome to the strategies."""
+
+    algorithm: QCAlgorithm
+    params: Parameters
+    symbols: Mapping[str, Symbol]
+    strategies: Mapping[str, Strategy]
+    journal: DecisionJournal
+    groups: dict[int, OrderGroup] = field(default_factory=dict)  # by leg order id
+    finished: list[OrderGroup] = field(default_factory=list)
+    unwind_tickets: list[OrderTicket] = field(default_factory=list)
+    _sending: bool = False
+    _early_events: list[OrderEvent] = field(default_factory=list)
+
+    # ----- sending ----------------------------------------------------------------------
+    def send(self, intent: OrderIntent) -> OrderGroup | None:
+        """Send ``intent`` as one combo limit order; ``None`` when refused (the strategy
+        has then been told through ``on_unfilled``)."""
+        refusal = self.refusal(intent)
+        if refusal:
+            self._report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
+            return None
+        legs = [
+            LegOrder(leg.symbol, self.symbols[leg.symbol], leg.ratio, leg.ratio * intent.quantity)
+            for leg in intent.structure.legs
+        ]
+        self._sending, self._early_events = True, []
+        try:
+            tickets = self.algorithm.combo_limit_order(
+                [Leg.create(leg.symbol, leg.ratio) for leg in legs],
+                intent.quantity,
+                intent.limit_pts,
+                tag=intent.tag,
+            )
+        finally:
+            self._sending = False
+        group = OrderGroup(intent, legs, now_utc(self.algorithm))
+        self._attach(group, list(tickets))
+        self.journal.note(
+            group.sent_utc,
+            intent.strategy,
+            "SENT",
+            f"{intent.tag}: {intent.quantity} x "
+            f"{intent.structure.describe()} limit {intent.limit_pts:+.2f} pts",
+        )
+        for event in self._early_events:
+            self.on_order_event(event)
+        self._early_events = []
+        self._finish_if_ended(group, group.sent_utc)
+        return group
+
+    def refusal(self, intent: OrderIntent) -> str:
+        """Why ``intent`` cannot be sent (empty when it can), in the order checked."""
+        if self.algorithm.is_warming_up:
+            return "WARMING_UP: LEAN rejects orders during warm-up"
+        unknown = [leg.symbol for leg in intent.structure.legs if leg.symbol not in self.symbols]
+        if unknown:
+            return f"UNKNOWN_CONTRACT: {', '.join(unknown)} never seen in a chain"
+        if self.params.brokerage != "tastytrade":
+            return ""
+        n_legs = len(intent.structure.legs)
+        if n_legs > TASTYTRADE_MAX_LEGS:
+            return f"TASTYTRADE_LEGS: {n_legs} legs > {TASTYTRADE_MAX_LEGS}"
+        if not math.isfinite(intent.limit_pts) or intent.limit_pts == 0:
+            return (
+                f"TASTYTRADE_PRICE: combo limit {intent.limit_pts} is neither a credit nor a debit"
+            )
+        for leg in intent.structure.legs:
+            held = self._holding(self.symbols[leg.symbol])
+            qty = leg.ratio * intent.quantity
+            if held * qty < 0 and abs(qty) > abs(held):
+                return (
+                    f"TASTYTRADE_CROSS_ZERO: {leg.symbol} holding {held:+g} with order {qty:+d} "
+                    "would cross zero in one combo"
+                )
+        return ""
+
+    def _attach(self, group: OrderGroup, tickets: list[OrderTicket]) -> None:
+        for leg in group.legs:
+            ticket = next((t for t in tickets if t.symbol == leg.symbol), None)
+            if ticket is None:
+                leg.status, leg.message = OrderStatus.INVALID, "no ticket returned"
+                continue
+            leg.ticket = ticket
+            self.groups[ticket.order_id] = group
+            if (
+                ticket.status in (OrderStatus.INVALID, OrderStatus.CANCELED)
+                and leg.status not in ENDED
+            ):
+                leg.status = ticket.status
+
+    # ----- events -----------------------------------------------------------------------
+    def on_order_event(self, event: OrderEvent) -> bool:
+        """Book one LEAN order event; True when it belongs to a group of this router."""
+        group = self.groups.get(event.order_id)
+        if group is None:
+            if self._sending:
+                self._early_events.append(event)
+            return False
+        leg = next(
+            leg
+            for leg in group.legs
+            if leg.ticket is not None and leg.ticket.order_id == event.order_id
+        )
+        if event.fill_quantity:
+            leg.filled_qty += float(event.fill_quantity)
+            leg.fill_cost_pts += float(event.fill_quantity) * float(event.fill_price)
+        leg.status = event.status
+        if event.message:
+            leg.message = event.message
+        self._finish_if_ended(group, _aware(event.utc_time))
+        return True
+
+    def check_timeouts(self) -> None:
+        """Cancel the open legs of every group older than ``order_timeout_min``."""
+        now = now_utc(self.algorithm)
+        limit = timedelta(minutes=self.params.order_timeout_min)
+        for group in self.active_groups():
+            if group.cancel_requested or now - group.sent_utc < limit:
+                continue
+            group.cancel_requested = True
+            self.algorithm.log(
+                f"order time-out after {self.params.order_timeout_min} min: "
+                f"{group.intent.tag}; canceling open legs"
+            )
+            for leg in list(group.legs):
+                if leg.ticket is not None and leg.status not in ENDED:
+                    leg.ticket.cancel(f"{group.intent.tag} time-out")
+
+    def active_groups(self) -> list[OrderGroup]:
+        """Groups still waiting for fills or cancels, oldest first."""
+        seen: dict[int, OrderGroup] = {id(g): g for g in self.groups.values() if not g.done}
+        return sorted(seen.values(), key=lambda g: g.sent_utc)
+
+    # ----- outcomes -----------------------------------------------------------------------
+    def _finish_if_ended(self, group: OrderGroup, time_utc: datetime) -> None:
+        if group.done or not group.ended:
+            return
+        group.done = True
+        self.finished.append(group)
+        intent = group.intent
+        if all(leg.fully_filled for leg in group.legs):
+            net = group.fill_net_pts()
+            self.journal.note(
+                time_utc, intent.strategy, "FILLED", f"{intent.tag} at {net:+.2f} pts"
+            )
+            self.strategies[intent.strategy].on_filled(intent, net, time_utc)
+        elif not any(leg.filled_qty for leg in group.legs):
+            self._report_unfilled(intent, f"ended without a fill: {group.describe_legs()}")
+        else:
+            self._unwind(group)
+            self._report_unfilled(
+                intent,
+                f"partially filled, filled legs closed at market: {group.describe_legs()}",
+                loud=True,
+            )
+
+    def _unwind(self, group: OrderGroup) -> None:
+        """Reverse every filled quantity of ``group`` with a market order (no orphan legs)."""
+        for leg in group.legs:
+            if not leg.filled_qty:
+                continue
+            qty = -round(leg.filled_qty)
+            self.algorithm.error(
+                f"ORPHAN LEG {leg.key}: {leg.filled_qty:+g} filled of "
+                f"{leg.target_qty:+d} in {group.intent.tag}; market order {qty:+d}"
+            )
+            self.unwind_tickets.append(
+                self.algorithm.market_order(
+                    leg.symbol, qty, tag=f"{group.intent.tag} orphan unwind"
+                )
+            )
+
+    def _report_unfilled(self, intent: OrderIntent, reason: str, loud: bool = False) -> None:
+        time_utc = now_utc(self.algorithm)
+        if loud:
+            self.algorithm.error(f"{intent.tag}: {reason}")
+        self.journal.note(time_utc, intent.strategy, "UNFILLED", f"{intent.tag}: {reason}")
+        self.strategies[intent.strategy].on_unfilled(intent, reason)
+
+    def _holding(self, symbol: Symbol) -> float:
+        securities = self.algorithm.securities
+        return (
+            float(securities[symbol].holdings.quantity) if securities.contains_key(symbol) else 0.0
+        )
+
+
+def _aware(t: datetime) -> datetime:
+    """LEAN's naive UTC event time as timezone-aware UTC."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

@@ -1,0 +1,138 @@
+"""Builders of the leanhost tests: the real ES futures-option chain of the bundled data
+(``data/futureoption/cme/minute/es/2020{03,06}/20200106_quote_american.zip`` and the futures
+quotes ``data/future/cme/minute/es/20200106_quote.zip``), put into the fake LEAN world the way
+LEAN would present it to a scheduled event at ``at_utc``.
+
+Each contract's quote is the close of its last minute bar that ENDED by ``at_utc`` (LEAN
+minute bars are stamped with their start and emitted at their end; no look-ahead), and the
+contract's ``time`` is that bar's end in the exchange time zone (ES: America/New_York).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from replay.lean_data import read_future_minute, read_option_minute
+from replay.lean_data.symbol_properties import SymbolProperties
+from thetacore.enums import Right
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+DAY = date(2020, 1, 6)
+ENTRY_UTC = datetime(2020, 1, 6, 15, 0)  # 10:00 New York
+EXCHANGE_TZ = ZoneInfo("America/New_York")
+FUTURE_EXPIRY = {"202003": datetime(2020, 3, 20), "202006": datetime(2020, 6, 19)}
+MONTH_CODES = {3: "H", 6: "M", 9: "U", 12: "Z"}
+
+RELAXED = {
+    "strangle_entry_weekday": "-1",
+    "strangle_entry_nth_weekday": "0",
+    "strangle_iv_rank_min_frac": "0",
+    "strangle_consolidation_days": "0",
+    "strangle_dte_min": "60",
+    "strangle_dte_max": "120",
+    "strangle_put_delta_min": "0.05",
+    "strangle_put_delta_max": "0.20",
+    "strangle_put_delta_target": "0.06",
+    "strangle_call_delta_min": "0.03",
+    "strangle_call_delta_max": "0.10",
+}
+"""Parameters under which 2020-01-06 10:00 ET is an entry (the replay's relaxed run)."""
+
+
+def _last_closed(times_utc: np.ndarray, at_utc: datetime) -> int | None:
+    """Index of the last bar that ended by ``at_utc`` (start <= at - 1 min)."""
+    ok = np.flatnonzero(times_utc <= np.datetime64(at_utc - timedelta(minutes=1), "ms"))
+    return int(ok[-1]) if ok.size else None
+
+
+def _local_end(bar_start_utc: np.datetime64) -> datetime:
+    start = bar_start_utc.astype("datetime64[ms]").astype(datetime).replace(tzinfo=UTC)
+    return (start + timedelta(minutes=1)).astimezone(EXCHANGE_TZ).replace(tzinfo=None)
+
+
+def _side(value: float) -> float:
+    """LEAN reports a missing quote side as 0."""
+    return float(value) if np.isfinite(value) else 0.0
+
+
+def install_es_chain(lean: ModuleType, algorithm: Any, at_utc: datetime = ENTRY_UTC) -> Any:
+    """Add the ES futures and options of the bundled day as securities of ``algorithm``
+    (running its security initializers) and set ``current_slice`` to their chains at
+    ``at_utc``. Returns the slice."""
+    props = SymbolProperties.from_data_root(DATA).get("cme", "ES", "futureoption")
+    fop_props = lean.SymbolProperties(props.multiplier, props.minimum_price_variation)
+    futures = read_future_minute(DATA, "cme", "es", DAY, "quote")
+    options = read_option_minute(DATA, "futureoption", "cme", "es", DAY, "quote")
+    chains = lean.OptionChains()
+    for month, expiry in FUTURE_EXPIRY.items():
+        bars = futures[month]
+        i = _last_closed(bars.time_utc, at_utc)
+        assert i is not None, f"no ES {month} quote before {at_utc}"
+        bid, ask = float(bars.bid_close[i]), float(bars.ask_close[i])
+        value = f"ES{MONTH_CODES[expiry.month]}{expiry:%y}"
+        future = lean.Symbol.future("ES", value, expiry)
+        algorithm.add_security(
+            lean.Security(
+                future,
+                lean.SecurityType.FUTURE,
+                lean.SymbolProperties(50.0, 0.25),
+                bid,
+                ask,
+                (bid + ask) / 2,
+            )
+        )
+        contracts = []
+        for key, quotes in sorted(options.items()):
+            if key.future_month != month:
+                continue
+            j = _last_closed(quotes.time_utc, at_utc)
+            if j is None:
+                continue
+            right = lean.OptionRight.CALL if key.right is Right.CALL else lean.OptionRight.PUT
+            expiry_dt = datetime.combine(key.expiry, datetime.min.time())
+            symbol = lean.Symbol.future_option(future, right, key.strike_pts, expiry_dt)
+            obid, oask = _side(quotes.bid_close[j]), _side(quotes.ask_close[j])
+            algorithm.add_security(
+                lean.Security(
+                    symbol,
+                    lean.SecurityType.FUTURE_OPTION,
+                    fop_props,
+                    obid,
+                    oask,
+                    (obid + oask) / 2,
+                )
+            )
+            contracts.append(
+                lean.OptionContract(
+                    symbol,
+                    key.strike_pts,
+                    expiry_dt,
+                    right,
+                    obid,
+                    oask,
+                    _local_end(quotes.time_utc[j]),
+                )
+            )
+        canonical = lean.Symbol.canonical_option(future)
+        chains[canonical] = lean.OptionChain(
+            canonical, lean.BaseData(future, (bid + ask) / 2), contracts
+        )
+    algorithm.utc_time = at_utc
+    algorithm.current_slice = lean.Slice(at_utc, chains)
+    return algorithm.current_slice
+
+
+def fire(algorithm: Any, name: str) -> None:
+    """Run the scheduled event called ``name`` now."""
+    events = [e for e in algorithm.schedule.events if e.name == name]
+    assert len(events) == 1, (
+        f"expected one event {name!r}, have {[e.name for e in algorithm.schedule.events]}"
+    )
+    events[0].callback()
