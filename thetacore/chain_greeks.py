@@ -1,0 +1,66 @@
+"""The project's own IV and greeks for a chain snapshot, computed from its quotes.
+
+Hosts build a :class:`~thetacore.chain.ChainSnapshot` with bids and asks only; this module
+fills in ``iv_frac``, ``delta``, ``gamma``, ``theta_pts_per_day`` and ``vega_pts_per_vol_pt``
+from each contract's mid price and its own underlying price, with a European model
+(:mod:`thetacore.pricing`). LEAN's greeks (lazy, per contract, across the C#/Python bridge)
+and the greeks stored in LEAN's universe files are never used: see
+:func:`thetacore.pricing.stored_greeks_coherence` for why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time
+
+from thetacore.chain import ChainSnapshot
+from thetacore.pricing import PricingModel, greeks, implied_vol, time_to_expiry_years
+
+__all__ = ["time_to_expiry_years", "with_greeks"]
+
+
+def with_greeks(
+    chain: ChainSnapshot,
+    *,
+    model: PricingModel,
+    rate_frac: float,
+    yield_frac: float,
+    expiry_time_et: time,
+) -> ChainSnapshot:
+    """A copy of ``chain`` whose IV and greeks are computed from each contract's mid.
+
+    Args:
+        chain: snapshot with quotes; its existing IV/greek arrays are ignored.
+        model: ``BLACK_SCHOLES`` for index and equity options (spot underlying),
+            ``BLACK_76`` for options on futures (``underlying_pts`` is the future's mid).
+        rate_frac: continuously compounded risk-free rate, fraction per year.
+        yield_frac: continuous dividend yield, fraction per year (ignored by Black-76).
+        expiry_time_et: New York wall-clock time at which every contract of the snapshot
+            expires on its expiry date (16:00 for SPXW/SPY, 9:30 for AM-settled SPX and ES
+            quarterlies).
+
+    Returns:
+        A new :class:`ChainSnapshot` (``dataclasses.replace``) with ``(n,)`` float64 arrays:
+        ``iv_frac`` from :attr:`ChainSnapshot.mid_pts`; delta (signed), gamma, theta per
+        calendar day and vega per vol point at that IV. Time to expiry is
+        ``(expiry date at expiry_time_et New York, in UTC - chain.time_utc) / 365 days``.
+        Contracts without a mid, without an underlying price, already expired, or whose mid
+        has no IV solution (outside the no-arbitrage bounds) keep NaN everywhere.
+
+    Raises:
+        ValueError: if ``model`` is unknown.
+    """
+    t_years = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
+    right = chain.right.astype("float64")
+    iv = implied_vol(model, chain.mid_pts, chain.underlying_pts, chain.strike_pts, t_years,
+                     rate_frac, yield_frac, right)
+    g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
+               iv, right)
+    return replace(
+        chain,
+        iv_frac=iv,
+        delta=g.delta,
+        gamma=g.gamma,
+        theta_pts_per_day=g.theta_pts_per_day,
+        vega_pts_per_vol_pt=g.vega_pts_per_vol_pt,
+    )
