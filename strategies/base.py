@@ -36,6 +36,11 @@ class MarketContext:
         rate_frac: risk-free rate as a fraction (LEAN's interest-rate series).
         underlying_daily: completed daily bars of the underlying (front future for
             futures options), oldest first; ``None`` when the host has none.
+        underlying_pts: the underlying's price now (index level, stock price, or the front
+            future's mid), NaN when unknown.
+        vix_level: VIX now (index points), NaN when the host has no VIX: never a default.
+        nlv_usd: account net liquidation value in dollars, NaN when unknown.
+        event_dates: listed earnings/event dates of the underlying (user-maintained file).
     """
 
     time_utc: datetime
@@ -44,6 +49,10 @@ class MarketContext:
     rate_frac: float
     chain_problem: str = ""
     underlying_daily: DailyBars | None = None
+    underlying_pts: float = float("nan")
+    vix_level: float = float("nan")
+    nlv_usd: float = float("nan")
+    event_dates: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)

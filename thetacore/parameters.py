@@ -23,6 +23,10 @@ from typing import Any
 
 BROKERAGES = ("tastytrade", "interactive_brokers")
 STRANGLE_UNDERLYINGS = ("ES", "MES")
+ZDTE_UNDERLYINGS = ("ES", "SPXW")
+LT112_UNDERLYINGS = ("ES", "MES", "SPX", "SPY")
+IPMCC_UNDERLYINGS = ("SPY", "QQQ")
+LEAP_PUT_UNDERLYINGS = ("SPY",)
 
 
 class ParameterError(ValueError):
@@ -72,6 +76,92 @@ class Parameters:
     strangle_manage_start_et: time = _p(time(9, 30), "first management check of the day, ET")
     strangle_manage_end_et: time = _p(time(16, 0), "last management check of the day, ET")
 
+    # ----- account phases (strategy-rules.md, "Risk") -----------------------------------------
+    phase2_min_nlv_usd: float = _p(40_000.0, "NLV from which phase 2 starts (ES allowed, LT112)", lo=0.0)
+    phase3_min_nlv_usd: float = _p(55_000.0, "NLV from which phase 3 starts", lo=0.0)
+    phase4_min_nlv_usd: float = _p(75_000.0, "NLV from which phase 4 starts", lo=0.0)
+
+    # ----- 0DTE (strategy-rules.md, "0DTE (Friday)") ------------------------------------------
+    zdte_enabled: bool = _p(True, "run the 0DTE trade")
+    zdte_underlying: str = _p("ES", "ES options (MES below phase 2) or SPXW index options", choices=ZDTE_UNDERLYINGS)
+    zdte_entry_weekday: int = _p(4, "entry weekday, 0=Mon..4=Fri; -1 = any day", lo=-1, hi=4)
+    zdte_move_start_et: time = _p(time(9, 30), "start of the move read (the open), ET")
+    zdte_entry_time_et: time = _p(time(10, 30), "end of the move read and entry time (never earlier), ET")
+    zdte_move_threshold_frac: float = _p(0.005, "|move| above this sells a single spread, else a condor", lo=0.0)
+    zdte_atr_days: int = _p(14, "ATR window in daily bars", lo=2)
+    zdte_condor_atr_mult: float = _p(0.5, "condor shorts at spot +/- mult x ATR", lo=0.0)
+    zdte_spread_atr_mult: float = _p(0.7, "single-spread short at spot +/- mult x ATR", lo=0.0)
+    zdte_short_delta_min: float = _p(0.15, "short strikes must land in this |delta| band: low", lo=0.0, hi=0.5)
+    zdte_short_delta_max: float = _p(0.25, "short strike |delta| band: high", lo=0.0, hi=0.5)
+    zdte_wing_pts: float = _p(30.0, "wing width in index points for ES/SPX", lo=0.0)
+    zdte_wing_scale: float = _p(1.0, "multiplier on zdte_wing_pts for other underlyings", lo=0.0)
+    zdte_take_profit_frac: float = _p(0.50, "close when this fraction of the credit is captured", lo=0.01, hi=1.0)
+    zdte_stop_loss_mult: float = _p(2.0, "close when the cost to close reaches mult x credit", lo=1.0)
+    zdte_time_stop_et: time = _p(time(15, 0), "time stop: close whatever the P&L, ET")
+    zdte_flatten_et: time = _p(time(15, 30), "final flatten: nothing open after this, ET")
+    zdte_vix_max: float = _p(40.0, "no entry with VIX at or above this level", lo=0.0)
+    zdte_manage_interval_min: int = _p(5, "minutes between 0DTE management checks", lo=1, hi=60)
+    zdte_contracts_phase1: int = _p(1, "0DTE contracts in phase 1 (micros only)", lo=0)
+    zdte_contracts_phase2: int = _p(2, "0DTE contracts in phase 2", lo=0)
+    zdte_contracts_phase3: int = _p(3, "0DTE contracts in phase 3", lo=0)
+    zdte_contracts_phase4: int = _p(4, "0DTE contracts in phase 4", lo=0)
+
+    # ----- LT112 (strategy-rules.md, "LT112") ----------------------------------------------------
+    lt112_enabled: bool = _p(True, "run LT112")
+    lt112_underlying: str = _p("ES", "ES/MES futures options; SPX or SPY as alternatives", choices=LT112_UNDERLYINGS)
+    lt112_entry_weekday: int = _p(2, "entry weekday (2 = Wednesday); -1 = any day", lo=-1, hi=4)
+    lt112_entry_nth_weekday: int = _p(1, "which weekday of the month (1 = first); 0 = any", lo=0, hi=5)
+    lt112_entry_time_et: time = _p(time(10, 0), "entry decision time, ET")
+    lt112_dte_target: int = _p(120, "target days to expiry", lo=1, hi=400)
+    lt112_dte_min: int = _p(105, "shortest accepted DTE (target - 15)", lo=1)
+    lt112_dte_max: int = _p(135, "longest accepted DTE (target + 15)", lo=1)
+    lt112_long_put_otm_frac: float = _p(0.07, "long put of the debit spread: this fraction below spot", lo=0.0, hi=0.5)
+    lt112_spread_width_pts: float = _p(50.0, "short put of the spread: this many points below the long", lo=0.0)
+    lt112_naked_put_otm_frac: float = _p(0.12, "two naked puts: this fraction below spot (about 5 delta)", lo=0.0, hi=0.5)
+    lt112_naked_take_profit_frac: float = _p(0.90, "close the naked puts at this fraction of their credit", lo=0.01, hi=1.0)
+    lt112_contracts: int = _p(1, "LT112 units per entry (1 / -1 / -2 legs each)", lo=1, hi=50)
+
+    # ----- IPMCC (strategy-rules.md, "IPMCC") ------------------------------------------------------
+    ipmcc_enabled: bool = _p(True, "run the poor man's covered call")
+    ipmcc_underlying: str = _p("SPY", "QQQ or SPY", choices=IPMCC_UNDERLYINGS)
+    ipmcc_leap_delta_target: float = _p(0.80, "LEAP call target delta", lo=0.5, hi=1.0)
+    ipmcc_leap_dte_target: int = _p(365, "LEAP target days to expiry", lo=30)
+    ipmcc_leap_dte_min: int = _p(180, "shortest accepted LEAP DTE", lo=30)
+    ipmcc_leap_dte_max: int = _p(730, "longest accepted LEAP DTE", lo=30)
+    ipmcc_leap_max_extrinsic_frac: float = _p(0.05, "LEAP extrinsic value must be below this fraction of its price", lo=0.0, hi=1.0)
+    ipmcc_short_weekday: int = _p(4, "weekly call sale weekday (4 = Friday)", lo=-1, hi=4)
+    ipmcc_short_time_et: time = _p(time(9, 15), "weekly call decision time, ET (rules: 09:15)")
+    ipmcc_short_dte: int = _p(7, "weekly call days to expiry", lo=0)
+    ipmcc_ema_fast_days: int = _p(8, "fast EMA of the underlying's daily closes", lo=1)
+    ipmcc_ema_slow_days: int = _p(21, "slow EMA of the underlying's daily closes", lo=2)
+    ipmcc_itm_strikes: int = _p(1, "strikes in the money when EMA fast <= slow (rules: 1-2)", lo=1, hi=2)
+    ipmcc_short_take_profit_frac: float = _p(0.90, "buy back the weekly call at this fraction of its extrinsic", lo=0.01, hi=1.0)
+    ipmcc_leap_stop_loss_frac: float = _p(0.30, "close everything when the LEAP has lost this fraction", lo=0.01, hi=1.0)
+
+    # ----- LEAP puts (strategy-rules.md, "LEAP puts") ----------------------------------------------
+    leap_puts_enabled: bool = _p(True, "run the LEAP put ladder")
+    leap_put_underlying: str = _p("SPY", "underlying", choices=LEAP_PUT_UNDERLYINGS)
+    leap_put_weekday: int = _p(0, "rung weekday (0 = Monday); -1 = any day", lo=-1, hi=4)
+    leap_put_time_et: time = _p(time(10, 0), "rung decision time, ET")
+    leap_put_delta_min: float = _p(0.12, "short put |delta| band: low (rules: 12-14 delta)", lo=0.0, hi=0.5)
+    leap_put_delta_max: float = _p(0.14, "short put |delta| band: high", lo=0.0, hi=0.5)
+    leap_put_delta_target: float = _p(0.13, "short put target |delta|", lo=0.0, hi=0.5)
+    leap_put_dte_target: int = _p(365, "target days to expiry", lo=30)
+    leap_put_dte_min: int = _p(300, "shortest accepted DTE", lo=30)
+    leap_put_dte_max: int = _p(430, "longest accepted DTE", lo=30)
+    leap_put_max_rungs: int = _p(10, "most rungs open at once", lo=1, hi=52)
+    leap_put_take_profit_frac: float = _p(0.30, "close a rung when this fraction of its credit is captured", lo=0.01, hi=1.0)
+    leap_put_roll_dte: int = _p(150, "roll a rung at or below this DTE", lo=0)
+
+    # ----- defence of multi-week positions (strategy-rules.md, "Defensive rule") ------------------
+    defense_dte: int = _p(21, "review every undefined-risk / multi-week position at this DTE", lo=0)
+    defense_close_by_dte: int = _p(14, "close a position kept at review by this DTE (project default)", lo=0)
+    defense_tested_frac: float = _p(0.0, "a short strike is tested when the underlying is within this fraction of it or beyond", lo=0.0, hi=0.2)
+
+    # ----- event avoidance and market data for rules ---------------------------------------------
+    event_avoidance_enabled: bool = _p(True, "no new short premium across a listed event (data/events/events.csv)")
+    vix_level: float = _p(-1.0, "operator-given VIX level for the replay when no VIX series is in the data; -1 = none", lo=-1.0)
+
     # ----- orders and fills ------------------------------------------------------------------
     order_limit_toward_far_frac: float = _p(0.3, "combo limit: mid + frac x (natural - mid)", lo=0.0, hi=1.0)
     order_timeout_min: int = _p(5, "cancel an unfilled combo after this many minutes", lo=1)
@@ -94,11 +184,21 @@ class Parameters:
             _check_range(f.name, getattr(self, f.name), f.metadata)
         _check_band(self, "strangle_put_delta")
         _check_band(self, "strangle_call_delta")
-        if not self.strangle_dte_min <= self.strangle_dte_target <= self.strangle_dte_max:
-            raise ParameterError(
-                f"strangle_dte_target={self.strangle_dte_target} must lie in "
-                f"[strangle_dte_min={self.strangle_dte_min}, strangle_dte_max={self.strangle_dte_max}]"
-            )
+        _check_band(self, "leap_put_delta")
+        for prefix in ("strangle", "lt112", "leap_put", "ipmcc_leap"):
+            lo, target, hi = (getattr(self, f"{prefix}_dte_{s}") for s in ("min", "target", "max"))
+            if not lo <= target <= hi:
+                raise ParameterError(f"{prefix}_dte_target={target} must lie in "
+                                     f"[{prefix}_dte_min={lo}, {prefix}_dte_max={hi}]")
+        if not self.zdte_short_delta_min <= self.zdte_short_delta_max:
+            raise ParameterError("zdte_short_delta_min must be <= zdte_short_delta_max")
+        if not self.phase2_min_nlv_usd <= self.phase3_min_nlv_usd <= self.phase4_min_nlv_usd:
+            raise ParameterError("phase thresholds must rise: phase2_min_nlv_usd <= phase3 <= phase4")
+        if not self.ipmcc_ema_fast_days < self.ipmcc_ema_slow_days:
+            raise ParameterError("ipmcc_ema_fast_days must be < ipmcc_ema_slow_days")
+        if not self.zdte_move_start_et < self.zdte_entry_time_et < self.zdte_time_stop_et <= self.zdte_flatten_et:
+            raise ParameterError("0DTE times must run zdte_move_start_et < zdte_entry_time_et < "
+                                 "zdte_time_stop_et <= zdte_flatten_et")
         if self.backtest_end < self.backtest_start:
             raise ParameterError(f"backtest_end={self.backtest_end} is before backtest_start={self.backtest_start}")
 
