@@ -64,6 +64,10 @@ class Subscription:
         kind: ``"future_option"``, ``"index_option"`` or ``"equity_option"``.
         dte_min, dte_max: expiries to keep, in calendar days.
         strike_range_frac: keep strikes within this fraction of the underlying price.
+        resolution: ``"minute"``, ``"hour"`` or ``"daily"`` (LEAPs: a coarse resolution).
+        contracts_only: subscribe single chosen contracts (``add_option_contract``) rather
+            than a filtered chain universe (LEAPs).
+        needs_vix: the strategy reads VIX (host subscribes LEAN's VIX index).
     """
 
     root: str
@@ -71,6 +75,9 @@ class Subscription:
     dte_min: int
     dte_max: int
     strike_range_frac: float
+    resolution: str = "minute"
+    contracts_only: bool = False
+    needs_vix: bool = False
 
 
 class PositionState(Enum):
