@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m replay", description=__doc__)
-    ap.add_argument("--start", type=date.fromisoformat, help="first day, yyyy-mm-dd (default: backtest_start)")
-    ap.add_argument("--end", type=date.fromisoformat, help="last day, yyyy-mm-dd (default: backtest_end)")
+    ap.add_argument("--start", type=date.fromisoformat, help="first day, yyyy-mm-dd (default: all the data)")
+    ap.add_argument("--end", type=date.fromisoformat, help="last day, yyyy-mm-dd (default: all the data)")
     ap.add_argument("--data", type=Path, default=ROOT / "data", help="LEAN data folder (default: ./data)")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "replay", help="output folder for summary.json")
     ap.add_argument("--config", type=Path, default=ROOT / "config.json", help="LEAN project config.json")
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         raw = read_config_parameters(args.config)
         raw.update(dict(args.parameter))
         params = load_parameters(raw)
-        start, end = args.start or params.backtest_start, args.end or params.backtest_end
-        if end < start:
+        start, end = args.start, args.end
+        if start and end and end < start:
             raise ParameterError(f"--end {end} is before --start {start}")
         result = run_replay(params, args.data, start, end)
     except (ParameterError, DataError) as exc:

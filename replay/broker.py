@@ -10,7 +10,7 @@ canceled. Fees: :func:`thetacore.fees.tastytrade_leg_fee_usd` per leg.
 
 Settlement: at the expiry time, every option still held settles at intrinsic value against
 the underlying's mid; cash-settled options pay cash, physically settled futures options
-become a futures position at the strike (booked, never dropped).
+become a position in the underlying (booked at the settlement price, never dropped).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from thetacore.decisions import OrderIntent
 from thetacore.enums import IntentPurpose, OrderStatus, Settlement
 from thetacore.fees import tastytrade_leg_fee_usd
 from thetacore.parameters import Parameters
+from thetacore.pricing import et_instant_utc
 from thetacore.products import OptionProduct
 
 
@@ -42,6 +43,7 @@ class WorkingOrder:
     order_id: int
     intent: OrderIntent
     submitted_utc: datetime
+    product: OptionProduct
     status: OrderStatus = OrderStatus.SUBMITTED
     status_utc: datetime | None = None
     fill_net_pts: float | None = None
@@ -53,14 +55,14 @@ class WorkingOrder:
 class SimBroker:
     """Holds working combos and the ledger; see the module docstring for the model."""
 
-    def __init__(self, params: Parameters, ledger: Ledger, quotes: QuoteSource, product: OptionProduct):
-        self.p, self.ledger, self.quotes, self.product = params, ledger, quotes, product
+    def __init__(self, params: Parameters, ledger: Ledger, quotes: QuoteSource):
+        self.p, self.ledger, self.quotes = params, ledger, quotes
         self.orders: list[WorkingOrder] = []
         self.settlements: list[dict[str, object]] = []
 
-    def submit(self, intent: OrderIntent, t_utc: datetime) -> WorkingOrder:
-        """Accept a combo for filling from the next minute on."""
-        order = WorkingOrder(len(self.orders) + 1, intent, t_utc)
+    def submit(self, intent: OrderIntent, t_utc: datetime, product: OptionProduct) -> WorkingOrder:
+        """Accept a combo (of ``product`` options) for filling from the next minute on."""
+        order = WorkingOrder(len(self.orders) + 1, intent, t_utc, product)
         self.orders.append(order)
         return order
 
@@ -98,9 +100,11 @@ class SimBroker:
         for leg, px in zip(intent.structure.legs, prices, strict=True):
             qty = leg.ratio * intent.quantity
             fee = tastytrade_leg_fee_usd(self.p, intent.structure.underlying_kind, qty, opening,
-                                         micro=self.product.micro)
+                                         micro=order.product.micro)
             template = Holding(leg.symbol, leg.underlying_symbol, intent.structure.multiplier_usd_per_pt,
-                               right=leg.right, strike_pts=leg.strike_pts, expiry=leg.expiry)
+                               right=leg.right, strike_pts=leg.strike_pts, expiry=leg.expiry,
+                               settle_time_et=order.product.expiry_time_et,
+                               physical=order.product.settlement is Settlement.PHYSICAL)
             self.ledger.trade(template, qty, px, fee)
             order.fees_usd += fee
         order.status, order.status_utc = OrderStatus.FILLED, t_utc
@@ -130,7 +134,7 @@ class SimBroker:
             self.ledger.trade(h, -qty, intrinsic, 0.0)
             rec: dict[str, object] = {"time_utc": t_utc.isoformat(), "symbol": h.symbol, "quantity": qty,
                                       "underlying_pts": under, "intrinsic_pts": intrinsic}
-            if intrinsic > 0 and self.product.settlement is Settlement.PHYSICAL:
+            if intrinsic > 0 and h.physical:
                 fut = Holding(h.underlying_symbol, h.underlying_symbol, h.multiplier_usd_per_pt)
                 fut_qty = qty * int(h.right)
                 # exercise: the option's intrinsic was booked above; the future comes in at
@@ -141,10 +145,8 @@ class SimBroker:
         self.settlements += out
         return out
 
-    def expiry_utc(self, h: Holding) -> datetime:
-        """Expiry instant of a holding: its expiry date at the product's settle time (ET)."""
-        from zoneinfo import ZoneInfo
-
-        assert h.expiry is not None
-        local = datetime.combine(h.expiry, self.product.expiry_time_et, tzinfo=ZoneInfo("America/New_York"))
-        return local.astimezone(ZoneInfo("UTC"))
+    @staticmethod
+    def expiry_utc(h: Holding) -> datetime:
+        """Expiry instant of a holding: its expiry date at its product's settle time (ET)."""
+        assert h.expiry is not None and h.settle_time_et is not None
+        return et_instant_utc(h.expiry, h.settle_time_et)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 
 from thetacore.enums import Right
 
@@ -24,6 +24,8 @@ class Holding:
     right: Right | None = None
     strike_pts: float | None = None
     expiry: date | None = None
+    settle_time_et: time | None = None
+    physical: bool = False
 
 
 @dataclass
@@ -42,7 +44,8 @@ class Ledger:
         """Book ``quantity`` (signed contracts) of ``template``'s instrument at ``price_pts``."""
         h = self.holdings.setdefault(template.symbol, Holding(
             template.symbol, template.underlying_symbol, template.multiplier_usd_per_pt,
-            right=template.right, strike_pts=template.strike_pts, expiry=template.expiry))
+            right=template.right, strike_pts=template.strike_pts, expiry=template.expiry,
+            settle_time_et=template.settle_time_et, physical=template.physical))
         value = quantity * price_pts * h.multiplier_usd_per_pt
         self.cash_usd -= value + fees_usd
         self.fees_usd += fees_usd

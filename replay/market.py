@@ -1,4 +1,4 @@
-"""Futures and futures-option quotes over the replay window, and the context built from them.
+"""Option markets of the replay (quotes, chain snapshots, contexts); futures options here.
 
 Loads every minute file the window needs up front (so a missing or corrupt file stops the
 run before it starts, never in the middle of a position), then answers, for any minute
@@ -15,10 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from replay.lean_data.bars import QuoteBars, available_minute_days, read_future_minute, read_option_minute
 from replay.lean_data.daily import read_future_daily
-from replay.lean_data.errors import DataError
+from replay.lean_data.errors import NoDataError
 from replay.lean_data.interest_rate import InterestRateSeries, interest_rate_path, read_interest_rates
 from replay.lean_data.market_hours import MarketHours, MarketHoursEntry
 from replay.lean_data.paths import OptionKey, daily_zip_path
@@ -78,17 +79,122 @@ class _Contract:
     quotes: _Series
 
 
-class FutureOptionMarket:
-    """Quotes of one futures root and its options over ``[start, end]`` (New York dates)."""
+class OptionMarket:
+    """Quotes of one option root and its underlying(s); subclasses only load.
 
-    def __init__(self, root: str, hours: MarketHoursEntry, futures: dict[str, _Series],
+    Attributes:
+        underlyings: underlying symbol -> quote series (futures mids; for an index or a
+            stock the last trade, as bid = ask = last).
+        options: every option contract with its quote series.
+        daily: underlying symbol (or futures month) -> completed daily bars.
+    """
+
+    root: str
+    label: str = ""
+
+    def __init__(self, root: str, hours: MarketHoursEntry, underlyings: dict[str, _Series],
                  options: list[_Contract], multiplier: float, tick: float, rates: InterestRateSeries,
-                 daily: dict[str, DailyBars], max_quote_age_min: int = 15) -> None:
-        self.root, self.hours, self.futures, self.options = root, hours, futures, options
+                 daily: dict[str, DailyBars], max_quote_age_min: int, extended_hours: bool = False) -> None:
+        self.root, self.hours, self.underlyings, self.options = root, hours, underlyings, options
         self.by_symbol = {c.symbol: c for c in options}
         self.multiplier, self.tick, self.rates, self.daily = multiplier, tick, rates, daily
         self.max_age = np.timedelta64(max_quote_age_min * 60_000, "ms")
         self.product = product(root)
+        self.extended_hours = extended_hours
+
+    # ----- calendar ----------------------------------------------------------------------
+    def is_trading_day(self, day: date) -> bool:
+        """LEAN ``date_rules.every_day(symbol)``: a day with a session of the underlying's
+        exchange (with extended hours where the LEAN host subscribes them), holidays excluded."""
+        return self.hours.is_trading_day(day, extended_hours=self.extended_hours)
+
+    def data_days(self) -> set[date]:
+        """New York dates that are regular sessions of the exchange and on which an option of
+        this market has a quote between 09:30 and 16:00 ET (the days a strategy on this
+        market can decide anything; a stray Sunday quote does not make a day)."""
+        ends = np.unique(np.concatenate([c.quotes.end_ms for c in self.options])) if self.options else []
+        if len(ends) == 0:
+            return set()
+        ny = pd.DatetimeIndex(ends).tz_localize("UTC").tz_convert("America/New_York")
+        minutes = ny.hour * 60 + ny.minute
+        regular = (minutes > 9 * 60 + 30) & (minutes <= 16 * 60)
+        days = {d.date() for d in ny[regular].normalize().unique()}
+        return {d for d in days if self.hours.is_trading_day(d, extended_hours=False)}
+
+    # ----- quotes ------------------------------------------------------------------------
+    def _series_of(self, symbol: str) -> _Series | None:
+        contract = self.by_symbol.get(symbol)
+        return contract.quotes if contract is not None else self.underlyings.get(symbol)
+
+    def has(self, symbol: str) -> bool:
+        return self._series_of(symbol) is not None
+
+    def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
+        """``(bid_pts, ask_pts)`` as of ``t_utc``; NaN when missing or older than the limit."""
+        series = self._series_of(symbol)
+        if series is None:
+            return float("nan"), float("nan")
+        bid, ask, _ = series.at(_ms(t_utc), self.max_age)
+        return bid, ask
+
+    def last_mid(self, symbol: str, t_utc: datetime) -> float:
+        """Latest valid mid at or before ``t_utc`` however old (for end-of-run marks only)."""
+        series = self._series_of(symbol)
+        return series.last_mid(_ms(t_utc)) if series is not None else float("nan")
+
+    def underlying_mids(self, t_utc: datetime) -> dict[str, float]:
+        """Underlying symbol -> mid (points) as of ``t_utc``, NaN when stale or missing."""
+        out = {}
+        for sym, series in self.underlyings.items():
+            bid, ask, _ = series.at(_ms(t_utc), self.max_age)
+            out[sym] = (bid + ask) / 2 if 0 < bid <= ask else float("nan")
+        return out
+
+    def front_underlying(self, today: date) -> str:
+        """The underlying a strategy's spot means (the only one, or the front future)."""
+        return sorted(self.underlyings)[0]
+
+    def daily_bars(self, today: date) -> DailyBars | None:
+        """Completed daily bars of the front underlying before ``today``."""
+        bars = self.daily.get(self.front_underlying(today))
+        return bars.before(today) if bars is not None else None
+
+    # ----- snapshots ---------------------------------------------------------------------
+    def chain_at(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str]:
+        """The option chain as of ``t_utc``, or ``None`` with the reason."""
+        t = _ms(t_utc)
+        unders = self.underlying_mids(t_utc)
+        today = t_utc.astimezone(NEW_YORK).date()
+        rows = [(c, *c.quotes.at(t, self.max_age)) for c in self.options if c.expiry >= today]
+        rows = [r for r in rows if not np.isnat(r[3])]
+        if not rows:
+            return None, (f"no {self.root} option quote within {_minutes(self.max_age)} min before "
+                          f"{t_utc.astimezone(NEW_YORK):%Y-%m-%d %H:%M} ET")
+        chain = ChainSnapshot(
+            self.root + self.label, t_utc, self.multiplier, self.product.style, self.product.settlement,
+            np.array([r[0].symbol for r in rows], dtype=object),
+            np.array([r[0].underlying for r in rows], dtype=object),
+            np.array([unders.get(r[0].underlying, np.nan) for r in rows]), np.array([r[0].strike for r in rows]),
+            np.array([np.datetime64(r[0].expiry, "D") for r in rows]),
+            np.array([r[0].right for r in rows], dtype=np.int8),
+            np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows], dtype="datetime64[ms]"), min_tick_pts=self.tick,
+        )
+        problem = "" if np.isfinite(chain.underlying_pts).all() else "some underlyings have no quote"
+        return chain, problem
+
+    def context(self, t_utc: datetime, *, nlv_usd: float = float("nan"), vix_level: float = float("nan"),
+                event_dates: tuple[date, ...] = ()) -> MarketContext:
+        """A :class:`MarketContext` for a decision at ``t_utc`` (one chain read)."""
+        chain, problem = self.chain_at(t_utc)
+        today = t_utc.astimezone(NEW_YORK).date()
+        spot = self.underlying_mids(t_utc).get(self.front_underlying(today), float("nan"))
+        return MarketContext(t_utc, today, chain, self.rates.rate_on(today), problem, self.daily_bars(today),
+                             spot, vix_level, nlv_usd, event_dates)
+
+
+class FutureOptionMarket(OptionMarket):
+    """ES (or MES) futures and their options over ``[start, end]`` (New York dates)."""
 
     @classmethod
     def load(cls, data_root: Path | str, root: str, start: date, end: date,
@@ -106,7 +212,7 @@ class FutureOptionMarket:
         fut_days = [d for d in available_minute_days(data_root, "future", "cme", root) if lo <= d <= hi]
         opt_days = [d for d in available_minute_days(data_root, "futureoption", "cme", root) if lo <= d <= hi]
         if not opt_days:
-            raise DataError(f"no {root} futures-option minute data between {lo} and {hi}",
+            raise NoDataError(f"no {root} futures-option minute data between {lo} and {hi}",
                             path=data_root / "futureoption" / "cme" / "minute" / root.lower())
         fut_parts: dict[str, list[QuoteBars]] = {}
         for d in fut_days:
@@ -122,62 +228,22 @@ class FutureOptionMarket:
             for key, parts in sorted(opt_parts.items())
         ]
         futures = {f"{root}{m}": _series(p) for m, p in fut_parts.items()}
+        daily = {f"{root}{m}": bars for m, bars in _daily_by_month(data_root, root).items()}
         return cls(root, hours, futures, options, props.multiplier, props.minimum_price_variation,
-                   read_interest_rates(interest_rate_path(data_root)), _daily_by_month(data_root, root), max_quote_age_min)
+                   read_interest_rates(interest_rate_path(data_root)), daily, max_quote_age_min,
+                   extended_hours=True)
 
-    # ----- queries ----------------------------------------------------------------------
-    def is_trading_day(self, day: date) -> bool:
-        """LEAN ``date_rules.every_day(symbol)`` for a subscription with extended market
-        hours (as ``main.py`` subscribes ES): any day with a session, holidays excluded."""
-        return self.hours.is_trading_day(day, extended_hours=True)
+    def front_underlying(self, today: date) -> str:
+        """The front futures month as of ``today`` (first month not before today's)."""
+        months = sorted(s for s in self.underlyings if s[len(self.root):] >= f"{today:%Y%m}")
+        return months[0] if months else sorted(self.underlyings)[-1]
 
-    def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
-        """``(bid_pts, ask_pts)`` as of ``t_utc``; NaN when missing or older than the limit."""
-        series = self.by_symbol[symbol].quotes if symbol in self.by_symbol else self.futures.get(symbol)
-        if series is None:
-            return float("nan"), float("nan")
-        bid, ask, _ = series.at(_ms(t_utc), self.max_age)
-        return bid, ask
+    def daily_bars(self, today: date) -> DailyBars | None:
+        return front_month_daily({s[len(self.root):]: b for s, b in self.daily.items()}, today)
 
-    def last_mid(self, symbol: str, t_utc: datetime) -> float:
-        """Latest valid mid at or before ``t_utc`` however old (for end-of-run marks only)."""
-        series = self.by_symbol[symbol].quotes if symbol in self.by_symbol else self.futures.get(symbol)
-        return series.last_mid(_ms(t_utc)) if series is not None else float("nan")
 
-    def underlying_mids(self, t_utc: datetime) -> dict[str, float]:
-        out = {}
-        for sym, series in self.futures.items():
-            bid, ask, _ = series.at(_ms(t_utc), self.max_age)
-            out[sym] = (bid + ask) / 2 if 0 < bid <= ask else float("nan")
-        return out
-
-    def chain_at(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str]:
-        """The option chain as of ``t_utc``, or ``None`` with the reason."""
-        t = _ms(t_utc)
-        unders = self.underlying_mids(t_utc)
-        rows = [(c, *c.quotes.at(t, self.max_age)) for c in self.options if c.expiry >= t_utc.date()]
-        rows = [r for r in rows if not np.isnat(r[3])]
-        if not rows:
-            return None, f"no {self.root} option quote within {self.max_age} before {t_utc:%Y-%m-%d %H:%M}Z"
-        n = len(rows)
-        chain = ChainSnapshot(
-            self.root, t_utc, self.multiplier, self.product.style, self.product.settlement,
-            np.array([r[0].symbol for r in rows], dtype=object), np.array([r[0].underlying for r in rows], dtype=object),
-            np.array([unders.get(r[0].underlying, np.nan) for r in rows]), np.array([r[0].strike for r in rows]),
-            np.array([np.datetime64(r[0].expiry, "D") for r in rows]), np.array([r[0].right for r in rows], dtype=np.int8),
-            np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-            np.array([r[3] for r in rows], dtype="datetime64[ms]"), min_tick_pts=self.tick,
-        )
-        problem = "" if np.isfinite(chain.underlying_pts).all() else "some futures have no quote"
-        del n
-        return chain, problem
-
-    def context(self, t_utc: datetime) -> MarketContext:
-        """A :class:`MarketContext` for a decision at ``t_utc``."""
-        chain, problem = self.chain_at(t_utc)
-        today = t_utc.astimezone(NEW_YORK).date()
-        return MarketContext(t_utc, today, chain, self.rates.rate_on(today), problem,
-                             front_month_daily(self.daily, today))
+def _minutes(age: np.timedelta64) -> int:
+    return int(age / np.timedelta64(60_000, "ms"))
 
 
 def _ms(t: datetime) -> np.datetime64:

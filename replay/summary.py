@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,9 @@ def _decision(d: Decision) -> dict[str, Any]:
 
 def build_summary(res: ReplayResult) -> dict[str, Any]:
     """The JSON-ready summary of ``res``."""
-    assert res.ledger is not None and res.broker is not None and res.market is not None and res.end_utc
-    ledger, market, end = res.ledger, res.market, res.end_utc
+    assert res.ledger is not None and res.broker is not None and res.quotes is not None
+    ledger, market = res.ledger, res.quotes
+    end = res.end_utc or datetime.now(UTC)
     defaults = default_strings()
     changed = {k: format_value(getattr(res.params, k)) for k in defaults
                if format_value(getattr(res.params, k)) != defaults[k]}
@@ -79,7 +81,10 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
                 by_strategy[strat.name]["realized_usd"] += pnl
             positions.append(row)
     return {
-        "run": {"start": res.start.isoformat(), "end": res.end.isoformat(), "last_minute_utc": end.isoformat(),
+        "run": {"start": res.start.isoformat() if res.start else "all data",
+                "end": res.end.isoformat() if res.end else "all data",
+                "last_minute_utc": res.end_utc.isoformat() if res.end_utc else None,
+                "strategies": {s.name: [d.isoformat() for d in res.days.get(s.name, [])] for s in res.strategies},
                 "parameters_changed": changed, "problems": res.problems},
         "decisions": [_decision(d) for d in res.decisions],
         "orders": orders,
@@ -123,6 +128,9 @@ def render_text(summary: dict[str, Any]) -> str:
     lines = [f"ThetaDesk replay {run['start']} .. {run['end']}"
              + (f"  (parameters changed: {', '.join(f'{k}={v}' for k, v in run['parameters_changed'].items())})"
                 if run["parameters_changed"] else "  (default parameters)")]
+    for name, days in run["strategies"].items():
+        lines.append(f"  {name}: {len(days)} day(s) with data" + (f" ({days[0]} .. {days[-1]})" if days else ""))
+    lines += [f"  problem: {p}" for p in run["problems"]]
     for d in summary["decisions"]:
         if d["action"] == "held":
             continue

@@ -54,3 +54,8 @@ def _format(message: str, path: Path | None, member: str | None, line: int | Non
     if line is not None:
         where += f":{line}"
     return f"{where}: {message}" if where else message
+
+
+class NoDataError(DataError):
+    """The data folder holds no file at all for what was asked in the window (as opposed to
+    a file that is there but corrupt). A replay skips a strategy for this, with a reason."""

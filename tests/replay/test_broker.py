@@ -21,6 +21,7 @@ from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
 T0 = datetime(2020, 1, 6, 15, 0, tzinfo=UTC)
 EXP = date(2020, 3, 20)
+ES = product("ES")
 
 
 class Quotes:
@@ -43,7 +44,7 @@ def intent(limit: float, purpose=IntentPurpose.OPEN, ratio=-1) -> OrderIntent:
 
 def broker(book, **params):
     p = load_parameters({k: str(v) for k, v in params.items()})
-    return SimBroker(p, Ledger(100_000.0), Quotes(book), product("ES"))
+    return SimBroker(p, Ledger(100_000.0), Quotes(book))
 
 
 BOOK = {"P3000": (29.0, 29.5), "C3460": (3.3, 3.5)}
@@ -51,7 +52,7 @@ BOOK = {"P3000": (29.0, 29.5), "C3460": (3.3, 3.5)}
 
 def test_when_limit_is_reachable_then_each_leg_fills_at_its_point_between_mid_and_far_side():
     b = broker(BOOK, replay_fill_toward_far_frac=0.5)
-    order = b.submit(intent(-32.45), T0)
+    order = b.submit(intent(-32.45), T0, ES)
     assert b.step(T0) == []  # never in the minute of submission
     [done] = b.step(T0 + timedelta(minutes=1))
     assert done is order and order.status is OrderStatus.FILLED
@@ -65,7 +66,7 @@ def test_when_limit_is_reachable_then_each_leg_fills_at_its_point_between_mid_an
 
 def test_when_limit_is_too_greedy_then_the_order_is_canceled_after_the_timeout():
     b = broker(BOOK, order_timeout_min=5)
-    order = b.submit(intent(-33.5), T0)
+    order = b.submit(intent(-33.5), T0, ES)
     for m in range(1, 5):
         assert b.step(T0 + timedelta(minutes=m)) == []
     [done] = b.step(T0 + timedelta(minutes=5))
@@ -75,21 +76,21 @@ def test_when_limit_is_too_greedy_then_the_order_is_canceled_after_the_timeout()
 
 def test_when_a_leg_has_no_quote_then_nothing_fills_and_no_leg_is_left_alone():
     b = broker({"P3000": (29.0, 29.5)})
-    b.submit(intent(-20.0), T0)
+    b.submit(intent(-20.0), T0, ES)
     assert b.step(T0 + timedelta(minutes=1)) == []
     assert b.ledger.holdings == {}
 
 
 def test_when_closing_then_no_commission_only_clearing_and_exchange():
     b = broker(BOOK)
-    order = b.submit(intent(40.0, IntentPurpose.CLOSE, ratio=1), T0)
+    order = b.submit(intent(40.0, IntentPurpose.CLOSE, ratio=1), T0, ES)
     b.step(T0 + timedelta(minutes=1))
     assert order.fees_usd == pytest.approx(2 * 2 * (0.30 + 0.57))
 
 
 def test_when_expiry_passes_then_itm_short_put_is_assigned_into_the_future_and_otm_call_expires():
     b = broker(BOOK)
-    b.submit(intent(-30.0), T0)
+    b.submit(intent(-30.0), T0, ES)
     b.step(T0 + timedelta(minutes=1))
     cash_before = b.ledger.cash_usd
     expiry_utc = datetime(2020, 3, 20, 13, 30, tzinfo=UTC)  # 09:30 ET (EDT)
@@ -106,7 +107,7 @@ def test_when_expiry_passes_then_itm_short_put_is_assigned_into_the_future_and_o
 
 def test_when_the_underlying_has_no_price_at_expiry_then_settlement_waits():
     b = broker(BOOK)
-    b.submit(intent(-30.0), T0)
+    b.submit(intent(-30.0), T0, ES)
     b.step(T0 + timedelta(minutes=1))
     assert b.settle_expired(datetime(2020, 3, 21, tzinfo=UTC), {"ES202003": float("nan")}) == []
     assert len(b.ledger.holdings) == 2
