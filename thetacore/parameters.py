@@ -162,6 +162,55 @@ class Parameters:
     event_avoidance_enabled: bool = _p(True, "no new short premium across a listed event (data/events/events.csv)")
     vix_level: float = _p(-1.0, "operator-given VIX level for the replay when no VIX series is in the data; -1 = none", lo=-1.0)
 
+    # ----- risk gate (strategy-rules.md, "Risk"; issue 4) ---------------------------------------
+    vix_regime1_below: float = _p(13.0, "VIX below this: regime 1", lo=0.0)
+    vix_regime2_below: float = _p(18.0, "VIX below this (and >= regime 1): regime 2", lo=0.0)
+    vix_regime3_below: float = _p(25.0, "VIX below this: regime 3", lo=0.0)
+    vix_regime4_upto: float = _p(30.0, "VIX up to this: regime 4; above: regime 5 (short puts only)", lo=0.0)
+    bp_max_frac_regime1: float = _p(0.45, "max buying power in use, VIX < 13", lo=0.0, hi=1.0)
+    bp_max_frac_regime2: float = _p(0.65, "max buying power in use, VIX 13-18", lo=0.0, hi=1.0)
+    bp_max_frac_regime3: float = _p(0.80, "max buying power in use, VIX 18-25", lo=0.0, hi=1.0)
+    bp_max_frac_regime4: float = _p(0.50, "max buying power in use, VIX 25-30", lo=0.0, hi=1.0)
+    bp_max_frac_regime5: float = _p(0.80, "max buying power in use, VIX > 30 (new entries short puts only)", lo=0.0, hi=1.0)
+    bp_reserve_frac: float = _p(0.20, "always leave this fraction of buying power unused", lo=0.0, hi=1.0)
+    corr_limit_a1: int = _p(2, "max open positions, group A1 equity index futures", lo=0)
+    corr_limit_a2: int = _p(3, "max open positions, group A2 equity ETFs", lo=0)
+    corr_limit_b1: int = _p(2, "max open positions, group B1 safe haven (gold, bonds)", lo=0)
+    corr_limit_b2: int = _p(2, "max open positions, group B2 industrial metals", lo=0)
+    corr_limit_c1: int = _p(2, "max open positions, group C1 crude", lo=0)
+    corr_limit_c2: int = _p(1, "max open positions, group C2 natural gas", lo=0)
+    corr_limit_d1: int = _p(2, "max open positions, group D1 grains", lo=0)
+    corr_limit_d2: int = _p(1, "max open positions, group D2 proteins", lo=0)
+    corr_limit_e: int = _p(2, "max open positions, group E currencies", lo=0)
+    corr_limit_any_group: int = _p(3, "never more than this in any group", lo=0)
+    corr_limit_a1_a2: int = _p(3, "groups A1 + A2 together at most", lo=0)
+    corr_vix_tighten_above: float = _p(30.0, "every correlation limit one lower while VIX is above this", lo=0.0)
+    max_bullish_multiweek: int = _p(3, "most bullish-delta multi-week positions (LT112, LEAP puts, IPMCC)", lo=0)
+    max_risk_per_trade_frac: float = _p(0.02, "max loss per trade as a fraction of NLV", lo=0.0, hi=1.0)
+    max_risk_per_trade_hard_frac: float = _p(0.05, "hard cap on per-trade risk, fraction of NLV", lo=0.0, hi=1.0)
+    max_open_positions_per_strategy: int = _p(3, "most open positions per strategy (LEAP puts: leap_put_max_rungs)", lo=0)
+    loss_limit_daily_frac: float = _p(0.05, "no new entries for the day after losing this fraction of start-of-day NLV", lo=0.0, hi=1.0)
+    loss_limit_weekly_frac: float = _p(0.10, "weekly loss limit, fraction of start-of-week NLV", lo=0.0, hi=1.0)
+    loss_limit_monthly_frac: float = _p(0.15, "monthly loss limit, fraction of start-of-month NLV", lo=0.0, hi=1.0)
+    max_losing_exits_per_day: int = _p(3, "no new entries that day after this many losing exits", lo=0)
+    drawdown_halve_frac: float = _p(0.10, "drawdown from peak NLV that halves new position sizes", lo=0.0, hi=1.0)
+    drawdown_stop_frac: float = _p(0.15, "drawdown that stops entries and closes losers", lo=0.0, hi=1.0)
+    drawdown_flatten_frac: float = _p(0.20, "drawdown that flattens everything", lo=0.0, hi=1.0)
+    kelly_fraction: float = _p(0.25, "fraction of full Kelly for sizing", lo=0.0, hi=1.0)
+    kelly_min_trades: int = _p(20, "closed trades a strategy needs before Kelly sizing replaces 1 contract", lo=1)
+
+    # ----- safety (issue 4) -------------------------------------------------------------------------
+    kill_switch: bool = _p(False, "operator kill switch: no new entries at all (exits still allowed)")
+    safety_max_spread_frac_of_mid: float = _p(0.50, "refuse a leg whose bid-ask spread exceeds this fraction of its mid", lo=0.0)
+    safety_max_quote_age_sec: int = _p(120, "refuse a leg whose quote is older than this many seconds", lo=1)
+    safety_max_contracts_per_order: int = _p(20, "fat finger: most contracts in one order (per unit x quantity)", lo=1)
+    safety_max_notional_usd: float = _p(1_000_000.0, "fat finger: most underlying notional per order, USD", lo=0.0)
+    safety_limit_band_frac: float = _p(0.25, "limit price must lie within this fraction of the net natural-mid spread band", lo=0.0)
+    circuit_vix_level: float = _p(40.0, "circuit breaker: no entries with VIX at or above this", lo=0.0)
+    circuit_vix_jump_frac: float = _p(0.30, "circuit breaker: VIX up more than this fraction on the day", lo=0.0)
+    circuit_underlying_move_frac: float = _p(0.04, "circuit breaker: underlying moved more than this fraction on the day", lo=0.0)
+    circuit_flatten: bool = _p(False, "a tripped circuit breaker also flattens open positions")
+
     # ----- orders and fills ------------------------------------------------------------------
     order_limit_toward_far_frac: float = _p(0.3, "combo limit: mid + frac x (natural - mid)", lo=0.0, hi=1.0)
     order_timeout_min: int = _p(5, "cancel an unfilled combo after this many minutes", lo=1)
@@ -194,6 +243,13 @@ class Parameters:
             raise ParameterError("zdte_short_delta_min must be <= zdte_short_delta_max")
         if not self.phase2_min_nlv_usd <= self.phase3_min_nlv_usd <= self.phase4_min_nlv_usd:
             raise ParameterError("phase thresholds must rise: phase2_min_nlv_usd <= phase3 <= phase4")
+        if not (self.vix_regime1_below <= self.vix_regime2_below <= self.vix_regime3_below
+                <= self.vix_regime4_upto):
+            raise ParameterError("VIX regime bounds must rise: vix_regime1_below <= 2 <= 3 <= vix_regime4_upto")
+        if not self.drawdown_halve_frac <= self.drawdown_stop_frac <= self.drawdown_flatten_frac:
+            raise ParameterError("drawdown steps must rise: drawdown_halve_frac <= stop <= flatten")
+        if not self.max_risk_per_trade_frac <= self.max_risk_per_trade_hard_frac:
+            raise ParameterError("max_risk_per_trade_frac must be <= max_risk_per_trade_hard_frac")
         if not self.ipmcc_ema_fast_days < self.ipmcc_ema_slow_days:
             raise ParameterError("ipmcc_ema_fast_days must be < ipmcc_ema_slow_days")
         if not self.zdte_move_start_et < self.zdte_entry_time_et < self.zdte_time_stop_et <= self.zdte_flatten_et:
