@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from strategies.base import Strategy
 from strategies.futures_strangle import FuturesStrangle
+from strategies.lt112 import Lt112
 from thetacore.parameters import Parameters
 
 
@@ -16,4 +17,6 @@ def build_strategies(params: Parameters) -> list[Strategy]:
     out: list[Strategy] = []
     if params.strangle_enabled:
         out.append(FuturesStrangle(params))
+    if params.lt112_enabled:
+        out.append(Lt112(params))
     return out

@@ -116,10 +116,14 @@ class Parameters:
     lt112_dte_min: int = _p(105, "shortest accepted DTE (target - 15)", lo=1)
     lt112_dte_max: int = _p(135, "longest accepted DTE (target + 15)", lo=1)
     lt112_long_put_otm_frac: float = _p(0.07, "long put of the debit spread: this fraction below spot", lo=0.0, hi=0.5)
-    lt112_spread_width_pts: float = _p(50.0, "short put of the spread: this many points below the long", lo=0.0)
+    lt112_spread_width_pts: float = _p(50.0, "short put of the spread: this many points below the long (ES/SPX points; set about 5 for SPY)", lo=0.0)
     lt112_naked_put_otm_frac: float = _p(0.12, "two naked puts: this fraction below spot (about 5 delta)", lo=0.0, hi=0.5)
     lt112_naked_take_profit_frac: float = _p(0.90, "close the naked puts at this fraction of their credit", lo=0.01, hi=1.0)
     lt112_contracts: int = _p(1, "LT112 units per entry (1 / -1 / -2 legs each)", lo=1, hi=50)
+    lt112_manage_interval_min: int = _p(30, "minutes between LT112 management checks", lo=1, hi=1440)
+    lt112_manage_start_et: time = _p(time(9, 30), "first LT112 management check of the day, ET")
+    lt112_manage_end_et: time = _p(time(16, 0), "last LT112 management check of the day, ET")
+    lt112_filter_strike_range_frac: float = _p(0.20, "subscribe strikes within this fraction of the underlying (naked puts 12% below)", lo=0.01, hi=1.0)
 
     # ----- IPMCC (strategy-rules.md, "IPMCC") ------------------------------------------------------
     ipmcc_enabled: bool = _p(True, "run the poor man's covered call")
