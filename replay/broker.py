@@ -88,10 +88,13 @@ class SimBroker:
         prices = []
         for leg in intent.structure.legs:
             bid, ask = self.quotes.quote(leg.symbol, t_utc)
-            if not (np.isfinite(bid) and np.isfinite(ask) and 0 < bid <= ask):
+            buying = leg.ratio * (1 if intent.quantity > 0 else -1) > 0
+            if buying and (np.isnan(bid) or bid == 0) and np.isfinite(ask) and ask > 0:
+                bid = 0.0  # a bought leg needs only an offer: a no-bid wing trades between 0 and the ask
+            if not (np.isfinite(bid) and np.isfinite(ask) and 0 <= bid <= ask and (buying or bid > 0)):
                 order.note = f"{t_utc:%H:%M}Z no valid quote for {leg.describe()} (bid={bid}, ask={ask})"
                 return False
-            mid, far = (bid + ask) / 2.0, ask if leg.ratio > 0 else bid
+            mid, far = (bid + ask) / 2.0, ask if buying else bid
             prices.append(mid + f * (far - mid))
         net = float(np.dot([leg.ratio for leg in intent.structure.legs], prices))
         if net > intent.limit_pts + 1e-9:

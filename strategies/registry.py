@@ -9,6 +9,7 @@ from __future__ import annotations
 from strategies.base import Strategy
 from strategies.futures_strangle import FuturesStrangle
 from strategies.lt112 import Lt112
+from strategies.zero_dte import ZeroDte
 from thetacore.parameters import Parameters
 
 
@@ -17,6 +18,8 @@ def build_strategies(params: Parameters) -> list[Strategy]:
     out: list[Strategy] = []
     if params.strangle_enabled:
         out.append(FuturesStrangle(params))
+    if params.zdte_enabled:
+        out.append(ZeroDte(params))
     if params.lt112_enabled:
         out.append(Lt112(params))
     return out

@@ -100,6 +100,7 @@ class Parameters:
     zdte_time_stop_et: time = _p(time(15, 0), "time stop: close whatever the P&L, ET")
     zdte_flatten_et: time = _p(time(15, 30), "final flatten: nothing open after this, ET")
     zdte_vix_max: float = _p(40.0, "no entry with VIX at or above this level", lo=0.0)
+    zdte_filter_strike_range_frac: float = _p(0.05, "subscribe strikes within this fraction of the underlying (filters run once a day: wide enough for the day's move)", lo=0.01, hi=1.0)
     zdte_manage_interval_min: int = _p(5, "minutes between 0DTE management checks", lo=1, hi=60)
     zdte_contracts_phase1: int = _p(1, "0DTE contracts in phase 1 (micros only)", lo=0)
     zdte_contracts_phase2: int = _p(2, "0DTE contracts in phase 2", lo=0)

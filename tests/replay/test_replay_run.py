@@ -24,7 +24,7 @@ def _run(tmp_path: Path, params: dict[str, str], data: Path = DATA) -> tuple[int
 def test_when_defaults_then_the_strangle_decision_is_recorded_with_its_exact_reasons(tmp_path, capsys):
     code, s = _run(tmp_path, {})
     assert code == 0
-    [d] = s["decisions"]
+    [d] = [x for x in s["decisions"] if x["strategy"] == "futures_strangle"]
     assert (d["time_et"], d["strategy"], d["action"]) == ("2020-01-06 10:00", "futures_strangle", "declined")
     assert [r["code"] for r in d["reasons"]] == ["NOT_ENTRY_DAY", "NO_EXPIRY_IN_WINDOW", "IV_RANK_UNAVAILABLE",
                                                  "CONSOLIDATION_UNAVAILABLE", "NO_PUT_IN_BAND"]
