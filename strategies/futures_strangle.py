@@ -13,12 +13,13 @@ the credit); close at 21 DTE.
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.combo_limits import combo_limit
+from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
@@ -28,7 +29,6 @@ from thetacore.margin import buying_power_pts
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
 from thetacore.pricing import time_to_expiry_years
-from thetacore.pricing_limits import limit_on_tick
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import StrikeChoice, choose_by_delta, choose_expiry
@@ -36,12 +36,6 @@ from thetacore.structures import QuoteError, Structure, StructureKind
 
 ENTRY = "entry"
 MANAGE = "manage"
-
-
-def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """Date of the ``n``-th ``weekday`` (0=Mon) of a month."""
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
 
 
 class FuturesStrangle(Strategy):
@@ -76,36 +70,11 @@ class FuturesStrangle(Strategy):
         raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
 
     # ----- entry -----------------------------------------------------------------------
-    def _entry_day_reason(self, today: date) -> Reason | None:
-        wd, nth = self.p.strangle_entry_weekday, self.p.strangle_entry_nth_weekday
-        if wd < 0 and nth == 0:
-            return None
-        if wd >= 0 and today.weekday() != wd:
-            ok = False
-        elif nth > 0:
-            ok = (today.day - 1) // 7 + 1 == nth
-        else:
-            ok = True
-        if ok:
-            return None
-        want = calendar.day_name[wd] if wd >= 0 else "any weekday"
-        which = f"the {_ordinal(nth)} {want}" if nth else f"every {want}"
-        nxt = ""
-        if wd >= 0 and nth:
-            d = nth_weekday(today.year, today.month, wd, nth)
-            if d < today:
-                y, m = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-                d = nth_weekday(y, m, wd, nth)
-            nxt = f" (next {d.isoformat()})"
-        week = (today.day - 1) // 7 + 1
-        return Reason("NOT_ENTRY_DAY", f"{today.isoformat()} is the {_ordinal(week)} "
-                      f"{calendar.day_name[today.weekday()]}; entry on {which}{nxt}")
-
     def entry_decision(self, ctx: MarketContext) -> Decision:
         """Evaluate every entry rule at ``ctx`` and return one decision with all reasons."""
         p, reasons = self.p, []
         details: dict[str, object] = {}
-        day_reason = self._entry_day_reason(ctx.today_et)
+        day_reason = entry_day_reason(ctx.today_et, p.strangle_entry_weekday, p.strangle_entry_nth_weekday)
         if day_reason:
             reasons.append(day_reason)
         if self.open_positions():
@@ -137,7 +106,7 @@ class FuturesStrangle(Strategy):
             return self._decide(ctx, reasons, None, details)
         structure = self._strangle(chain, put, call, exp.expiry)
         try:
-            limit = self._limit(structure, chain, details)
+            limit = combo_limit(structure, chain, self.product, p.order_limit_toward_far_frac, details)
         except QuoteError as exc:
             reasons.append(Reason("QUOTE_INVALID", str(exc)))
             return self._decide(ctx, reasons, None, details)
@@ -205,15 +174,6 @@ class FuturesStrangle(Strategy):
         )
         return Structure(StructureKind.STRANGLE, legs, chain.multiplier_usd_per_pt, self.product.underlying_kind)
 
-    def _limit(self, structure: Structure, chain: ChainSnapshot, details: dict[str, object]) -> float:
-        """Combo limit (LEAN sign) between mid and natural, on the tick grid."""
-        mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
-        raw = mid + self.p.order_limit_toward_far_frac * (natural - mid)
-        details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
-        bid, ask = structure.leg_quotes(chain)
-        tick = self.product.combo_tick_pts(((bid + ask) / 2).tolist())
-        return limit_on_tick(raw, natural, tick)
-
     # ----- management --------------------------------------------------------------------
     def manage(self, ctx: MarketContext) -> list[Decision]:
         """Exit checks for every open position: 21 DTE, then take profit."""
@@ -256,7 +216,7 @@ class FuturesStrangle(Strategy):
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason(
                 "NO_QUOTES", "exit due but no chain to price the closing order")), None, details)
         try:
-            limit = self._limit(closing, ctx.chain, details)
+            limit = combo_limit(closing, ctx.chain, self.product, self.p.order_limit_toward_far_frac, details)
         except QuoteError as exc:
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason("QUOTE_INVALID", str(exc))),
                             None, details)
@@ -264,10 +224,6 @@ class FuturesStrangle(Strategy):
         intent = OrderIntent(self.name, IntentPurpose.CLOSE, closing, pos.quantity, limit, pos.position_id,
                              tag=f"{pos.position_id} close {reason.code}")
         return Decision(ctx.time_utc, self.name, Action.EXITED, (reason,), intent, details)
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _atm_iv(chain: ChainSnapshot, expiry: date) -> float:

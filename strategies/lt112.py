@@ -29,15 +29,15 @@ the whole trade's realized P&L and the legs held always equal ``structure x quan
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.combo_limits import combo_limit
 from strategies.defense import defense_review
-from strategies.futures_strangle import nth_weekday
+from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
@@ -362,32 +362,6 @@ def _buy_back(ctx: MarketContext, symbol: str, prod: OptionProduct, toward_far_f
     return mid, limit_on_tick(mid + toward_far_frac * (ask - mid), ask, prod.leg_tick_pts(mid))
 
 
-def entry_day_reason(today: date, weekday: int, nth: int) -> Reason | None:
-    """``NOT_ENTRY_DAY`` unless ``today`` is the ``nth`` ``weekday`` (0=Mon) of its month;
-    ``weekday`` -1 means any weekday, ``nth`` 0 every such weekday (same rule and text as the
-    strangle's)."""
-    if weekday < 0 and nth == 0:
-        return None
-    week = (today.day - 1) // 7 + 1
-    if (weekday < 0 or today.weekday() == weekday) and (nth == 0 or week == nth):
-        return None
-    want = calendar.day_name[weekday] if weekday >= 0 else "any weekday"
-    which = f"the {_ordinal(nth)} {want}" if nth else f"every {want}"
-    nxt = ""
-    if weekday >= 0 and nth:
-        d = nth_weekday(today.year, today.month, weekday, nth)
-        if d < today:
-            y, m = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-            d = nth_weekday(y, m, weekday, nth)
-        nxt = f" (next {d.isoformat()})"
-    return Reason("NOT_ENTRY_DAY", f"{today.isoformat()} is the {_ordinal(week)} "
-                  f"{calendar.day_name[today.weekday()]}; entry on {which}{nxt}")
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
-
-
 def _pick(chain: ChainSnapshot, expiry: date, role: str, target_pts: float, how: str,
           details: dict[str, object]) -> tuple[StrikeChoice | None, Reason | None]:
     """The put for ``role`` (long/short/naked) nearest ``target_pts``, recorded in
@@ -446,20 +420,6 @@ def out_of_chain_reason(role: str, choice: StrikeChoice | None, chain: ChainSnap
     return Reason(f"{role.upper()}_PUT_OUT_OF_CHAIN", f"{role} put target {target_pts:.2f} ({how}) is {side} "
                   f"at {expiry.isoformat()}; nearest {choice.strike_pts:g} is "
                   f"{abs(choice.strike_pts - target_pts):.2f} pts away")
-
-
-def combo_limit(structure: Structure, chain: ChainSnapshot, prod: OptionProduct, toward_far_frac: float,
-                details: dict[str, object]) -> float:
-    """Combo limit (LEAN sign) at ``mid + frac x (natural - mid)`` on the legs' finest tick.
-
-    Raises:
-        QuoteError: when a leg has no usable two-sided quote.
-    """
-    mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
-    details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
-    bid, ask = structure.leg_quotes(chain)
-    tick = prod.combo_tick_pts(((bid + ask) / 2).tolist())
-    return limit_on_tick(mid + toward_far_frac * (natural - mid), natural, tick)
 
 
 def buying_power_pts(structure: Structure, chain: ChainSnapshot, *, scan_range_frac: float, t_years: float,

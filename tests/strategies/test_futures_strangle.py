@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from strategies.base import MarketContext, PositionState, StrategyPosition
-from strategies.futures_strangle import FuturesStrangle, nth_weekday
+from strategies.entry_calendar import nth_weekday
+from strategies.futures_strangle import FuturesStrangle
 from tests.conftest import ES_ENTRY_UTC, RELAXED
 from thetacore.chain_greeks import with_greeks
 from thetacore.enums import Action, IntentPurpose, Right

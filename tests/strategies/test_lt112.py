@@ -15,7 +15,8 @@ from replay.lean_data.daily import read_index_daily
 from replay.lean_data.universes import read_universe, universe_path
 from replay.model_chain import SmileModel, model_chain, strike_grid
 from strategies.base import MarketContext, PositionState
-from strategies.lt112 import Lt112, entry_day_reason
+from strategies.entry_calendar import entry_day_reason
+from strategies.lt112 import Lt112
 from tests.conftest import DATA, ES_ENTRY_UTC
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import parse_events_csv
