@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from strategies.base import Strategy
 from strategies.futures_strangle import FuturesStrangle
+from strategies.ipmcc import Ipmcc
+from strategies.leap_puts import LeapPuts
 from strategies.lt112 import Lt112
 from strategies.zero_dte import ZeroDte
 from thetacore.parameters import Parameters
@@ -22,4 +24,8 @@ def build_strategies(params: Parameters) -> list[Strategy]:
         out.append(ZeroDte(params))
     if params.lt112_enabled:
         out.append(Lt112(params))
+    if params.ipmcc_enabled:
+        out.append(Ipmcc(params))
+    if params.leap_puts_enabled:
+        out.append(LeapPuts(params))
     return out

@@ -141,6 +141,13 @@ class Parameters:
     ipmcc_ema_slow_days: int = _p(21, "slow EMA of the underlying's daily closes", lo=2)
     ipmcc_itm_strikes: int = _p(1, "strikes in the money when EMA fast <= slow (rules: 1-2)", lo=1, hi=2)
     ipmcc_short_take_profit_frac: float = _p(0.90, "buy back the weekly call at this fraction of its extrinsic", lo=0.01, hi=1.0)
+    ipmcc_leap_time_et: time = _p(time(10, 0), "LEAP purchase decision time, ET (daily while no LEAP is held)")
+    ipmcc_manage_interval_min: int = _p(15, "minutes between IPMCC management checks", lo=1, hi=1440)
+    ipmcc_manage_start_et: time = _p(time(9, 45), "first IPMCC management check of the day, ET")
+    ipmcc_manage_end_et: time = _p(time(15, 45), "last IPMCC management check of the day, ET")
+    ipmcc_expiry_close_et: time = _p(time(15, 45), "buy back an ITM weekly call on its expiry day from this time, ET")
+    ipmcc_dividend_yield_frac: float = _p(0.014, "underlying dividend yield for IV/greeks (SPY about 6.64 USD / 475)", lo=0.0, hi=0.2)
+    ipmcc_filter_strike_range_frac: float = _p(0.30, "subscribe strikes within this fraction of the underlying", lo=0.01, hi=1.0)
     ipmcc_leap_stop_loss_frac: float = _p(0.30, "close everything when the LEAP has lost this fraction", lo=0.01, hi=1.0)
 
     # ----- LEAP puts (strategy-rules.md, "LEAP puts") ----------------------------------------------
@@ -156,6 +163,11 @@ class Parameters:
     leap_put_dte_max: int = _p(430, "longest accepted DTE", lo=30)
     leap_put_max_rungs: int = _p(10, "most rungs open at once", lo=1, hi=52)
     leap_put_take_profit_frac: float = _p(0.30, "close a rung when this fraction of its credit is captured", lo=0.01, hi=1.0)
+    leap_put_manage_interval_min: int = _p(30, "minutes between LEAP-put management checks", lo=1, hi=1440)
+    leap_put_manage_start_et: time = _p(time(9, 45), "first LEAP-put management check, ET")
+    leap_put_manage_end_et: time = _p(time(15, 45), "last LEAP-put management check, ET")
+    leap_put_dividend_yield_frac: float = _p(0.014, "SPY dividend yield for IV/greeks", lo=0.0, hi=0.2)
+    leap_put_filter_strike_range_frac: float = _p(0.40, "subscribe strikes within this fraction of SPY", lo=0.01, hi=1.0)
     leap_put_roll_dte: int = _p(150, "roll a rung at or below this DTE", lo=0)
 
     # ----- defence of multi-week positions (strategy-rules.md, "Defensive rule") ------------------

@@ -61,6 +61,8 @@ PRODUCTS: dict[str, OptionProduct] = {
                           time(16, 0), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0),
     "SPY": OptionProduct("SPY", UnderlyingKind.EQUITY, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
                          time(16, 0), PricingModel.BLACK_SCHOLES, 0.01, 0.01, 0.0),
+    "QQQ": OptionProduct("QQQ", UnderlyingKind.EQUITY, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
+                         time(16, 0), PricingModel.BLACK_SCHOLES, 0.01, 0.01, 0.0),
 }
 
 

@@ -1,0 +1,504 @@
+"""Income poor man's covered call, IPMCC (strategy-rules.md, "IPMCC"), on SPY (QQQ once
+``thetacore.products`` has its facts).
+
+LEAP: when none is held, buy ONE call of the expiry nearest 365 DTE within 180-730 DTE, at
+the strike whose delta is nearest 0.80, provided its extrinsic value (price - intrinsic) is
+below 5% of its price. One LEAP at a time; a new one only after the last one is closed.
+
+Weekly call: on Fridays, while a LEAP is held and no weekly call is open, sell one call of
+the nearest listed expiry at or before 7 DTE (never beyond, never after the LEAP's expiry):
+
+* at the money when EMA(8) > EMA(21) of the underlying's daily closes, else 1 (rules: 1-2)
+  strike in the money. **Never out of the money**: "at the money" is the highest listed strike
+  at or below spot (the strike nearest spot when that one is at or below spot; when the
+  nearest strike is above spot it is OTM, and the next one down is taken). ITM counts
+  listed strikes down from that one.
+* not across a listed event date (``event_avoidance_enabled``).
+
+Timing conflict (reported): the rules' 09:15 ET decision time is before the 09:30 ET open of
+equity options, so a chain then holds the previous close or nothing. The strategy declines
+with ``OPTIONS_CLOSED`` rather than sell on a stale quote; a quote older than
+``max_quote_age_min`` is ``STALE_QUOTE`` at any time. Set ``ipmcc_short_time_et`` at or
+after 09:30 for the weekly call to trade.
+
+Exits:
+
+* weekly call: buy back once 90% of its extrinsic value at entry is captured (extrinsic now
+  = mid - intrinsic at spot; a bid-less call is valued and bought back at its ask); otherwise
+  let it expire. A Friday-to-Friday 7-DTE call is still alive at the next Friday's sale: if it
+  has not been taken off by then, that decision buys it back (``WEEKLY_ROLL``) and the new
+  call is sold at the first management check after the close fills, so one LEAP never covers
+  two short calls (reported: "let it expire" and "sell every Friday" cannot both hold). SPY options are American and settle
+  in shares, so an in-the-money weekly left to expire would be assigned (and a short call
+  can be assigned early, typically before an ex-dividend date). The strategy therefore buys
+  back a weekly that is in the money on its expiry day at the expiry-close time (15:45 ET);
+  one out of the money then is left to expire worthless.
+* LEAP stop: when the LEAP's mid has lost 30% of its entry price, close everything: the
+  weekly call is bought back first and the LEAP sold once no weekly is left, so the short
+  call is never left uncovered (two orders: the structures module has no diagonal kind).
+
+Pricing: IV and greeks from each contract's mid with Black-Scholes (European) and a constant
+dividend yield. SPY options are American: a European model ignores the early-exercise value
+(worth most in deep in-the-money calls just before an ex-dividend date and in deep
+in-the-money puts), so the deltas of deep in-the-money LEAPs are approximations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import numpy as np
+
+from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from thetacore.chain import ChainSnapshot
+from thetacore.chain_greeks import with_greeks
+from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.ema import last_ema
+from thetacore.enums import Action, IntentPurpose, Right
+from thetacore.events import first_event_between
+from thetacore.legs import OptionLeg
+from thetacore.parameters import Parameters
+from thetacore.pricing import NEW_YORK
+from thetacore.pricing_limits import limit_on_tick
+from thetacore.products import OptionProduct, product
+from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
+from thetacore.selection import choose_by_delta, choose_expiry
+from thetacore.structures import QuoteError, Structure, StructureKind
+
+LEAP = "leap"
+SHORT = "short"
+MANAGE = "manage"
+LEAP_CONTRACTS = 1  # rules: ONE LEAP; the weekly call covers it one for one
+EQUITY_OPTIONS_OPEN_ET = time(9, 30)  # Cboe/OCC equity options regular session 09:30-16:00 ET
+EQUITY_OPTIONS_CLOSE_ET = time(16, 0)
+
+
+class Ipmcc(Strategy):
+    """LEAP call plus weekly short calls; see the module docstring for the rules."""
+
+    name = "ipmcc"
+
+    def __init__(self, params: Parameters, *, dividend_yield_frac: float | None = None) -> None:
+        super().__init__()
+        self.p = params
+        self.product = product(params.ipmcc_underlying)
+        self.yield_frac = params.ipmcc_dividend_yield_frac if dividend_yield_frac is None else dividend_yield_frac
+        self.leap_id: str | None = None
+        self.weekly_id: str | None = None
+        self.stop: Reason | None = None
+        self.sell_after_roll: str | None = None
+        self.sale_due = False
+        self._entry_spot: dict[str, float] = {}
+        self.entry_extrinsic_pts: dict[str, float] = {}
+
+    # ----- host-facing declarations ----------------------------------------------------
+    def schedules(self) -> list[ScheduleRule]:
+        return [DailyAt(LEAP, self.p.ipmcc_leap_time_et), DailyAt(SHORT, self.p.ipmcc_short_time_et),
+                EveryMinutes(MANAGE, self.p.ipmcc_manage_interval_min, self.p.ipmcc_manage_start_et,
+                             self.p.ipmcc_manage_end_et)]
+
+    def subscription(self) -> Subscription:
+        return Subscription(self.p.ipmcc_underlying, "equity_option", 0, self.p.ipmcc_leap_dte_max,
+                            self.p.ipmcc_filter_strike_range_frac)
+
+    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+        if rule_name == LEAP:
+            return [] if self.leap() else [self.leap_decision(ctx)]
+        if rule_name == SHORT:
+            return [self.short_decision(ctx)]
+        if rule_name == MANAGE:
+            return self.manage(ctx)
+        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+
+    def leap(self) -> StrategyPosition | None:
+        """The LEAP position unless closed."""
+        return self._live(self.leap_id)
+
+    def weekly(self) -> StrategyPosition | None:
+        """The weekly short call unless closed."""
+        return self._live(self.weekly_id)
+
+    def _live(self, pid: str | None) -> StrategyPosition | None:
+        pos = self.positions.get(pid) if pid else None
+        return pos if pos is not None and pos.state is not PositionState.CLOSED else None
+
+    # ----- LEAP entry ------------------------------------------------------------------
+    def leap_decision(self, ctx: MarketContext) -> Decision:
+        """Buy the LEAP call, or decline with every unmet rule and its numbers."""
+        p = self.p
+        reasons: list[Reason] = []
+        details: dict[str, object] = {}
+        if self.leap():
+            reasons.append(Reason("LEAP_HELD", f"LEAP {self.leap_id} already held or pending"))
+        reasons += session_reasons(ctx)
+        chain = self._greeks(ctx, reasons)
+        if chain is None:
+            return self._decide(ctx, reasons, details)
+        exp = choose_expiry(chain, ctx.today_et, p.ipmcc_leap_dte_target, p.ipmcc_leap_dte_min, p.ipmcc_leap_dte_max)
+        if exp is None:
+            return self._decide(ctx, reasons + [Reason("NO_EXPIRY", "chain holds no unexpired contract")], details)
+        details.update(leap_expiry=exp.expiry.isoformat(), leap_dte_days=exp.dte_days)
+        if not exp.in_window:
+            reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.ipmcc_leap_dte_min}-"
+                                  f"{p.ipmcc_leap_dte_max} DTE; nearest {exp.expiry.isoformat()} at {exp.dte_days} DTE"))
+        call = choose_by_delta(chain, exp.expiry, Right.CALL, p.ipmcc_leap_delta_target, 0.0, 1.0)
+        spot = spot_pts(ctx, chain)
+        if call is None or not np.isfinite(spot):
+            reasons.append(Reason("NO_CALL_DELTA", "no call with a computable delta at this expiry")
+                           if call is None else Reason("NO_UNDERLYING", "no underlying price"))
+            return self._decide(ctx, reasons, details)
+        price = float(chain.mid_pts[call.index])
+        extrinsic = price - max(0.0, spot - call.strike_pts)
+        details.update(leap_strike_pts=call.strike_pts, leap_delta=round(call.abs_delta, 4), leap_price_pts=price,
+                       leap_extrinsic_frac=round(extrinsic / price, 4), spot_pts=spot)
+        if extrinsic / price >= p.ipmcc_leap_max_extrinsic_frac:
+            reasons.append(Reason("LEAP_EXTRINSIC_TOO_HIGH", f"{call.strike_pts:g} call at {call.abs_delta:.2f} delta: "
+                                  f"extrinsic {extrinsic / price:.1%} of {price:.2f} >= "
+                                  f"{p.ipmcc_leap_max_extrinsic_frac:.0%}"))
+        structure = self._single(chain, call.index, +1)
+        return self._open(ctx, "leap", structure, chain, reasons, details,
+                          f"buy LEAP {structure.describe()} {exp.dte_days} DTE at {call.abs_delta:.3f} delta, "
+                          f"extrinsic {extrinsic / price:.1%} of {price:.2f}")
+
+    # ----- weekly call -----------------------------------------------------------------
+    def short_decision(self, ctx: MarketContext, *, after_roll: bool = False) -> Decision:
+        """Sell the weekly call (``after_roll``: the replacement of a call just rolled, which
+        skips the weekday rule), roll a weekly expiring today, or decline with every unmet
+        rule and its numbers."""
+        p = self.p
+        reasons: list[Reason] = []
+        details: dict[str, object] = {}
+        if not after_roll and p.ipmcc_short_weekday >= 0 and ctx.today_et.weekday() != p.ipmcc_short_weekday:
+            reasons.append(Reason("NOT_SHORT_DAY", f"{ctx.today_et.isoformat()} is a {ctx.today_et:%A}; weekly "
+                                  f"calls are sold on weekday {p.ipmcc_short_weekday} (0=Mon)"))
+        reasons += session_reasons(ctx)
+        weekly = self.weekly()
+        if not reasons and weekly is not None and weekly.state is PositionState.OPEN \
+                and weekly.structure.legs[0].expiry <= ctx.today_et:
+            return self._roll_weekly(weekly, ctx)
+        leap = self.leap()
+        if leap is None or leap.state is not PositionState.OPEN:
+            reasons.append(Reason("NO_LEAP", "no LEAP call held to cover a weekly call"))
+        if self.weekly():
+            reasons.append(Reason("WEEKLY_OPEN", f"weekly call {self.weekly_id} still open or pending"))
+        chain = self._greeks(ctx, reasons)
+        if chain is None:
+            return self._decide(ctx, reasons, details)
+        expiry = self._weekly_expiry(chain, ctx, leap, reasons, details)
+        trend = self._trend(ctx, reasons, details)
+        spot = spot_pts(ctx, chain)
+        if expiry is None or trend is None or not np.isfinite(spot):
+            if not np.isfinite(spot):
+                reasons.append(Reason("NO_UNDERLYING", "no underlying price"))
+            return self._decide(ctx, reasons, details)
+        idx = self._weekly_strike(chain, expiry, spot, trend, reasons, details)
+        if idx is None:
+            return self._decide(ctx, reasons, details)
+        price = float(chain.mid_pts[idx])
+        extrinsic = price - max(0.0, spot - float(chain.strike_pts[idx]))
+        details.update(spot_pts=spot, short_price_pts=price, short_extrinsic_pts=round(extrinsic, 4))
+        if np.isfinite(extrinsic) and extrinsic <= 0:
+            reasons.append(Reason("NO_EXTRINSIC", f"call at {price:.2f} holds no extrinsic value over "
+                                  f"intrinsic {price - extrinsic:.2f}"))
+        structure = self._single(chain, idx, -1)
+        decision = self._open(ctx, "weekly", structure, chain, reasons, details,
+                              f"sell {structure.describe()} ({details['strike_criterion']}); extrinsic "
+                              f"{extrinsic:.2f} pts")
+        if decision.intent is not None:
+            self._entry_spot[decision.intent.position_id] = spot
+        return decision
+
+    def _roll_weekly(self, weekly: StrategyPosition, ctx: MarketContext) -> Decision:
+        """Buy back a weekly call expiring today so that next week's can be sold without two
+        short calls against one LEAP; the new call is sold at the first management check
+        after this close fills."""
+        expiry = weekly.structure.legs[0].expiry
+        reason = Reason("WEEKLY_ROLL", f"{weekly.position_id} expires {expiry.isoformat()}: buying it back to "
+                        "sell next week's call once this fills")
+        decision = self._close(weekly, ctx, reason)
+        if decision.intent is not None:
+            self.sell_after_roll = weekly.position_id
+        return decision
+
+    def _weekly_expiry(self, chain: ChainSnapshot, ctx: MarketContext, leap: StrategyPosition | None,
+                       reasons: list[Reason], details: dict[str, object]) -> date | None:
+        """Nearest listed expiry at or before ``ipmcc_short_dte`` days (1 DTE at least)."""
+        p = self.p
+        dte = (chain.expiries() - np.datetime64(ctx.today_et, "D")).astype(np.int64)
+        ok = (dte >= 1) & (dte <= p.ipmcc_short_dte)
+        if not ok.any():
+            later = dte[dte > p.ipmcc_short_dte]
+            nearest = f"; nearest {int(later.min())} DTE" if later.size else ""
+            reasons.append(Reason("NO_WEEKLY_EXPIRY", f"no expiry within 1-{p.ipmcc_short_dte} DTE{nearest}"))
+            return None
+        expiry: date = chain.expiries()[ok][-1].astype(date)
+        details.update(short_expiry=expiry.isoformat(), short_dte_days=int(dte[ok][-1]))
+        if leap is not None and expiry > leap.structure.legs[0].expiry:
+            reasons.append(Reason("WEEKLY_BEYOND_LEAP", f"weekly expiry {expiry} after the LEAP's "
+                                  f"{leap.structure.legs[0].expiry}: the call would be uncovered"))
+        event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
+        if event is not None:
+            reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "
+                                  f"{ctx.today_et.isoformat()} and the weekly expiry {expiry.isoformat()}"))
+        return expiry
+
+    def _trend(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> bool | None:
+        """True when EMA(fast) > EMA(slow) of the daily closes before today; None if unknown."""
+        p = self.p
+        bars = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
+        closes = bars.close_pts if bars is not None else np.empty(0)
+        try:
+            fast, slow = last_ema(closes, p.ipmcc_ema_fast_days), last_ema(closes, p.ipmcc_ema_slow_days)
+        except ValueError as exc:
+            reasons.append(Reason("EMA_UNAVAILABLE", str(exc)))
+            return None
+        details.update(ema_fast_pts=round(fast, 4), ema_slow_pts=round(slow, 4))
+        return fast > slow
+
+    def _weekly_strike(self, chain: ChainSnapshot, expiry: date, spot: float, up: bool,
+                       reasons: list[Reason], details: dict[str, object]) -> int | None:
+        """ATM (highest listed strike <= spot) when ``up``, else ``ipmcc_itm_strikes`` below it."""
+        calls = np.flatnonzero((chain.expiry == np.datetime64(expiry, "D")) & (chain.right == int(Right.CALL)))
+        ladder = np.unique(chain.strike_pts[calls])
+        below = ladder[ladder <= spot][::-1]
+        n = 0 if up else self.p.ipmcc_itm_strikes
+        if below.size <= n:
+            reasons.append(Reason("NO_STRIKE_AT_OR_BELOW_SPOT", f"{below.size} call strike(s) at or below spot "
+                                  f"{spot:.2f} at {expiry}; need {n + 1}"))
+            return None
+        strike = float(below[n])
+        trend = f"EMA{self.p.ipmcc_ema_fast_days} {details['ema_fast_pts']} {'>' if up else '<='} " \
+                f"EMA{self.p.ipmcc_ema_slow_days} {details['ema_slow_pts']}"
+        details.update(short_strike_pts=strike, strike_criterion=(
+            f"{trend}: ATM = highest strike {strike:g} at or below spot {spot:.2f}" if up else
+            f"{trend}: {n} strike(s) ITM below ATM {below[0]:g} (spot {spot:.2f})"))
+        return int(calls[np.flatnonzero(chain.strike_pts[calls] == strike)[0]])
+
+    # ----- management --------------------------------------------------------------------
+    def manage(self, ctx: MarketContext) -> list[Decision]:
+        """LEAP stop first (closing everything, weekly first), then the weekly call's exits."""
+        out: list[Decision] = []
+        leap = self.leap()
+        if leap is not None and leap.state is PositionState.OPEN and self.stop is None:
+            reason = self._leap_stop_reason(leap, ctx)
+            if reason is not None and reason.code == "NO_QUOTES":
+                out.append(self._held(ctx, leap, (reason,)))
+            elif reason is not None:
+                self.stop = reason
+        if self.stop is not None:
+            return out + self._close_everything(ctx)
+        weekly = self.weekly()
+        if weekly is not None and weekly.state is PositionState.OPEN:
+            reason = self._weekly_exit_reason(weekly, ctx)
+            if reason is not None:
+                out.append(self._held(ctx, weekly, (reason,)) if reason.code == "NO_QUOTES"
+                           else self._close(weekly, ctx, reason))
+        if self.sale_due and weekly is None:
+            self.sale_due = False
+            out.append(self.short_decision(ctx, after_roll=True))
+        return out
+
+    def _leap_stop_reason(self, leap: StrategyPosition, ctx: MarketContext) -> Reason | None:
+        try:
+            mid = leap.structure.net_mid_pts(ctx.chain) if ctx.chain is not None else float("nan")
+        except QuoteError as exc:
+            return Reason("NO_QUOTES", f"cannot value {leap.position_id}: {exc}")
+        if not np.isfinite(mid):
+            return Reason("NO_QUOTES", f"cannot value {leap.position_id}: {ctx.chain_problem or 'no chain'}")
+        entry = leap.entry_net_pts or 0.0
+        lost = (entry - mid) / entry if entry > 0 else 0.0
+        if lost >= self.p.ipmcc_leap_stop_loss_frac:
+            return Reason("LEAP_STOP", f"LEAP at {mid:.2f} has lost {lost:.1%} of its {entry:.2f} entry >= "
+                          f"{self.p.ipmcc_leap_stop_loss_frac:.0%}: closing the whole position")
+        return None
+
+    def _close_everything(self, ctx: MarketContext) -> list[Decision]:
+        assert self.stop is not None
+        weekly, leap = self.weekly(), self.leap()
+        if weekly is not None:
+            if weekly.state is not PositionState.OPEN:
+                return []  # its closing order is working; the LEAP waits for it
+            text = f"{self.stop.text}; buying back the weekly call first, the LEAP after it"
+            return [self._close(weekly, ctx, Reason("LEAP_STOP", text))]
+        if leap is not None and leap.state is PositionState.OPEN:
+            return [self._close(leap, ctx, self.stop)]
+        return []
+
+    def _weekly_exit_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
+        leg = pos.structure.legs[0]
+        chain, now_et = ctx.chain, ctx.time_utc.astimezone(NEW_YORK).time()
+        spot = spot_pts(ctx, chain)
+        if ctx.today_et == leg.expiry and now_et >= self.p.ipmcc_expiry_close_et and spot > leg.strike_pts:
+            return Reason("EXPIRY_ITM", f"expiry day {now_et:%H:%M} ET: spot {spot:.2f} > strike "
+                          f"{leg.strike_pts:g}; buying back rather than be assigned (physical settlement)")
+        entry = self.entry_extrinsic_pts.get(pos.position_id, float("nan"))
+        try:
+            cost, basis = buyback_cost_pts(pos.structure, chain) if chain is not None else (float("nan"), "")
+        except QuoteError as exc:
+            return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {exc}")
+        if not (np.isfinite(cost) and np.isfinite(spot)):
+            return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {ctx.chain_problem or 'no chain or spot'}")
+        left = cost - leg.intrinsic_pts(spot)
+        captured = (entry - left) / entry if entry > 0 else float("nan")
+        if captured >= self.p.ipmcc_short_take_profit_frac:
+            return Reason("TAKE_PROFIT", f"captured {captured:.0%} of the {entry:.2f} pt extrinsic value (left "
+                          f"{left:.2f}, cost to close {cost:.2f} at {basis}) >= "
+                          f"{self.p.ipmcc_short_take_profit_frac:.0%}")
+        return None
+
+    # ----- orders and book-keeping -------------------------------------------------------
+    def on_filled(self, intent: OrderIntent, fill_net_pts: float, time_utc: datetime) -> None:
+        super().on_filled(intent, fill_net_pts, time_utc)
+        pid = intent.position_id
+        if intent.purpose is IntentPurpose.OPEN and pid == self.weekly_id:
+            leg = intent.structure.legs[0]
+            self.entry_extrinsic_pts[pid] = -fill_net_pts - leg.intrinsic_pts(self._entry_spot.get(pid, np.nan))
+        if intent.purpose is IntentPurpose.CLOSE and pid == self.leap_id:
+            self.stop = None
+        if intent.purpose is IntentPurpose.CLOSE and pid == self.sell_after_roll:
+            self.sell_after_roll, self.sale_due = None, True
+
+    def on_unfilled(self, intent: OrderIntent, reason: str) -> None:
+        """As the base class; a roll whose close did not fill sells no new call this week."""
+        super().on_unfilled(intent, reason)
+        if intent.position_id == self.sell_after_roll:
+            self.sell_after_roll = None
+
+    def _greeks(self, ctx: MarketContext, reasons: list[Reason]) -> ChainSnapshot | None:
+        if ctx.chain is None or len(ctx.chain) == 0:
+            reasons.append(Reason("NO_CHAIN", ctx.chain_problem or "no option chain"))
+            return None
+        return with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
+                           yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
+
+    def _single(self, chain: ChainSnapshot, i: int, ratio: int) -> Structure:
+        return single_leg(chain, i, ratio, self.product)
+
+    def _open(self, ctx: MarketContext, kind: str, structure: Structure, chain: ChainSnapshot,
+              reasons: list[Reason], details: dict[str, object], text: str) -> Decision:
+        reasons += quote_reasons(structure, chain, ctx, self.p.max_quote_age_min)
+        if reasons:
+            return self._decide(ctx, reasons, details)
+        limit = combo_limit_pts(structure, chain, self.p.order_limit_toward_far_frac, self.product, details)
+        pid = f"{self.name}-{kind}-{ctx.time_utc:%Y%m%dT%H%M}"
+        intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, LEAP_CONTRACTS, limit, pid, tag=f"{pid} open")
+        self.positions[pid] = StrategyPosition(pid, structure, LEAP_CONTRACTS, PositionState.OPENING)
+        if kind == "leap":
+            self.leap_id = pid
+        else:
+            self.weekly_id = pid
+        return Decision(ctx.time_utc, self.name, Action.ENTERED, (Reason("ENTRY", f"{text}; limit {limit:+.2f} pts"),),
+                        intent, details)
+
+    def _close(self, pos: StrategyPosition, ctx: MarketContext, reason: Reason) -> Decision:
+        return close_decision(self.name, pos, ctx, reason, self.p.order_limit_toward_far_frac, self.product)
+
+    def _held(self, ctx: MarketContext, pos: StrategyPosition, reasons: tuple[Reason, ...]) -> Decision:
+        return Decision(ctx.time_utc, self.name, Action.HELD, reasons, None, {"position_id": pos.position_id})
+
+    def _decide(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> Decision:
+        return Decision(ctx.time_utc, self.name, Action.DECLINED, tuple(reasons), None, details)
+
+
+# ----- single-leg helpers (shared with strategies.leap_puts) ---------------------------------
+def session_reasons(ctx: MarketContext) -> list[Reason]:
+    """Equity options trade 09:30-16:00 ET; outside it a chain is the last close or empty."""
+    now = ctx.time_utc.astimezone(NEW_YORK).time()
+    if EQUITY_OPTIONS_OPEN_ET <= now <= EQUITY_OPTIONS_CLOSE_ET:
+        return []
+    return [Reason("OPTIONS_CLOSED", f"{now:%H:%M} ET is outside the {EQUITY_OPTIONS_OPEN_ET:%H:%M}-"
+                   f"{EQUITY_OPTIONS_CLOSE_ET:%H:%M} ET equity-option session: a chain now holds the previous "
+                   "close or nothing; no trade on a stale quote")]
+
+
+def quote_reasons(structure: Structure, chain: ChainSnapshot, ctx: MarketContext, max_age_min: int) -> list[Reason]:
+    """``QUOTE_INVALID`` for a leg without a two-sided quote, ``STALE_QUOTE`` for one older
+    than ``max_age_min`` minutes at the decision time."""
+    try:
+        structure.leg_quotes(chain)
+    except QuoteError as exc:
+        return [Reason("QUOTE_INVALID", str(exc))]
+    out = []
+    now = np.datetime64(ctx.time_utc.replace(tzinfo=None), "ms")
+    for leg in structure.legs:
+        quoted = chain.quote_time_utc[chain.index_of(leg.symbol)]
+        age_min = float("inf") if np.isnat(quoted) else float((now - quoted) / np.timedelta64(60_000, "ms"))
+        if age_min > max_age_min:
+            out.append(Reason("STALE_QUOTE", f"{leg.describe()}: quote {age_min:.0f} min old > {max_age_min} min"))
+    return out
+
+
+def spot_pts(ctx: MarketContext, chain: ChainSnapshot | None) -> float:
+    """The context's underlying price, else the chain's (median of its finite values); NaN."""
+    if np.isfinite(ctx.underlying_pts) or chain is None:
+        return float(ctx.underlying_pts)
+    finite = chain.underlying_pts[np.isfinite(chain.underlying_pts)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def single_leg(chain: ChainSnapshot, i: int, ratio: int, prod: OptionProduct) -> Structure:
+    """One-leg structure of contract ``i`` of ``chain`` (``ratio`` +1 bought, -1 sold)."""
+    leg = OptionLeg(str(chain.symbol[i]), str(chain.underlying_symbol[i]), Right(int(chain.right[i])),
+                    float(chain.strike_pts[i]), chain.expiry[i].astype(date), ratio)
+    return Structure(StructureKind.SINGLE, (leg,), chain.multiplier_usd_per_pt, prod.underlying_kind)
+
+
+def buyback_cost_pts(structure: Structure, chain: ChainSnapshot) -> tuple[float, str]:
+    """Cost per unit to buy back a short structure, and its basis: the mid, or, when a short
+    leg has no bid (a far out-of-the-money option quoted ask-only), the ask, which bounds the
+    cost from above; a missing bid is never read as zero.
+
+    Raises:
+        QuoteError: when a leg is long, missing, or has no positive ask.
+    """
+    try:
+        return -structure.net_mid_pts(chain), "mid"
+    except QuoteError as exc:
+        cost = 0.0
+        for leg in structure.legs:
+            i = int(np.flatnonzero(chain.symbol == leg.symbol)[0]) if (chain.symbol == leg.symbol).any() else -1
+            ask = float(chain.ask_pts[i]) if i >= 0 else float("nan")
+            if leg.ratio > 0 or not (np.isfinite(ask) and ask > 0):
+                raise exc
+            cost += -leg.ratio * ask
+        return cost, "ask (no bid)"
+
+
+def combo_limit_pts(structure: Structure, chain: ChainSnapshot, toward_far_frac: float, prod: OptionProduct,
+                    details: dict[str, object]) -> float:
+    """Limit (LEAN sign) at ``mid + frac x (natural - mid)`` on the tick grid, as the strangle.
+
+    Raises:
+        QuoteError: when a leg has no usable two-sided quote.
+    """
+    mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
+    details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
+    bid, ask = structure.leg_quotes(chain)
+    tick = prod.combo_tick_pts(((bid + ask) / 2).tolist())
+    return limit_on_tick(mid + toward_far_frac * (natural - mid), natural, tick)
+
+
+def close_decision(strategy: str, pos: StrategyPosition, ctx: MarketContext, reason: Reason,
+                   toward_far_frac: float, prod: OptionProduct) -> Decision:
+    """EXITED with a closing intent (every leg reversed; limit as :func:`combo_limit_pts`, or
+    the ask of a bid-less short leg, see :func:`buyback_cost_pts`), or HELD when it cannot be
+    priced."""
+    closing = Structure(pos.structure.kind, tuple(
+        OptionLeg(leg.symbol, leg.underlying_symbol, leg.right, leg.strike_pts, leg.expiry, -leg.ratio)
+        for leg in pos.structure.legs), pos.structure.multiplier_usd_per_pt, pos.structure.underlying_kind)
+    details: dict[str, object] = {"position_id": pos.position_id}
+    if ctx.chain is None:
+        return Decision(ctx.time_utc, strategy, Action.HELD, (reason, Reason(
+            "NO_QUOTES", f"exit due but no chain to price it: {ctx.chain_problem or 'no chain'}")), None, details)
+    try:
+        limit = combo_limit_pts(closing, ctx.chain, toward_far_frac, prod, details)
+    except QuoteError:
+        try:
+            limit, details["limit_basis"] = buyback_cost_pts(pos.structure, ctx.chain)
+        except QuoteError as exc:
+            return Decision(ctx.time_utc, strategy, Action.HELD, (reason, Reason("QUOTE_INVALID", str(exc))),
+                            None, details)
+    pos.state, pos.exit_reason = PositionState.CLOSING, reason.code
+    intent = OrderIntent(strategy, IntentPurpose.CLOSE, closing, pos.quantity, limit, pos.position_id,
+                         tag=f"{pos.position_id} close {reason.code}")
+    return Decision(ctx.time_utc, strategy, Action.EXITED, (reason,), intent, details)

@@ -1,0 +1,246 @@
+"""LEAP put ladder on SPY (strategy-rules.md, "LEAP puts").
+
+Rung: each Monday (``leap_put_weekday``) at ``leap_put_time_et`` SELL one put (ratio -1; a
+LEAP put is never bought) of the expiry nearest 365 DTE within 300-430 DTE, at the strike
+whose |delta| is nearest 0.13 within 0.12-0.14. Rules checked, each refusal a reason with
+its numbers:
+
+* at most ``leap_put_max_rungs`` (10) rungs open or pending (``MAX_RUNGS``); one weekly rung
+  per calendar week (``ALREADY_THIS_WEEK``: a host that re-runs Monday's decision does not
+  sell twice);
+* concentration: no two multi-week short puts on the same expiry. When the expiry nearest
+  365 DTE is held by another rung, the nearest expiry of the window that no rung holds is
+  taken instead (the choice is recorded); ``DUPLICATE_EXPIRY`` when every expiry in the
+  window is held;
+* event avoidance: no new rung across a listed event date (``EVENT_IN_WINDOW``). A rung spans
+  about a year, so any listed SPY event within the next 365 days blocks every rung; reported
+  as a conflict of the rules;
+* equity options trade 09:30-16:00 ET; quotes older than ``max_quote_age_min`` are stale.
+
+Exits, checked in this order at each management check:
+
+* roll at 150 DTE (``leap_put_roll_dte``) whatever the P&L: the rung is closed (the P&L at mid
+  is in the decision, the realised P&L in :attr:`LeapPuts.realized_pnl_pts` and the
+  position's notes) and, once the close has filled, the next management check sells a
+  replacement rung by the same rules (minus the Monday and once-a-week rules); a declined
+  replacement is not retried, the ladder refills through the Monday rule;
+* take profit once 30% of the credit is captured (cost to close at mid <= 70% of credit).
+
+Pricing: IV and greeks from mids with Black-Scholes (European) and a constant dividend yield;
+SPY options are American, and a deep in-the-money put's early-exercise value is ignored (the
+rungs are 12-14 delta, far out of the money, where the difference is small).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+
+from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.ipmcc import (
+    buyback_cost_pts,
+    close_decision,
+    combo_limit_pts,
+    quote_reasons,
+    session_reasons,
+    single_leg,
+    spot_pts,
+)
+from thetacore.chain import ChainSnapshot
+from thetacore.chain_greeks import with_greeks
+from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.enums import Action, IntentPurpose, Right
+from thetacore.events import first_event_between
+from thetacore.margin import buying_power_pts
+from thetacore.parameters import Parameters
+from thetacore.products import product
+from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
+from thetacore.selection import choose_by_delta, choose_expiry
+from thetacore.structures import QuoteError
+
+RUNG = "rung"
+MANAGE = "manage"
+RUNG_CONTRACTS = 1  # rules: one put per rung
+
+
+class LeapPuts(Strategy):
+    """Ladder of short LEAP puts; see the module docstring for the rules."""
+
+    name = "leap_puts"
+
+    def __init__(self, params: Parameters, *, dividend_yield_frac: float | None = None) -> None:
+        super().__init__()
+        self.p = params
+        self.product = product(params.leap_put_underlying)
+        self.yield_frac = params.leap_put_dividend_yield_frac if dividend_yield_frac is None else dividend_yield_frac
+        self.weekly_rung_week: dict[str, tuple[int, int]] = {}
+        self.pending_rolls: list[str] = []
+        self.realized_pnl_pts: dict[str, float] = {}
+
+    # ----- host-facing declarations ----------------------------------------------------
+    def schedules(self) -> list[ScheduleRule]:
+        return [DailyAt(RUNG, self.p.leap_put_time_et),
+                EveryMinutes(MANAGE, self.p.leap_put_manage_interval_min, self.p.leap_put_manage_start_et,
+                             self.p.leap_put_manage_end_et)]
+
+    def subscription(self) -> Subscription:
+        return Subscription(self.p.leap_put_underlying, "equity_option", 0, self.p.leap_put_dte_max,
+                            self.p.leap_put_filter_strike_range_frac)
+
+    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+        if rule_name == RUNG:
+            return [self.rung_decision(ctx)]
+        if rule_name == MANAGE:
+            return self.manage(ctx)
+        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+
+    # ----- entry -----------------------------------------------------------------------
+    def rung_decision(self, ctx: MarketContext, replacing: str | None = None) -> Decision:
+        """Sell one rung (a roll's replacement when ``replacing`` names the rolled rung), or
+        decline with every unmet rule and its numbers."""
+        p = self.p
+        reasons: list[Reason] = [] if replacing else self._calendar_reasons(ctx.today_et)
+        details: dict[str, object] = {"replaces": replacing} if replacing else {}
+        live = self.open_positions()
+        if len(live) >= p.leap_put_max_rungs:
+            reasons.append(Reason("MAX_RUNGS", f"{len(live)} rungs open or pending >= {p.leap_put_max_rungs}"))
+        reasons += session_reasons(ctx)
+        if ctx.chain is None or len(ctx.chain) == 0:
+            return self._decide(ctx, reasons + [Reason("NO_CHAIN", ctx.chain_problem or "no option chain")], details)
+        chain = with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
+                            yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
+        expiry = self._expiry(chain, ctx.today_et, reasons, details)
+        if expiry is None:
+            return self._decide(ctx, reasons, details)
+        event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
+        if event is not None:
+            reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "
+                                  f"{ctx.today_et.isoformat()} and the rung's expiry {expiry.isoformat()}"))
+        put = choose_by_delta(chain, expiry, Right.PUT, p.leap_put_delta_target, p.leap_put_delta_min,
+                              p.leap_put_delta_max)
+        if put is None:
+            return self._decide(ctx, reasons + [Reason("NO_PUT_DELTA", f"no put with a computable delta at "
+                                                       f"{expiry.isoformat()}")], details)
+        details.update(put_strike_pts=put.strike_pts, put_abs_delta=round(put.abs_delta, 4))
+        if not put.in_band:
+            reasons.append(Reason("NO_PUT_IN_BAND", f"no put within {p.leap_put_delta_min:.2f}-"
+                                  f"{p.leap_put_delta_max:.2f} delta at {expiry.isoformat()}; nearest "
+                                  f"{put.strike_pts:g} at {put.abs_delta:.2f} delta"))
+        structure = single_leg(chain, put.index, -1, self.product)
+        reasons += quote_reasons(structure, chain, ctx, p.max_quote_age_min)
+        if reasons:
+            return self._decide(ctx, reasons, details)
+        limit = combo_limit_pts(structure, chain, p.order_limit_toward_far_frac, self.product, details)
+        if limit >= 0:
+            return self._decide(ctx, [Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit")], details)
+        bp_pts = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
+                                  t_years=0.0, rate_frac=ctx.rate_frac)
+        details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * RUNG_CONTRACTS, 2)
+        pid = f"{self.name}-{ctx.time_utc:%Y%m%dT%H%M}"
+        intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, RUNG_CONTRACTS, limit, pid, tag=f"{pid} open")
+        self.positions[pid] = StrategyPosition(pid, structure, RUNG_CONTRACTS, PositionState.OPENING)
+        if replacing is None:
+            self.weekly_rung_week[pid] = ctx.today_et.isocalendar()[:2]
+        what = f"replace rolled {replacing}: " if replacing else ""
+        text = (f"{what}sell {structure.describe()} {details['dte_days']} DTE at {put.abs_delta:.3f} delta "
+                f"({details['expiry_criterion']}); limit {limit:+.2f} pts")
+        return Decision(ctx.time_utc, self.name, Action.ENTERED, (Reason("ENTRY", text),), intent, details)
+
+    def _calendar_reasons(self, today: date) -> list[Reason]:
+        """The Monday rule and the once-a-week rule (weekly rungs only, not roll replacements)."""
+        wd, out = self.p.leap_put_weekday, []
+        if wd >= 0 and today.weekday() != wd:
+            out.append(Reason("NOT_RUNG_DAY", f"{today.isoformat()} is a {today:%A}; rungs are sold on weekday "
+                              f"{wd} (0=Mon)"))
+        week = today.isocalendar()[:2]
+        same = [pid for pid, w in self.weekly_rung_week.items()
+                if w == week and not self.positions[pid].exit_reason.startswith("never opened")]
+        if same:
+            out.append(Reason("ALREADY_THIS_WEEK", f"rung {same[0]} already sold in ISO week {week[0]}-W{week[1]:02d}"))
+        return out
+
+    def _expiry(self, chain: ChainSnapshot, today: date, reasons: list[Reason],
+                details: dict[str, object]) -> date | None:
+        """Expiry nearest the DTE target in the window that no live rung holds."""
+        p = self.p
+        exp = choose_expiry(chain, today, p.leap_put_dte_target, p.leap_put_dte_min, p.leap_put_dte_max)
+        if exp is None:
+            reasons.append(Reason("NO_EXPIRY", "chain holds no unexpired contract"))
+            return None
+        window = f"{p.leap_put_dte_min}-{p.leap_put_dte_max} DTE"
+        if not exp.in_window:
+            reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {window}; nearest "
+                                  f"{exp.expiry.isoformat()} at {exp.dte_days} DTE"))
+            return None
+        held = {pos.structure.legs[0].expiry: pos.position_id for pos in self.open_positions()}
+        criterion = f"nearest {p.leap_put_dte_target} DTE in {window}"
+        expiry = exp.expiry
+        if expiry in held:
+            dte = (chain.expiries() - np.datetime64(today, "D")).astype(np.int64)
+            free = [(abs(int(d) - p.leap_put_dte_target), e.astype(date)) for e, d in zip(chain.expiries(), dte, strict=True)
+                    if p.leap_put_dte_min <= d <= p.leap_put_dte_max and e.astype(date) not in held]
+            if not free:
+                taken = ", ".join(f"{e.isoformat()} ({pid})" for e, pid in sorted(held.items()))
+                reasons.append(Reason("DUPLICATE_EXPIRY", f"every expiry within {window} is held by a rung: {taken}"))
+                return None
+            criterion += f" not held ({expiry.isoformat()} is held by {held[expiry]})"
+            expiry = min(free)[1]
+        details.update(expiry=expiry.isoformat(), dte_days=(expiry - today).days, expiry_criterion=criterion)
+        return expiry
+
+    # ----- management --------------------------------------------------------------------
+    def manage(self, ctx: MarketContext) -> list[Decision]:
+        """Roll at 150 DTE, take profit at 30%; then replacements of rungs rolled since."""
+        out: list[Decision] = []
+        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
+            reason = self._exit_reason(pos, ctx)
+            if reason is None:
+                continue
+            if reason.code == "NO_QUOTES":
+                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (reason,), None,
+                                    {"position_id": pos.position_id}))
+                continue
+            out.append(close_decision(self.name, pos, ctx, reason, self.p.order_limit_toward_far_frac, self.product))
+        while self.pending_rolls:
+            out.append(self.rung_decision(ctx, replacing=self.pending_rolls.pop(0)))
+        return out
+
+    def _exit_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
+        p, leg = self.p, pos.structure.legs[0]
+        dte = (leg.expiry - ctx.today_et).days
+        try:
+            cost, basis = buyback_cost_pts(pos.structure, ctx.chain) if ctx.chain is not None else (np.nan, "")
+        except QuoteError:
+            cost, basis = float("nan"), ""
+        pnl = pos.credit_pts - cost
+        if dte <= p.leap_put_roll_dte:
+            money = (f"P&L at {basis} {pnl:+.2f} pts (${pnl * pos.structure.multiplier_usd_per_pt:+,.0f}): "
+                     f"credit {pos.credit_pts:.2f}, cost to close {cost:.2f}") if np.isfinite(cost) else \
+                "P&L unknown (no quote)"
+            return Reason("ROLL", f"{dte} DTE <= {p.leap_put_roll_dte}: rolling whatever the P&L; {money}")
+        if not np.isfinite(cost):
+            return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {ctx.chain_problem or 'no quote'} "
+                          f"(spot {spot_pts(ctx, ctx.chain):.2f})")
+        captured = pnl / pos.credit_pts if pos.credit_pts > 0 else 0.0
+        if captured >= p.leap_put_take_profit_frac:
+            return Reason("TAKE_PROFIT", f"captured {captured:.0%} of the {pos.credit_pts:.2f} pt credit (cost to "
+                          f"close {cost:.2f} pts at {basis}) >= {p.leap_put_take_profit_frac:.0%}")
+        return None
+
+    def on_filled(self, intent: OrderIntent, fill_net_pts: float, time_utc: datetime) -> None:
+        """Book-keeping of the base class, plus the realised P&L of a close and the roll's
+        replacement request once a rolled rung's close has filled."""
+        super().on_filled(intent, fill_net_pts, time_utc)
+        if intent.purpose is not IntentPurpose.CLOSE:
+            return
+        pos = self.positions[intent.position_id]
+        pnl = pos.credit_pts - fill_net_pts
+        self.realized_pnl_pts[pos.position_id] = pnl
+        pos.notes.append(f"closed {pos.exit_reason}: P&L {pnl:+.2f} pts "
+                         f"(${pnl * pos.structure.multiplier_usd_per_pt * pos.quantity:+,.2f})")
+        if pos.exit_reason == "ROLL":
+            self.pending_rolls.append(pos.position_id)
+
+    def _decide(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> Decision:
+        return Decision(ctx.time_utc, self.name, Action.DECLINED, tuple(reasons), None, details)
