@@ -1,4 +1,4 @@
-"""Safety checks (pure): data validation before decisions, fat-finger limits, kill switch and
-circuit breakers. Quote validity for pricing is enforced today by
-:meth:`thetacore.structures.Structure.leg_quotes` (zero bids, crossed or one-sided quotes are
-refused, never priced)."""
+"""Safety checks (pure): data validation before decisions (``quote_validation``), fat-finger
+limits (``fat_finger``), the operator kill switch with its audit log (``kill_switch``) and
+circuit breakers (``circuit_breakers``). The pre-trade gate (:mod:`risk.gate`) runs them on
+every order intent, in both hosts."""

@@ -213,6 +213,8 @@ class Parameters:
     drawdown_halve_frac: float = _p(0.10, "drawdown from peak NLV that halves new position sizes", lo=0.0, hi=1.0)
     drawdown_stop_frac: float = _p(0.15, "drawdown that stops entries and closes losers", lo=0.0, hi=1.0)
     drawdown_flatten_frac: float = _p(0.20, "drawdown that flattens everything", lo=0.0, hi=1.0)
+    multiweek_min_dte: int = _p(14, "a position is multi-week when it has at least this DTE at entry", lo=0)
+    phase1_roots: str = _p("MES,MCL,MGC", "roots phase 1 may trade (micros only), comma-separated")
     kelly_fraction: float = _p(0.25, "fraction of full Kelly for sizing", lo=0.0, hi=1.0)
     kelly_min_trades: int = _p(20, "closed trades a strategy needs before Kelly sizing replaces 1 contract", lo=1)
 
@@ -220,6 +222,8 @@ class Parameters:
     kill_switch: bool = _p(False, "operator kill switch: no new entries at all (exits still allowed)")
     safety_max_spread_frac_of_mid: float = _p(0.50, "refuse a leg whose bid-ask spread exceeds this fraction of its mid", lo=0.0)
     safety_max_quote_age_sec: int = _p(120, "refuse a leg whose quote is older than this many seconds", lo=1)
+    safety_max_quote_ahead_sec: int = _p(1, "refuse a quote stamped later than the decision time by more than this", lo=0)
+    vix_prev_close: float = _p(-1.0, "operator-given previous VIX close for the replay (VIX jump breaker); -1 = none", lo=-1.0)
     safety_max_contracts_per_order: int = _p(20, "fat finger: most contracts in one order (per unit x quantity)", lo=1)
     safety_max_notional_usd: float = _p(1_000_000.0, "fat finger: most underlying notional per order, USD", lo=0.0)
     safety_limit_band_frac: float = _p(0.25, "limit price must lie within this fraction of the net natural-mid spread band", lo=0.0)

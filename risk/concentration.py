@@ -1,0 +1,82 @@
+"""Concentration limits and open positions per strategy (strategy-rules.md, "Risk").
+
+* ``CONCENTRATION_SAME_EXPIRY``: no two LT112 (or other multi-week short-put) positions on
+  the same expiry;
+* ``CONCENTRATION_BULLISH``: at most ``max_bullish_multiweek`` (3) bullish-delta multi-week
+  positions across LT112, LEAP puts and IPMCC;
+* ``STRATEGY_POSITIONS``: at most ``max_open_positions_per_strategy`` (3) open positions per
+  strategy; the LEAP-put ladder (strategy :data:`LEAP_PUTS_STRATEGY`) uses
+  ``leap_put_max_rungs`` (10) instead.
+
+Classification, from the structure alone (so both hosts agree), at the ENTRY date:
+
+* multi-week: its earliest expiry is at least ``multiweek_min_dte`` days away;
+* short-put multi-week: multi-week, no call legs, at least one short put (LT112's 1/-1/-2
+  puts, a LEAP put rung, a put credit spread; a strangle is not: it sells calls too);
+* bullish multi-week: short-put multi-week, or multi-week long calls only (the IPMCC LEAP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from thetacore.decisions import Reason
+from thetacore.enums import Right
+from thetacore.parameters import Parameters
+from thetacore.structures import Structure
+
+LEAP_PUTS_STRATEGY = "leap_puts"
+
+
+def is_multiweek(structure: Structure, today: date, min_dte: int) -> bool:
+    """True when the structure's earliest expiry is >= ``min_dte`` days from ``today``."""
+    return (min(leg.expiry for leg in structure.legs) - today).days >= min_dte
+
+
+def is_short_put_multiweek(structure: Structure, today: date, min_dte: int) -> bool:
+    """Multi-week, no calls, at least one short put."""
+    puts_only = all(leg.right is Right.PUT for leg in structure.legs)
+    return puts_only and any(leg.ratio < 0 for leg in structure.legs) and is_multiweek(structure, today, min_dte)
+
+
+def is_bullish_multiweek(structure: Structure, today: date, min_dte: int) -> bool:
+    """Short-put multi-week, or multi-week long calls only."""
+    long_calls = all(leg.right is Right.CALL and leg.ratio > 0 for leg in structure.legs)
+    return is_short_put_multiweek(structure, today, min_dte) or (long_calls and is_multiweek(structure, today, min_dte))
+
+
+def concentration_reasons(structure: Structure, today: date, open_short_put_expiries: Sequence[date],
+                          open_bullish: int, p: Parameters) -> list[Reason]:
+    """Reasons a new entry breaks a concentration limit (empty: it fits).
+
+    Args:
+        structure: the new entry.
+        today: exchange date of the entry.
+        open_short_put_expiries: expiry of every open short-put multi-week position.
+        open_bullish: number of open bullish multi-week positions.
+    """
+    out = []
+    if is_short_put_multiweek(structure, today, p.multiweek_min_dte):
+        expiry = min(leg.expiry for leg in structure.legs)
+        n = sum(1 for e in open_short_put_expiries if e == expiry)
+        if n:
+            out.append(Reason("CONCENTRATION_SAME_EXPIRY", f"{n} multi-week short-put position(s) already "
+                              f"open on {expiry.isoformat()}; at most one per expiry"))
+    if is_bullish_multiweek(structure, today, p.multiweek_min_dte) and open_bullish >= p.max_bullish_multiweek:
+        out.append(Reason("CONCENTRATION_BULLISH", f"{open_bullish} bullish multi-week positions open >= "
+                          f"limit {p.max_bullish_multiweek}"))
+    return out
+
+
+def strategy_limit(strategy: str, p: Parameters) -> int:
+    """Most open positions for ``strategy``."""
+    return p.leap_put_max_rungs if strategy == LEAP_PUTS_STRATEGY else p.max_open_positions_per_strategy
+
+
+def strategy_positions_reason(strategy: str, open_count: int, p: Parameters) -> Reason | None:
+    """``STRATEGY_POSITIONS`` when ``strategy`` already has its limit of open positions."""
+    limit = strategy_limit(strategy, p)
+    if open_count < limit:
+        return None
+    return Reason("STRATEGY_POSITIONS", f"{strategy} has {open_count} open positions >= limit {limit}")
