@@ -1,8 +1,12 @@
 """LEAN host: the only package (with ``main.py``) that imports ``AlgorithmImports``.
 
-It translates between LEAN and the pure core: parameters from ``get_parameter``, the
-brokerage model and fee model, subscriptions and filters, one :class:`ChainSnapshot` per
-decision, schedule rules, combo orders and their events, and the decision journal. Every
-module names the LEAN API it follows; everything was checked against
-``quantconnect-stubs`` (``python -m mypy --config-file mypy.ini main.py leanhost``).
+It translates between LEAN and the pure core: parameters from ``get_parameter``
+(:mod:`.parameters`), the brokerage model, its order rules and fee model (:mod:`.brokerage`),
+one feed per option kind and root with its filters or daily-picked contracts
+(:mod:`.subscriptions`, :mod:`.option_filters`), one market context per decision with one
+:class:`ChainSnapshot`, VIX, NLV and event dates (:mod:`.market_data`, :mod:`.chains`),
+schedule rules (:mod:`.scheduling`), limit orders (combo, or plain for one leg) and their
+events (:mod:`.orders`), expiry/exercise/assignment (:mod:`.settlement`), and the decision
+journal (:mod:`.journal`). Every module names the LEAN API it follows; everything was checked
+against ``quantconnect-stubs`` (``python -m mypy --config-file mypy.ini main.py leanhost``).
 """

@@ -1,4 +1,4 @@
-"""Brokerage model and the Tastytrade option fee model.
+"""Brokerage model, what Tastytrade accepts, and the Tastytrade option fee model.
 
 LEAN APIs: ``QCAlgorithm.set_brokerage_model(BrokerageName, AccountType)`` (brokerage rules
 and default models), ``QCAlgorithm.add_security_initializer`` (runs after the brokerage
@@ -16,6 +16,8 @@ Interactive Brokers keeps LEAN's ``InteractiveBrokersFeeModel``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from AlgorithmImports import (
@@ -27,6 +29,7 @@ from AlgorithmImports import (
     SecurityType,
 )
 
+from thetacore.decisions import OrderIntent
 from thetacore.fees import tastytrade_leg_fee_usd
 from thetacore.parameters import Parameters
 from thetacore.products import PRODUCTS
@@ -34,6 +37,9 @@ from thetacore.structures import UnderlyingKind
 
 if TYPE_CHECKING:
     from AlgorithmImports import OrderFeeParameters, QCAlgorithm, Security
+
+TASTYTRADE_MAX_LEGS = 4
+"""Most legs of a Tastytrade combo order (``TastytradeBrokerageModel``)."""
 
 BROKERAGE_MODELS = {
     "tastytrade": BrokerageName.TASTYTRADE,
@@ -110,3 +116,24 @@ class TastytradeOptionFeeModel(FeeModel):
         micro = facts.micro if facts is not None else False
         fee = order_fee_usd(self._params, kind, security.holdings.quantity, order.quantity, micro)
         return OrderFee(CashAmount(fee, "USD"))
+
+
+def tastytrade_combo_refusal(intent: OrderIntent, holding: Callable[[str], float]) -> str:
+    """Why LEAN's ``TastytradeBrokerageModel`` would reject ``intent`` as a ComboLimit order
+    (empty when it would not): more than 4 legs, a net price that is neither a credit nor a
+    debit, or a leg taking its holding (``holding(leg.symbol)``, signed contracts) through
+    zero (``ValidateCrossZeroOrder``, which exempts plain Limit orders)."""
+    n_legs = len(intent.structure.legs)
+    if n_legs > TASTYTRADE_MAX_LEGS:
+        return f"TASTYTRADE_LEGS: {n_legs} legs > {TASTYTRADE_MAX_LEGS}"
+    if not math.isfinite(intent.limit_pts) or intent.limit_pts == 0:
+        return f"TASTYTRADE_PRICE: combo limit {intent.limit_pts} is neither a credit nor a debit"
+    for leg in intent.structure.legs:
+        held = holding(leg.symbol)
+        qty = leg.ratio * intent.quantity
+        if held * qty < 0 and abs(qty) > abs(held):
+            return (
+                f"TASTYTRADE_CROSS_ZERO: {leg.symbol} holding {held:+g} with order {qty:+d} "
+                "would cross zero in one combo"
+            )
+    return ""

@@ -1,11 +1,16 @@
-"""Combo limit orders for order intents, and the life of each order group.
+"""Limit orders for order intents (one combo, or one plain limit for a single leg), and the
+life of each order group.
 
-LEAN APIs (docs: "Trading and Orders > Order Types > Combo Limit Orders"; algorithm
-``ComboOrderTicketDemoAlgorithm``): ``combo_limit_order([Leg.create(symbol, ratio), ...],
-quantity, limit_price, tag=...)`` sends one group and returns one ``OrderTicket`` per leg;
+LEAN APIs (docs: "Trading and Orders > Order Types > Combo Limit Orders / Limit Orders";
+algorithm ``ComboOrderTicketDemoAlgorithm``): ``combo_limit_order([Leg.create(symbol, ratio),
+...], quantity, limit_price, tag=...)`` sends one group and returns one ``OrderTicket`` per leg;
 each leg order trades ``ratio x quantity`` and reports its own ``OrderEvent`` (``order_id``,
 ``status``, ``fill_quantity``, ``fill_price``, ``utc_time``). ``limit_price`` is the net
 price per unit in points, LEAN's sign (negative = credit), as :class:`OrderIntent` carries it.
+A combo needs at least two legs, so a single-leg intent (a LEAP bought, a weekly call sold,
+LT112's naked puts closed alone) goes out as ``limit_order(symbol, ratio x quantity,
+limit_pts / ratio, tag=...)``: the per-contract price, always positive, whose fill
+``ratio x price`` is the same net per unit. Its one ticket is followed exactly like a leg.
 
 Life of a group (one per intent):
 
@@ -16,13 +21,15 @@ Life of a group (one per intent):
   about 30 s, lean-notes.md) -> each filled quantity is reversed at once with a market order,
   so no leg is left orphaned, logged as an error; then ``strategy.on_unfilled``;
 * not ended ``order_timeout_min`` minutes after sending -> its open legs are canceled
-  (:meth:`OrderRouter.check_timeouts`, run every minute by a scheduled event).
+  (:meth:`OrderRouter.check_timeouts`, run every minute by a scheduled event);
+* a newer CLOSE intent of the same position (the 0DTE flatten re-sending at the natural
+  price) replaces it: its open legs are canceled before the new order goes out.
 
-Under the Tastytrade model (``TastytradeBrokerageModel``: ComboLimit only, at most 4 legs,
-and no combo order that takes a holding through zero, LEAN's ``ValidateCrossZeroOrder``), an
-intent breaking these rules is refused here, logged and reported as unfilled, instead of
-being sent to be rejected. The single-leg market orders of an unwind are plain ``Market``
-orders, which Tastytrade accepts.
+Under the Tastytrade model (``TastytradeBrokerageModel``: Market, Limit and ComboLimit orders,
+at most 4 legs, and no ComboLimit order that takes a holding through zero, LEAN's
+``ValidateCrossZeroOrder``; plain Limit orders may cross zero), an intent breaking these rules
+is refused here, logged and reported as unfilled, instead of being sent to be rejected. The
+single-leg market orders of an unwind are plain ``Market`` orders, which Tastytrade accepts.
 """
 
 from __future__ import annotations
@@ -37,8 +44,10 @@ from AlgorithmImports import Leg, OrderStatus
 
 from strategies.base import Strategy
 from thetacore.decisions import OrderIntent
+from thetacore.enums import IntentPurpose
 from thetacore.parameters import Parameters
 
+from .brokerage import tastytrade_combo_refusal
 from .journal import DecisionJournal
 from .scheduling import now_utc
 
@@ -46,7 +55,6 @@ if TYPE_CHECKING:
     from AlgorithmImports import OrderEvent, OrderTicket, QCAlgorithm, Symbol
 
 ENDED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID})
-TASTYTRADE_MAX_LEGS = 4
 
 
 @dataclass
@@ -101,7 +109,8 @@ class OrderGroup:
 
 @dataclass
 class OrderRouter:
-    """Sends intents as combo limit orders and reports their outcome to the strategies."""
+    """Sends intents as limit orders (one combo, or one plain limit for a single leg) and
+    reports their outcome to the strategies."""
 
     algorithm: QCAlgorithm
     params: Parameters
@@ -116,40 +125,51 @@ class OrderRouter:
 
     # ----- sending ----------------------------------------------------------------------
     def send(self, intent: OrderIntent) -> OrderGroup | None:
-        """Send ``intent`` as one combo limit order; ``None`` when refused (the strategy
-        has then been told through ``on_unfilled``)."""
+        """Send ``intent`` as one combo limit order (a plain limit order for a single leg);
+        ``None`` when refused (the strategy has then been told through ``on_unfilled``)."""
         refusal = self.refusal(intent)
         if refusal:
             self._report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
             return None
+        if intent.purpose is IntentPurpose.CLOSE:
+            self._replace_working_closes(intent)
         legs = [
             LegOrder(leg.symbol, self.symbols[leg.symbol], leg.ratio, leg.ratio * intent.quantity)
             for leg in intent.structure.legs
         ]
         self._sending, self._early_events = True, []
         try:
-            tickets = self.algorithm.combo_limit_order(
-                [Leg.create(leg.symbol, leg.ratio) for leg in legs],
-                intent.quantity,
-                intent.limit_pts,
-                tag=intent.tag,
-            )
+            tickets = self._place(intent, legs)
         finally:
             self._sending = False
         group = OrderGroup(intent, legs, now_utc(self.algorithm))
-        self._attach(group, list(tickets))
+        self._attach(group, tickets)
+        kind = "limit" if len(legs) == 1 else "combo limit"
         self.journal.note(
             group.sent_utc,
             intent.strategy,
             "SENT",
             f"{intent.tag}: {intent.quantity} x "
-            f"{intent.structure.describe()} limit {intent.limit_pts:+.2f} pts",
+            f"{intent.structure.describe()} {kind} {intent.limit_pts:+.2f} pts",
         )
         for event in self._early_events:
             self.on_order_event(event)
         self._early_events = []
         self._finish_if_ended(group, group.sent_utc)
         return group
+
+    def _place(self, intent: OrderIntent, legs: list[LegOrder]) -> list[OrderTicket]:
+        if len(legs) == 1:
+            [leg] = legs
+            price = intent.limit_pts / leg.ratio
+            return [self.algorithm.limit_order(leg.symbol, leg.target_qty, price, tag=intent.tag)]
+        tickets = self.algorithm.combo_limit_order(
+            [Leg.create(leg.symbol, leg.ratio) for leg in legs],
+            intent.quantity,
+            intent.limit_pts,
+            tag=intent.tag,
+        )
+        return list(tickets)
 
     def refusal(self, intent: OrderIntent) -> str:
         """Why ``intent`` cannot be sent (empty when it can), in the order checked."""
@@ -158,24 +178,15 @@ class OrderRouter:
         unknown = [leg.symbol for leg in intent.structure.legs if leg.symbol not in self.symbols]
         if unknown:
             return f"UNKNOWN_CONTRACT: {', '.join(unknown)} never seen in a chain"
+        n_legs = len(intent.structure.legs)
+        if n_legs == 1:
+            price = intent.limit_pts / intent.structure.legs[0].ratio
+            if not (math.isfinite(price) and price > 0):
+                return f"LIMIT_PRICE: single-leg limit {price} per contract is not a positive price"
+            return ""
         if self.params.brokerage != "tastytrade":
             return ""
-        n_legs = len(intent.structure.legs)
-        if n_legs > TASTYTRADE_MAX_LEGS:
-            return f"TASTYTRADE_LEGS: {n_legs} legs > {TASTYTRADE_MAX_LEGS}"
-        if not math.isfinite(intent.limit_pts) or intent.limit_pts == 0:
-            return (
-                f"TASTYTRADE_PRICE: combo limit {intent.limit_pts} is neither a credit nor a debit"
-            )
-        for leg in intent.structure.legs:
-            held = self._holding(self.symbols[leg.symbol])
-            qty = leg.ratio * intent.quantity
-            if held * qty < 0 and abs(qty) > abs(held):
-                return (
-                    f"TASTYTRADE_CROSS_ZERO: {leg.symbol} holding {held:+g} with order {qty:+d} "
-                    "would cross zero in one combo"
-                )
-        return ""
+        return tastytrade_combo_refusal(intent, lambda key: self._holding(self.symbols[key]))
 
     def _attach(self, group: OrderGroup, tickets: list[OrderTicket]) -> None:
         for leg in group.legs:
@@ -218,16 +229,24 @@ class OrderRouter:
         now = now_utc(self.algorithm)
         limit = timedelta(minutes=self.params.order_timeout_min)
         for group in self.active_groups():
-            if group.cancel_requested or now - group.sent_utc < limit:
-                continue
-            group.cancel_requested = True
-            self.algorithm.log(
-                f"order time-out after {self.params.order_timeout_min} min: "
-                f"{group.intent.tag}; canceling open legs"
-            )
-            for leg in list(group.legs):
-                if leg.ticket is not None and leg.status not in ENDED:
-                    leg.ticket.cancel(f"{group.intent.tag} time-out")
+            if not group.cancel_requested and now - group.sent_utc >= limit:
+                self._cancel(group, f"time-out after {self.params.order_timeout_min} min")
+
+    def _replace_working_closes(self, intent: OrderIntent) -> None:
+        """A new close of a position replaces the closes of it still working (the 0DTE
+        flatten re-sends at the natural price): their open legs are canceled first."""
+        for group in self.active_groups():
+            old = group.intent
+            same = (old.strategy, old.position_id) == (intent.strategy, intent.position_id)
+            if same and old.purpose is IntentPurpose.CLOSE and not group.cancel_requested:
+                self._cancel(group, f"replaced by {intent.tag}")
+
+    def _cancel(self, group: OrderGroup, why: str) -> None:
+        group.cancel_requested = True
+        self.algorithm.log(f"{group.intent.tag}: {why}; canceling open legs")
+        for leg in list(group.legs):
+            if leg.ticket is not None and leg.status not in ENDED:
+                leg.ticket.cancel(f"{group.intent.tag} {why}")
 
     def active_groups(self) -> list[OrderGroup]:
         """Groups still waiting for fills or cancels, oldest first."""

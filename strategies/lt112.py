@@ -44,7 +44,7 @@ from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
 from thetacore.legs import OptionLeg
-from thetacore.margin import futures_scan_bp_pts, naked_short_bp_pts
+from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.pricing import time_to_expiry_years
 from thetacore.pricing_limits import limit_on_tick
@@ -231,7 +231,7 @@ class Lt112(Strategy):
             reasons.append(Reason("NET_PRICE_ZERO", "combo limit 0.00 pts is neither a credit nor a debit"))
         t_years = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, self.product.expiry_time_et))
         try:
-            bp = buying_power_pts(structure, chain, scan_range_frac=p.futures_scan_range_frac,
+            bp = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
                                   t_years=t_years, rate_frac=ctx.rate_frac)
         except ValueError as exc:
             return [*reasons, Reason("BUYING_POWER_UNAVAILABLE", str(exc))]
@@ -422,29 +422,3 @@ def out_of_chain_reason(role: str, choice: StrikeChoice | None, chain: ChainSnap
                   f"{abs(choice.strike_pts - target_pts):.2f} pts away")
 
 
-def buying_power_pts(structure: Structure, chain: ChainSnapshot, *, scan_range_frac: float, t_years: float,
-                     rate_frac: float) -> float:
-    """LT112 buying power per unit in points: the debit spread's cost (its net mid, floored
-    at 0) plus ``NAKED_RATIO`` x one naked put's requirement: Reg-T naked
-    (:func:`thetacore.margin.naked_short_bp_pts`) for index/equity options, the scan-range
-    approximation (:func:`thetacore.margin.futures_scan_bp_pts`) of one naked put for
-    futures options. ``thetacore.margin`` has no RATIO_SPREAD rule yet.
-
-    Raises:
-        QuoteError: when a leg has no usable quote; ValueError: when a leg has no IV.
-    """
-    bid, ask = structure.leg_quotes(chain)
-    mid = (bid + ask) / 2
-    spread = max(0.0, sum(leg.ratio * float(m) for leg, m in zip(structure.legs, mid, strict=True)
-                          if abs(leg.ratio) == 1))
-    j = next(i for i, leg in enumerate(structure.legs) if leg.ratio == -NAKED_RATIO)
-    naked = structure.legs[j]
-    if structure.underlying_kind is UnderlyingKind.FUTURE:
-        one = Structure(StructureKind.SINGLE, (replace(naked, ratio=-1),), structure.multiplier_usd_per_pt,
-                        structure.underlying_kind)
-        req = futures_scan_bp_pts(one, chain, scan_range_frac=scan_range_frac, t_years=t_years,
-                                  rate_frac=rate_frac)
-    else:
-        under = float(chain.underlying_pts[chain.index_of(naked.symbol)])
-        req = naked_short_bp_pts(structure.underlying_kind, Right.PUT, naked.strike_pts, under, float(mid[j]))
-    return spread + NAKED_RATIO * req

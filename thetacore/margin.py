@@ -9,6 +9,9 @@ check"), which follows the Cboe/FINRA Reg-T strategy-based rules:
 * naked short index option: premium + max(15% x underlying - OTM amount,
   10% x strike for puts / 10% x underlying for calls); equity/ETF options 20% / 10%;
 * short strangle: the larger side's naked requirement + the other side's premium;
+* ratio spread (LT112's 1 / -1 / -2): the cost of the one-by-one spread (its net mid,
+  floored at 0) + each extra short's naked requirement (Reg-T, or the futures scan of that
+  leg alone) times its ratio;
 * futures options: SPAN at the exchange, approximated here by the worst loss when every
   leg is revalued with Black-76 at its own IV over the scan range
   ``underlying x (1 +/- scan_range_frac)`` (16 equally spaced price scenarios, IV held),
@@ -21,6 +24,8 @@ dollars. Premiums are per contract in points.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -116,6 +121,9 @@ def buying_power_pts(
             return net_price_pts
         widths = _wing_widths(structure)
         return max(0.0, max(widths) - credit)
+    if structure.kind is StructureKind.RATIO_SPREAD:
+        return ratio_spread_bp_pts(structure, chain, scan_range_frac=scan_range_frac, t_years=t_years,
+                                   rate_frac=rate_frac)
     if structure.kind in (StructureKind.STRANGLE, StructureKind.SINGLE):
         mids = (sum(structure.leg_quotes(chain)) / 2.0).tolist()
         under = float(chain.underlying_pts[chain.index_of(structure.legs[0].symbol)])
@@ -131,6 +139,34 @@ def buying_power_pts(
         big = max(range(len(naked)), key=lambda i: naked[i][0])
         return naked[big][0] + sum(p for i, (_, p) in enumerate(naked) if i != big)
     raise ValueError(f"no buying-power rule for {structure.kind.value} on {structure.underlying_kind.value}")
+
+
+def ratio_spread_bp_pts(structure: Structure, chain: ChainSnapshot, *, scan_range_frac: float,
+                       t_years: float, rate_frac: float) -> float:
+    """Ratio spread per unit in points: the one-by-one legs' net mid (a debit, floored at 0)
+    plus, for every leg with a ratio of -2 or less, its naked requirement times the ratio.
+
+    Raises:
+        QuoteError: when a leg has no usable quote; ValueError: when a futures leg has no IV.
+    """
+    bid, ask = structure.leg_quotes(chain)
+    mid = (bid + ask) / 2
+    spread = max(0.0, sum(leg.ratio * float(m) for leg, m in zip(structure.legs, mid, strict=True)
+                          if abs(leg.ratio) == 1))
+    total = spread
+    for leg, m in zip(structure.legs, mid, strict=True):
+        if leg.ratio > -2:
+            continue
+        if structure.underlying_kind is UnderlyingKind.FUTURE:
+            one = Structure(StructureKind.SINGLE, (replace(leg, ratio=-1),), structure.multiplier_usd_per_pt,
+                            structure.underlying_kind)
+            req = futures_scan_bp_pts(one, chain, scan_range_frac=scan_range_frac, t_years=t_years,
+                                      rate_frac=rate_frac)
+        else:
+            under = float(chain.underlying_pts[chain.index_of(leg.symbol)])
+            req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, float(m))
+        total += -leg.ratio * req
+    return total
 
 
 def _wing_widths(structure: Structure) -> list[float]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from thetacore.parameters import Parameters
+
 ROOT = Path(__file__).resolve().parents[2]
 STAND_IN = Path(__file__).resolve().parent / "stand_in"
 MAIN_MODULE = "thetadesk_main"
@@ -47,6 +49,7 @@ def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     fakes = importlib.import_module("lean_fakes")  # cached: one set of fake classes per session
     stand_in = _load("AlgorithmImports", STAND_IN / "AlgorithmImports.py", register=False)
     monkeypatch.setitem(sys.modules, "AlgorithmImports", stand_in)
+    monkeypatch.setattr(fakes.Globals, "data_folder", str(ROOT / "data"))  # lean.json "data-folder"
     _drop_host_modules()
     yield fakes
     _drop_host_modules()
@@ -65,11 +68,14 @@ def main_module(lean: ModuleType) -> ModuleType:
 
 
 @pytest.fixture
-def make_algorithm(main_module: ModuleType) -> Callable[..., Any]:
+def make_algorithm(main_module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """``make_algorithm(**parameters)``: a ThetaDeskAlgorithm with those config strings,
-    initialised through the stand-in."""
+    initialised through the stand-in. ``strategies=factory`` replaces the registry's
+    ``build_strategies(params)`` (strategies not registered yet, or test doubles)."""
 
-    def make(**parameters: str) -> Any:
+    def make(strategies: Callable[[Parameters], list[Any]] | None = None, **parameters: str) -> Any:
+        if strategies is not None:
+            monkeypatch.setattr(main_module, "build_strategies", strategies)
         algorithm = main_module.ThetaDeskAlgorithm()
         algorithm.parameters.update(parameters)
         algorithm.initialize()

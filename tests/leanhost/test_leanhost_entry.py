@@ -10,21 +10,30 @@ from typing import Any
 
 import numpy as np
 from es_world import ENTRY_UTC, RELAXED, fire, install_es_chain
+from switches import only
 
+from strategies.base import Subscription
 from thetacore.enums import Right
+
+
+def _es_feed(host: Callable[[str], ModuleType], algorithm: Any) -> Any:
+    subscriptions = host("subscriptions")
+    [plan] = subscriptions.plan_feeds([Subscription("ES", "future_option", 0, 135, 0.25)])
+    return subscriptions.subscribe(algorithm, plan, {})
 
 
 def test_when_slice_holds_the_es_chains_then_one_snapshot_holds_every_contract(
     lean: ModuleType, host: Callable[[str], ModuleType]
 ) -> None:
-    chains = host("chains")
     algorithm = lean.QCAlgorithm()
+    feed = _es_feed(host, algorithm)
     current = install_es_chain(lean, algorithm)
-    reader = chains.ChainReader(algorithm)
+    reader = host("chains").ChainReader(algorithm)
 
-    snap, problem = reader.snapshot("ES", ENTRY_UTC.replace(tzinfo=UTC))
+    read = reader.read(feed, ENTRY_UTC.replace(tzinfo=UTC))
 
-    assert problem == "" and snap is not None
+    snap = read.snapshot
+    assert read.problem == "" and snap is not None
     n_contracts = sum(len(chain) for chain in current.option_chains.values())
     assert len(snap) == n_contracts > 100
     assert set(snap.expiries().astype(object)) == {date(2020, 3, 20), date(2020, 6, 19)}
@@ -37,18 +46,19 @@ def test_when_slice_holds_the_es_chains_then_one_snapshot_holds_every_contract(
     quoted = np.isfinite(snap.bid_pts) | np.isfinite(snap.ask_pts)
     assert (snap.quote_time_utc[quoted] <= np.datetime64(ENTRY_UTC, "ms")).all()
     assert all(reader.symbols[str(s)].value == s for s in snap.symbol)
+    assert read.underlying_pts == snap.underlying_pts[march][0]  # the front future (Mar 2020)
 
 
 def test_when_a_quote_side_is_missing_then_the_snapshot_holds_nan_not_zero(
     lean: ModuleType, host: Callable[[str], ModuleType]
 ) -> None:
-    chains = host("chains")
     algorithm = lean.QCAlgorithm()
+    feed = _es_feed(host, algorithm)
     current = install_es_chain(lean, algorithm)
     contract = next(iter(next(iter(current.option_chains.values()))))
     contract.bid_price = 0.0
 
-    snap, _ = chains.ChainReader(algorithm).snapshot("ES", ENTRY_UTC.replace(tzinfo=UTC))
+    snap = host("chains").ChainReader(algorithm).read(feed, ENTRY_UTC.replace(tzinfo=UTC)).snapshot
 
     assert snap is not None
     assert np.isnan(snap.bid_pts[snap.index_of(contract.symbol.value)])
@@ -57,12 +67,13 @@ def test_when_a_quote_side_is_missing_then_the_snapshot_holds_nan_not_zero(
 def test_when_there_is_no_slice_then_no_snapshot_and_a_problem(
     lean: ModuleType, host: Callable[[str], ModuleType]
 ) -> None:
-    snap, problem = (
-        host("chains")
-        .ChainReader(lean.QCAlgorithm())
-        .snapshot("ES", datetime(2020, 1, 6, 15, tzinfo=UTC))
-    )
-    assert snap is None and "no data slice" in problem
+    algorithm = lean.QCAlgorithm()
+    feed = _es_feed(host, algorithm)
+
+    read = host("chains").ChainReader(algorithm).read(feed, datetime(2020, 1, 6, 15, tzinfo=UTC))
+
+    assert read.snapshot is None and "no data slice" in read.problem
+    assert np.isnan(read.underlying_pts)
 
 
 def test_when_entry_fires_with_relaxed_parameters_then_one_credit_strangle_combo_is_sent(
@@ -98,3 +109,36 @@ def test_when_entry_fires_with_default_parameters_then_no_order_and_a_declined_d
     [entry] = algorithm.journal.decisions()
     assert entry.action == "DECLINED" and "NOT_ENTRY_DAY" in entry.codes
     assert any("DECLINED" in line and "NOT_ENTRY_DAY" in line for line in algorithm.logs)
+
+
+def test_when_lt112_meets_the_real_es_chain_then_its_strikes_are_out_of_the_chain_and_nothing_is_sent(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """REAL ES chain of 2020-01-06 10:00 ET, which quotes no put below 3000 (March) and 2900
+    (June); the DTE window is moved onto the March expiry (74 DTE) and any day allowed."""
+    algorithm = make_algorithm(
+        **only("lt112"), lt112_entry_weekday="-1", lt112_entry_nth_weekday="0", lt112_dte_min="60",
+        lt112_dte_target="74", lt112_dte_max="100",
+    )
+    install_es_chain(lean, algorithm)
+
+    fire(algorithm, "lt112:entry")
+
+    [decision] = algorithm.journal.decisions()
+    assert decision.action == "DECLINED"
+    assert decision.codes == ("SHORT_PUT_OUT_OF_CHAIN", "NAKED_PUT_OUT_OF_CHAIN")
+    assert "12% below the future 3225.62" in decision.text
+    assert algorithm.combo_orders == [] and algorithm.limit_orders == []
+
+
+def test_when_every_registered_strategy_runs_then_es_is_one_feed_and_each_rule_is_scheduled(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    algorithm = make_algorithm()
+
+    assert len(algorithm.futures) == 1
+    expected = {f"{s.name}:{r.name}" for s in algorithm.strategies.values() for r in s.schedules()}
+    assert expected <= {e.name for e in algorithm.schedule.events}
+    for strategy in algorithm.strategies.values():
+        feed = algorithm.market.feed_of(strategy)
+        assert (feed.kind, feed.root) == (strategy.subscription().kind, strategy.subscription().root)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from switches import only
 
 from strategies.base import Subscription
 from thetacore.parameters import ParameterError, Parameters
@@ -36,10 +37,10 @@ def _event(algorithm: Any, name: str) -> Any:
     return event
 
 
-def test_when_initialized_with_defaults_then_es_and_its_options_are_subscribed(
+def test_when_the_strangle_runs_alone_then_es_and_its_options_are_subscribed(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
-    algorithm = make_algorithm()
+    algorithm = make_algorithm(**only("futures_strangle"))
 
     [(future, options)] = algorithm.futures
     assert future.symbol.id.symbol == lean.Futures.Indices.SP_500_E_MINI
@@ -79,7 +80,7 @@ def test_when_brokerage_parameter_is_set_then_that_brokerage_model_is_used(
 def test_when_initialized_then_entry_manage_and_time_out_events_are_scheduled(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
-    algorithm = make_algorithm()
+    algorithm = make_algorithm(**only("futures_strangle"))
     es = algorithm.futures[0][0].symbol
 
     entry = _event(algorithm, "futures_strangle:entry")
@@ -93,11 +94,12 @@ def test_when_initialized_then_entry_manage_and_time_out_events_are_scheduled(
     assert timeouts.time_rule.args == (timedelta(minutes=1),)
 
 
-def test_when_strangle_is_disabled_then_nothing_is_subscribed_or_scheduled(
+def test_when_every_strategy_is_disabled_then_nothing_is_subscribed_or_scheduled(
     make_algorithm: Callable[..., Any],
 ) -> None:
-    algorithm = make_algorithm(strangle_enabled="false")
+    algorithm = make_algorithm(**only())
     assert algorithm.futures == [] and algorithm.schedule.events == []
+    assert algorithm.indexes == [] and algorithm.equities == []
 
 
 def test_when_a_parameter_is_bad_then_initialize_stops_naming_it(main_module: ModuleType) -> None:
@@ -122,7 +124,7 @@ def test_when_a_parameter_is_bad_then_initialize_stops_naming_it(main_module: Mo
 def test_when_manage_event_fires_then_only_times_inside_the_window_reach_the_strategy(
     make_algorithm: Callable[..., Any], utc: datetime, runs: bool
 ) -> None:
-    algorithm = make_algorithm()
+    algorithm = make_algorithm(**only("futures_strangle"))
     calls: list[str] = []
     algorithm.strategies["futures_strangle"].on_schedule = lambda name, ctx: (
         calls.append(name) or []
@@ -137,7 +139,7 @@ def test_when_manage_event_fires_then_only_times_inside_the_window_reach_the_str
 def test_when_the_algorithm_ends_then_the_journal_summary_is_logged(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
-    algorithm = make_algorithm()
+    algorithm = make_algorithm(**only("futures_strangle"))
     algorithm.utc_time = TODAY.replace(hour=15)
     _event(algorithm, "futures_strangle:entry").callback()
 
@@ -148,7 +150,7 @@ def test_when_the_algorithm_ends_then_the_journal_summary_is_logged(
 
 
 def test_when_warming_up_then_no_decision_is_made(make_algorithm: Callable[..., Any]) -> None:
-    algorithm = make_algorithm()
+    algorithm = make_algorithm(**only("futures_strangle"))
     calls: list[str] = []
     algorithm.strategies["futures_strangle"].on_schedule = lambda name, ctx: (
         calls.append(name) or []
@@ -165,7 +167,7 @@ def test_when_option_filter_runs_then_it_keeps_the_dte_and_strike_window(
 ) -> None:
     sub = Subscription("ES", "future_option", 0, 135, 0.25)
 
-    kept = host("subscriptions").option_filter(sub)(_universe(lean))
+    kept = host("option_filters").option_filter(sub)(_universe(lean))
 
     assert {(r.id.date - TODAY).days for r in kept.rows} == {10, 74}
     assert {r.id.strike_price for r in kept.rows} == {2500.0, 3200.0, 4000.0}
@@ -178,7 +180,7 @@ def test_when_the_underlying_has_no_price_then_the_filter_keeps_every_strike(
     universe = _universe(lean)
     universe.underlying = None
 
-    kept = host("subscriptions").option_filter(sub)(universe)
+    kept = host("option_filters").option_filter(sub)(universe)
 
     assert {r.id.strike_price for r in kept.rows} == set(STRIKES)
 

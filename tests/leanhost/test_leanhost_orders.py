@@ -109,8 +109,13 @@ class _Recorder(Strategy):
         super().__init__()
         self.unfilled: list[str] = []
 
+        self.filled: list[tuple[str, float]] = []
+
     def on_unfilled(self, intent: OrderIntent, reason: str) -> None:
         self.unfilled.append(reason)
+
+    def on_filled(self, intent: OrderIntent, fill_net_pts: float, time_utc: datetime) -> None:
+        self.filled.append((intent.tag, fill_net_pts))
 
 
 def _router(
@@ -132,7 +137,12 @@ def _router(
 
 
 def _intent(
-    symbols: dict[str, Any], legs: list[tuple[float, Right, int]], limit_pts: float
+    symbols: dict[str, Any],
+    legs: list[tuple[float, Right, int]],
+    limit_pts: float,
+    quantity: int = 1,
+    purpose: IntentPurpose = IntentPurpose.OPEN,
+    position_id: str = "p1",
 ) -> OrderIntent:
     def key(strike: float, right: Right) -> str:
         return next(
@@ -145,7 +155,8 @@ def _intent(
         OptionLeg(key(k, r), "ESH20", r, k, datetime(2020, 3, 20).date(), q) for k, r, q in legs
     )
     structure = Structure(StructureKind.IRON_CONDOR, option_legs, 50.0, UnderlyingKind.FUTURE)
-    return OrderIntent("recorder", IntentPurpose.OPEN, structure, 1, limit_pts, "p1", tag="p1 open")
+    tag = f"{position_id} {purpose.value} {limit_pts:+g}"
+    return OrderIntent("recorder", purpose, structure, quantity, limit_pts, position_id, tag=tag)
 
 
 FIVE_LEGS = [
@@ -212,3 +223,77 @@ def test_when_lean_reports_an_event_while_sending_then_it_is_booked_after_the_gr
 
     assert router.active_groups() == []
     assert len(strategy.unfilled) == 1 and "no margin" in strategy.unfilled[0]
+
+
+# ----- single legs ----------------------------------------------------------------------------
+def test_when_an_intent_has_one_leg_then_a_plain_limit_order_goes_out_at_the_per_contract_price(
+    lean: ModuleType, host: Callable[[str], ModuleType]
+) -> None:
+    """LT112's naked-put close: one leg, ratio +1, quantity 2, a debit of 1.25 per contract."""
+    algorithm, router, strategy, symbols = _router(lean, host, "tastytrade")
+    algorithm.on_order_event = router.on_order_event
+    intent = _intent(symbols, [(3000.0, Right.PUT, 1)], 1.25, quantity=2, purpose=IntentPurpose.CLOSE)
+
+    group = router.send(intent)
+
+    assert group is not None and algorithm.combo_orders == []
+    [ticket] = algorithm.limit_orders
+    assert (ticket.symbol, ticket.quantity, ticket.limit_price, ticket.tag) == (
+        symbols[intent.structure.legs[0].symbol], 2, 1.25, intent.tag)
+    algorithm.fill(ticket, 1.20)
+    assert strategy.filled == [(intent.tag, pytest.approx(1.20))]
+    assert any("SENT" in line and "limit +1.25 pts" in line for line in algorithm.logs)
+
+
+def test_when_a_single_leg_sells_then_its_credit_becomes_a_positive_price(
+    lean: ModuleType, host: Callable[[str], ModuleType]
+) -> None:
+    algorithm, router, strategy, symbols = _router(lean, host, "tastytrade")
+    algorithm.on_order_event = router.on_order_event
+
+    router.send(_intent(symbols, [(3460.0, Right.CALL, -1)], -3.50))
+
+    [ticket] = algorithm.limit_orders
+    assert (ticket.quantity, ticket.limit_price) == (-1, 3.50)
+    algorithm.fill(ticket, 3.60)
+    assert strategy.filled == [("p1 open -3.5", pytest.approx(-3.60))]
+
+
+@pytest.mark.parametrize("limit_pts", [0.0, 2.0, float("nan")])
+def test_when_a_single_leg_price_is_not_positive_then_it_is_refused(
+    lean: ModuleType, host: Callable[[str], ModuleType], limit_pts: float
+) -> None:
+    algorithm, router, strategy, symbols = _router(lean, host, "interactive_brokers")
+
+    assert router.send(_intent(symbols, [(3460.0, Right.CALL, -1)], limit_pts)) is None
+
+    assert algorithm.limit_orders == [] and strategy.unfilled[0].startswith("refused before sending: LIMIT_PRICE")
+
+
+def test_when_a_single_leg_crosses_zero_then_tastytrade_still_takes_the_plain_limit(
+    lean: ModuleType, host: Callable[[str], ModuleType]
+) -> None:
+    algorithm, router, strategy, symbols = _router(lean, host, "tastytrade")
+    intent = _intent(symbols, [(3000.0, Right.PUT, -1)], -30.0, quantity=2)
+    algorithm.securities[symbols[intent.structure.legs[0].symbol]].holdings.quantity = 1
+
+    assert router.send(intent) is not None and len(algorithm.limit_orders) == 1
+
+
+# ----- replacing a working close --------------------------------------------------------------
+def test_when_a_new_close_of_the_same_position_arrives_then_the_working_close_is_canceled_first(
+    lean: ModuleType, host: Callable[[str], ModuleType]
+) -> None:
+    algorithm, router, strategy, symbols = _router(lean, host, "interactive_brokers")
+    algorithm.on_order_event = router.on_order_event
+    legs = [(3000.0, Right.PUT, 1), (3460.0, Right.CALL, 1)]
+    first = router.send(_intent(symbols, legs, 10.0, purpose=IntentPurpose.CLOSE))
+    other = router.send(_intent(symbols, legs, 10.0, purpose=IntentPurpose.CLOSE, position_id="p2"))
+
+    second = router.send(_intent(symbols, legs, 12.0, purpose=IntentPurpose.CLOSE))
+
+    assert first is not None and other is not None and second is not None
+    assert [leg.status for leg in first.legs] == [lean.OrderStatus.CANCELED] * 2
+    assert "replaced by p1 close +12" in first.legs[0].ticket.cancel_tags[0]
+    assert strategy.unfilled == [f"ended without a fill: {first.describe_legs()}"]
+    assert router.active_groups() == [other, second]

@@ -99,10 +99,14 @@ def test_when_the_naked_puts_sit_10pct_below_then_one_ratio_spread_combo_on_the_
     # payoff below 2900: 2 S - 5661.25 -> max loss 5661.25 pts at S = 0, breakeven 2830.625
     assert (det["max_loss_pts"], det["max_loss_usd"], det["breakevens_pts"]) == (5661.25, 283062.5, [2830.62])
     chain = _greeks(ctx)
-    naked = Structure(StructureKind.SINGLE, (dataclasses.replace(s.legs[2], ratio=-1),), 50.0, UnderlyingKind.FUTURE)
+    # futures options: the whole 1/-1/-2 position is revalued over the +/-7% scan (thetacore.margin),
+    # which nets the spread against the naked puts: less than spread cost + 2 x one naked put's scan
     t = (datetime(2020, 6, 19, 13, 30, tzinfo=UTC) - ES_ENTRY_UTC).total_seconds() / (365 * 86400)
-    scan = futures_scan_bp_pts(naked, chain, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
-    assert det["buying_power_usd"] == pytest.approx(round((65.5 - 56.75 + 2 * scan) * 50, 2))
+    whole = futures_scan_bp_pts(s, chain, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
+    naked = Structure(StructureKind.SINGLE, (dataclasses.replace(s.legs[2], ratio=-1),), 50.0, UnderlyingKind.FUTURE)
+    one = futures_scan_bp_pts(naked, chain, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
+    assert det["buying_power_usd"] == pytest.approx(round(whole * 50, 2))
+    assert whole < 65.5 - 56.75 + 2 * one
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
 
 

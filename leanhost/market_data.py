@@ -1,0 +1,152 @@
+"""The market a decision sees: feeds per (kind, root), VIX, account value and event dates.
+
+LEAN APIs: ``add_index("VIX", Resolution.MINUTE)`` (docs: "Indices > Requesting Data"; the
+index's ``price``, NaN here before its first data: never a default); ``portfolio.total_portfolio_value``
+(net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
+user keeps ``events/events.csv``, parsed by :func:`thetacore.events.parse_events_csv`);
+``risk_free_interest_rate_model.get_interest_rate(time)`` (fraction).
+
+:meth:`MarketData.context` builds one :class:`~strategies.base.MarketContext` per decision
+with ONE chain read (:class:`~leanhost.chains.ChainReader`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from AlgorithmImports import Globals, Resolution
+
+from strategies.base import MarketContext, Strategy, Subscription
+from thetacore.events import EventFileError, parse_events_csv
+
+from .chains import ChainReader
+from .scheduling import NEW_YORK
+from .subscriptions import INDEX_OF, UnderlyingFeed, plan_feeds, schedule_contract_refresh, subscribe
+
+if TYPE_CHECKING:
+    from AlgorithmImports import QCAlgorithm, Symbol
+
+EVENTS_FILE = Path("events") / "events.csv"
+"""The user-maintained events file, relative to LEAN's data folder."""
+
+
+def events_path() -> Path:
+    """``<data folder>/events/events.csv`` of this LEAN run."""
+    return Path(Globals.data_folder) / EVENTS_FILE
+
+
+def load_event_dates(algorithm: QCAlgorithm) -> dict[str, tuple[date, ...]]:
+    """``{SYMBOL: event dates}`` from the events file; a missing file gives ``{}`` and one
+    logged warning.
+
+    Raises:
+        EventFileError: for a malformed file, after logging it with ``algorithm.error`` so
+            that ``initialize`` stops naming the line.
+    """
+    path = events_path()
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        algorithm.log(f"WARNING: no events file at {path}: no event avoidance dates")
+        return {}
+    try:
+        return parse_events_csv(text, str(path))
+    except EventFileError as exc:
+        algorithm.error(f"ThetaDesk cannot start: {exc}")
+        raise
+
+
+def strategy_subscriptions(strategy: Strategy) -> list[Subscription]:
+    """What ``strategy`` asks for: ``strategy.subscriptions()`` when it declares several
+    windows (IPMCC: its LEAP and its weekly call), else ``[strategy.subscription()]``.
+
+    Raises:
+        ValueError: when the subscriptions of one strategy differ in kind or root (a context
+            holds one chain).
+    """
+    several = getattr(strategy, "subscriptions", None)
+    subs: list[Subscription] = list(several()) if callable(several) else [strategy.subscription()]
+    if not subs or len({(s.kind, s.root) for s in subs}) != 1:
+        raise ValueError(f"{strategy.name}: subscriptions must share one kind and root, got {subs}")
+    return subs
+
+
+def event_keys(feed: UnderlyingFeed) -> tuple[str, ...]:
+    """Event-file symbols that concern ``feed``: its root and the index it is written on
+    (SPXW -> SPXW, SPX)."""
+    index = INDEX_OF.get(feed.root) if feed.kind == "index_option" else None
+    return (feed.root,) if index in (None, feed.root) else (feed.root, index)
+
+
+@dataclass
+class MarketData:
+    """Feeds, VIX and events of a run, and the per-decision context."""
+
+    algorithm: QCAlgorithm
+    reader: ChainReader
+    feeds: dict[tuple[str, str], UnderlyingFeed] = field(default_factory=dict)
+    vix: Symbol | None = None
+    events: dict[str, tuple[date, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def subscribe(
+        cls, algorithm: QCAlgorithm, reader: ChainReader, strategies: Iterable[Strategy]
+    ) -> MarketData:
+        """Subscribe every feed the strategies ask for (one per kind and root), VIX when one
+        needs it, and read the events file.
+
+        Raises:
+            ValueError: for a subscription this host cannot serve (see ``plan_feeds``).
+            EventFileError: for a malformed events file.
+        """
+        subs = [sub for strategy in strategies for sub in strategy_subscriptions(strategy)]
+        market = cls(algorithm, reader, events=load_event_dates(algorithm))
+        underlyings: dict[str, Symbol] = {}
+        for plan in plan_feeds(subs):
+            feed = subscribe(algorithm, plan, underlyings)
+            schedule_contract_refresh(algorithm, feed)
+            market.feeds[(plan.kind, plan.root)] = feed
+        if any(s.needs_vix for s in subs):
+            market.vix = algorithm.add_index("VIX", Resolution.MINUTE).symbol
+        return market
+
+    def feed_of(self, strategy: Strategy) -> UnderlyingFeed:
+        """The feed serving ``strategy``."""
+        sub = strategy_subscriptions(strategy)[0]
+        return self.feeds[(sub.kind, sub.root)]
+
+    def context(self, feed: UnderlyingFeed, time_utc: datetime) -> MarketContext:
+        """Everything a strategy sees at one decision (see the module docstring)."""
+        algorithm = self.algorithm
+        today_et = time_utc.astimezone(NEW_YORK).date()
+        read = self.reader.read(feed, time_utc)
+        rate_frac = float(algorithm.risk_free_interest_rate_model.get_interest_rate(algorithm.time))
+        events = tuple(sorted({d for key in event_keys(feed) for d in self.events.get(key, ())}))
+        return MarketContext(
+            time_utc,
+            today_et,
+            read.snapshot,
+            rate_frac,
+            read.problem,
+            feed.daily.bars(today_et),
+            read.underlying_pts,
+            self.vix_level(),
+            float(algorithm.portfolio.total_portfolio_value),
+            events,
+        )
+
+    def vix_level(self) -> float:
+        """VIX now (index points); NaN without a VIX subscription or before its first data."""
+        if self.vix is None:
+            return math.nan
+        securities = self.algorithm.securities
+        if not securities.contains_key(self.vix):
+            return math.nan
+        security = securities[self.vix]
+        price = float(security.price)
+        return price if security.has_data and math.isfinite(price) and price > 0 else math.nan

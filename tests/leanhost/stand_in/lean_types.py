@@ -1,0 +1,353 @@
+"""LEAN's types as the leanhost tests need them: enums with LEAN's values (checked against
+quantconnect-stubs by ``test_leanhost_stand_in.py``), symbols, securities, chain data and
+order records. Only the attributes leanhost reads, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+
+# ----- enums (values as in quantconnect-stubs) -----------------------------------------------
+class Resolution(IntEnum):
+    TICK = 0
+    SECOND = 1
+    MINUTE = 2
+    HOUR = 3
+    DAILY = 4
+
+
+class SecurityType(IntEnum):
+    EQUITY = 1
+    OPTION = 2
+    FUTURE = 5
+    FUTURE_OPTION = 8
+    INDEX = 9
+    INDEX_OPTION = 10
+
+
+class OptionRight(IntEnum):
+    CALL = 0
+    PUT = 1
+
+
+class OrderStatus(IntEnum):
+    NEW = 0
+    SUBMITTED = 1
+    PARTIALLY_FILLED = 2
+    FILLED = 3
+    CANCELED = 5
+    NONE = 6
+    INVALID = 7
+    CANCEL_PENDING = 8
+    UPDATE_SUBMITTED = 9
+
+
+class OrderType(IntEnum):
+    MARKET = 0
+    LIMIT = 1
+    OPTION_EXERCISE = 6
+    COMBO_LIMIT = 9
+
+
+class BrokerageName(IntEnum):
+    INTERACTIVE_BROKERS_BROKERAGE = 2
+    TASTYTRADE = 32
+
+
+class AccountType(IntEnum):
+    MARGIN = 0
+    CASH = 1
+
+
+class DataNormalizationMode(IntEnum):
+    RAW = 0
+    SPLIT_ADJUSTED = 2
+    BACKWARDS_RATIO = 6
+
+
+class Futures:
+    class Indices:
+        SP_500_E_MINI = "ES"
+        MICRO_SP_500_E_MINI = "MES"
+
+
+class TimeZones:
+    # LEAN: a NodaTime DateTimeZone whose str() is its id.
+    NEW_YORK = "America/New_York"
+
+
+class Globals:
+    """LEAN's application constants; tests point ``data_folder`` where they need."""
+
+    data_folder = ""
+
+
+# ----- symbols --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SecurityIdentifier:
+    symbol: str
+    security_type: SecurityType
+    date: datetime | None = None
+    strike_price: float = 0.0
+    option_right: OptionRight | None = None
+    market: str = "cme"
+
+    def __str__(self) -> str:
+        tail = f" {self.date:%Y%m%d}" if self.date else ""
+        if self.option_right is not None:
+            tail += f" {self.option_right.name} {self.strike_price:g}"
+        return f"{self.symbol} {self.security_type.name}{tail}"
+
+
+def _osi(root: str, right: OptionRight, strike: float, expiry: datetime) -> str:
+    """OSI-style ticker as LEAN's ``Symbol.value`` of an equity/index option."""
+    tag = "C" if right is OptionRight.CALL else "P"
+    return f"{root:<6}{expiry:%y%m%d}{tag}{round(strike * 1000):08d}"
+
+
+@dataclass(frozen=True)
+class Symbol:
+    value: str
+    id: SecurityIdentifier
+    underlying: Symbol | None = None
+
+    @property
+    def security_type(self) -> SecurityType:
+        return self.id.security_type
+
+    def __str__(self) -> str:
+        return self.value
+
+    @staticmethod
+    def canonical_future(root: str) -> Symbol:
+        return Symbol(f"/{root}", SecurityIdentifier(root, SecurityType.FUTURE))
+
+    @staticmethod
+    def future(root: str, value: str, expiry: datetime) -> Symbol:
+        return Symbol(value, SecurityIdentifier(root, SecurityType.FUTURE, expiry))
+
+    @staticmethod
+    def canonical_option(future: Symbol) -> Symbol:
+        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION)
+        return Symbol(f"?{future.value}", sid, future)
+
+    @staticmethod
+    def future_option(future: Symbol, right: OptionRight, strike: float, expiry: datetime) -> Symbol:
+        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION, expiry, strike, right)
+        tag = "C" if right is OptionRight.CALL else "P"
+        return Symbol(f"{future.value} {expiry:%y%m%d}{tag}{round(strike * 1000):08d}", sid, future)
+
+    @staticmethod
+    def index(ticker: str) -> Symbol:
+        return Symbol(ticker, SecurityIdentifier(ticker, SecurityType.INDEX, market="usa"))
+
+    @staticmethod
+    def equity(ticker: str) -> Symbol:
+        return Symbol(ticker, SecurityIdentifier(ticker, SecurityType.EQUITY, market="usa"))
+
+    @staticmethod
+    def canonical_usa_option(underlying: Symbol, root: str) -> Symbol:
+        """Canonical index option (``?SPXW`` on SPX) or equity option (``?SPY``)."""
+        kind = SecurityType.INDEX_OPTION if underlying.security_type is SecurityType.INDEX else SecurityType.OPTION
+        return Symbol(f"?{root}", SecurityIdentifier(root, kind, market="usa"), underlying)
+
+    @staticmethod
+    def usa_option(underlying: Symbol, root: str, right: OptionRight, strike: float, expiry: datetime) -> Symbol:
+        """An index option (root SPXW/SPX on SPX) or equity option (root SPY on SPY)."""
+        kind = SecurityType.INDEX_OPTION if underlying.security_type is SecurityType.INDEX else SecurityType.OPTION
+        sid = SecurityIdentifier(root, kind, expiry, strike, right, "usa")
+        return Symbol(_osi(root, right, strike, expiry), sid, underlying)
+
+
+# ----- securities -----------------------------------------------------------------------------
+@dataclass
+class SymbolProperties:
+    contract_multiplier: float
+    minimum_price_variation: float
+
+
+@dataclass
+class SecurityHolding:
+    quantity: float = 0.0
+
+
+@dataclass
+class SecurityExchange:
+    time_zone: str = "America/New_York"
+
+
+@dataclass
+class BaseData:
+    symbol: Symbol | None
+    price: float
+    end_time: datetime | None = None  # local exchange time
+
+
+@dataclass(eq=False)
+class Security:
+    symbol: Symbol
+    type: SecurityType
+    symbol_properties: SymbolProperties
+    bid_price: float = 0.0
+    ask_price: float = 0.0
+    price: float = 0.0
+    holdings: SecurityHolding = field(default_factory=SecurityHolding)
+    exchange: SecurityExchange = field(default_factory=SecurityExchange)
+    fee_model: Any = None
+    last_data: BaseData | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.last_data is not None or self.price > 0 or self.bid_price > 0 or self.ask_price > 0
+
+    @property
+    def close(self) -> float:
+        return self.price
+
+    def get_last_data(self) -> BaseData | None:
+        return self.last_data
+
+    def set_fee_model(self, model: Any) -> None:
+        self.fee_model = model
+
+
+@dataclass(eq=False)
+class Future(Security):
+    filter_days: tuple[int, int] | None = None
+
+    def set_filter(self, min_expiry_days: int, max_expiry_days: int) -> None:
+        self.filter_days = (min_expiry_days, max_expiry_days)
+
+
+@dataclass(eq=False)
+class Option(Security):
+    """Canonical option security (``add_option`` / ``add_index_option``)."""
+
+    filter: Callable[[Any], Any] | None = None
+
+    def set_filter(self, universe_func: Callable[[Any], Any]) -> None:
+        self.filter = universe_func
+
+
+class SecurityManager(dict[Symbol, Security]):
+    def contains_key(self, symbol: Symbol) -> bool:
+        return symbol in self
+
+
+# ----- data ---------------------------------------------------------------------------------
+@dataclass
+class OptionContract:
+    symbol: Symbol
+    strike: float
+    expiry: datetime
+    right: OptionRight
+    bid_price: float
+    ask_price: float
+    time: datetime  # end of the last bar, exchange time zone (naive)
+
+    @property
+    def id(self) -> SecurityIdentifier:
+        return self.symbol.id
+
+
+@dataclass
+class OptionChain:
+    symbol: Symbol
+    underlying: BaseData | None
+    contracts: list[OptionContract]
+
+    def __iter__(self) -> Iterator[OptionContract]:
+        return iter(self.contracts)
+
+    def __len__(self) -> int:
+        return len(self.contracts)
+
+
+class OptionChains(dict[Symbol, OptionChain]):
+    pass
+
+
+@dataclass
+class Slice:
+    utc_time: datetime
+    option_chains: OptionChains
+
+
+@dataclass
+class OptionFilterUniverse:
+    """LEAN's filter universe over ``OptionUniverse`` rows (each has ``.id``)."""
+
+    rows: list[Any]
+    underlying: BaseData | None
+    local_time: datetime
+    weeklys_included: bool = False
+
+    def include_weeklys(self) -> OptionFilterUniverse:
+        self.weeklys_included = True
+        return self
+
+    def expiration(self, min_days: int, max_days: int) -> OptionFilterUniverse:
+        today = self.local_time.date()
+        self.rows = [r for r in self.rows if min_days <= (r.id.date.date() - today).days <= max_days]
+        return self
+
+    def contracts(self, selector: Callable[[list[Any]], list[Any]]) -> OptionFilterUniverse:
+        self.rows = list(selector(list(self.rows)))
+        return self
+
+
+# ----- orders and fees ------------------------------------------------------------------------
+@dataclass
+class Leg:
+    symbol: Symbol
+    quantity: int
+    order_price: float | None = None
+
+    @staticmethod
+    def create(symbol: Symbol, quantity: int, limit_price: float | None = None) -> Leg:
+        return Leg(symbol, quantity, limit_price)
+
+
+@dataclass
+class OrderEvent:
+    order_id: int
+    symbol: Symbol
+    utc_time: datetime
+    status: OrderStatus
+    fill_price: float = 0.0
+    fill_quantity: float = 0.0
+    message: str = ""
+    is_assignment: bool = False
+    is_in_the_money: bool = False
+
+
+@dataclass
+class Order:
+    id: int
+    symbol: Symbol
+    quantity: float
+    type: OrderType
+
+
+@dataclass
+class CashAmount:
+    amount: float
+    currency: str
+
+
+@dataclass
+class OrderFee:
+    value: CashAmount
+
+
+class FeeModel:
+    def __init__(self) -> None:
+        pass
+
+    def get_order_fee(self, parameters: Any) -> OrderFee:
+        raise NotImplementedError
