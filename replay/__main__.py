@@ -7,6 +7,7 @@ Options mirror the LEAN CLI: ``--parameter NAME VALUE`` (repeatable) overrides a
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from datetime import date
@@ -29,6 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--config", type=Path, default=ROOT / "config.json", help="LEAN project config.json")
     ap.add_argument("--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="override a config.json parameter (repeatable)")
+    ap.add_argument("--state", type=Path, help="risk-gate state file to resume from and save to "
+                    "(default: save to OUT/state.json only); tripped limits survive restarts")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every decision")
     return ap.parse_args(argv)
 
@@ -44,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         start, end = args.start, args.end
         if start and end and end < start:
             raise ParameterError(f"--end {end} is before --start {start}")
-        result = run_replay(params, args.data, start, end)
+        saved = json.loads(args.state.read_text()) if args.state and args.state.exists() else None
+        result = run_replay(params, args.data, start, end, saved)
     except (ParameterError, DataError) as exc:
         print(f"replay: error: {exc}", file=sys.stderr)
         return 2
     summary = write_summary(result, args.out)
+    state_path = args.state or args.out / "state.json"
+    state_path.write_text(json.dumps(summary["gate"]["state"], indent=2) + "\n")
     print(render_text(summary))
     print(f"summary: {args.out / 'summary.json'}")
     return 0 if summary["invariants"]["ledger_equals_positions"] else 1

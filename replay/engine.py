@@ -6,17 +6,21 @@ steps through every minute (New York time) of the days on which any of those mar
 data, and each strategy's schedule rules fire on its own market's data days only.
 
 Each minute, in this order: expired options settle; working combos try to fill (or time
-out) and their strategies hear of it; the schedule rules due at this minute run their
+out) and their strategies hear of it; every 30 minutes the NLV is marked for the risk
+gate's loss limits and drawdown steps; the schedule rules due at this minute run their
 strategies on a fresh :class:`~strategies.base.MarketContext` (one chain read per
-decision) and the intents they return go to the simulated broker.
+decision) and every intent they return passes the risk gate (:mod:`risk.gate_session`),
+which approves, resizes or refuses it, before the simulated broker sees it. A flatten or
+close-losers request from the gate closes positions at the natural price.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,13 +30,15 @@ from replay.ledger import Ledger
 from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_rules
-from strategies.base import Strategy
+from risk.gate import GateAction
+from risk.gate_session import GateSession
+from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
 from strategies.registry import build_strategies
-from thetacore.decisions import Decision
-from thetacore.enums import OrderStatus
+from thetacore.decisions import Decision, OrderIntent
+from thetacore.enums import IntentPurpose, OrderStatus
 from thetacore.events import parse_events_csv
 from thetacore.parameters import Parameters
-from thetacore.products import product
+from thetacore.products import OptionProduct, product
 
 log = logging.getLogger("replay")
 ALL_DATA = (date(1990, 1, 1), date(2100, 1, 1))
@@ -52,6 +58,8 @@ class ReplayResult:
     broker: SimBroker | None = None
     quotes: Quotes | None = None
     days: dict[str, list[date]] = field(default_factory=dict)
+    session: GateSession | None = None
+    alerts: list[str] = field(default_factory=list)
     end_utc: datetime | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -67,12 +75,14 @@ def minutes(start: date, end: date) -> list[datetime]:
     return out
 
 
-def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None) -> ReplayResult:
+def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None,
+               saved_state: dict[str, Any] | None = None) -> ReplayResult:
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
     A strategy whose data is absent from the folder is skipped with a reason in
-    ``problems``; a corrupt file stops the run before its first minute.
+    ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
+    the risk gate's persisted state from an earlier run (tripped limits survive restarts).
 
     Raises:
         replay.lean_data.errors.DataError: for a corrupt or malformed data file.
@@ -99,11 +109,14 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     ledger = Ledger(params.starting_cash_usd)
     broker = SimBroker(params, ledger, quotes)
     result.ledger, result.broker, result.quotes = ledger, broker, quotes
+    session = result.session = GateSession.create(params, saved_state)
+    run = _Run(result, session, broker, quotes, ledger)
     events = _events(data_root)
     by_name = {s.name: s for s in result.strategies}
     rules = {s.name: s.schedules() for s in result.strategies}
     all_days = sorted(set().union(*result.days.values())) if result.days else []
     vix = params.vix_level if params.vix_level >= 0 else float("nan")
+    vix_prev = params.vix_prev_close if params.vix_prev_close >= 0 else float("nan")
     for day in all_days:
         active = [s for s in result.strategies if day in result.days[s.name]]
         for t in minutes(day, day):
@@ -112,6 +125,9 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 _settle_positions(result.strategies, broker, t)
             for order in broker.step(t):
                 _notify(by_name[order.intent.strategy], order)
+                run.after_order(by_name[order.intent.strategy], order, t)
+            if t.minute % 30 == 0:
+                run.mark(t)
             for strat in active:
                 market = owner[strat.name]
                 for rule in due_rules(rules[strat.name], t, market.is_trading_day):
@@ -120,7 +136,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                     for decision in strat.on_schedule(rule.name, ctx):
                         _journal(result, decision)
                         if decision.intent is not None:
-                            broker.submit(decision.intent, t, market.product)
+                            run.route(strat, decision, ctx, vix_prev, market.product, t)
             result.end_utc = t
     result.orders = broker.orders
     return result
@@ -177,4 +193,95 @@ def _journal(result: ReplayResult, decision: Decision) -> None:
             decision.strategy, decision.action.value, decision.reason_text)
 
 
-__all__ = ["ReplayResult", "minutes", "nlv_usd", "product", "run_replay"]
+
+
+
+@dataclass
+class _Run:
+    """Gate routing and the gate's notices for one replay."""
+
+    result: ReplayResult
+    session: GateSession
+    broker: SimBroker
+    quotes: Quotes
+    ledger: Ledger
+
+    def route(self, strat: Strategy, decision: Decision, ctx: MarketContext, vix_prev: float,
+              prod: OptionProduct, t: datetime) -> None:
+        """Send ``decision.intent`` through the gate; send what it approves."""
+        intent = decision.intent
+        assert intent is not None
+        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=t)
+        self._alert(verdict.alerts, t)
+        if verdict.action is GateAction.REFUSE:
+            log.warning("%s gate refused %s: %s", t, intent.tag, verdict.reason_text)
+            strat.on_unfilled(intent, f"refused by the risk gate: {verdict.reason_text}")
+        else:
+            if verdict.quantity != intent.quantity:
+                strat.on_resized(intent, verdict.quantity)
+                intent = replace(intent, quantity=verdict.quantity)
+            self.broker.submit(intent, t, prod)
+        self._act(verdict.flatten_requested, verdict.close_losers_requested, t)
+
+    def after_order(self, strat: Strategy, order: WorkingOrder, t: datetime) -> None:
+        """Tell the gate about a closed position or a forgotten entry."""
+        pid = order.intent.position_id
+        pos = strat.positions.get(pid)
+        if order.status is not OrderStatus.FILLED and order.intent.purpose is IntentPurpose.OPEN:
+            self.session.forget(pid)
+        elif pos is not None and pos.state is PositionState.CLOSED and order.intent.purpose is IntentPurpose.CLOSE:
+            notice = self.session.on_closed(pid, strat.name, realized_usd(pos, self.broker.orders), t)
+            self._alert(notice.alerts, t)
+            self._act(notice.flatten_requested, notice.close_losers_requested, t)
+
+    def mark(self, t: datetime) -> None:
+        """An NLV mark for the loss limits and drawdown steps."""
+        nlv = nlv_usd(self.ledger, self.quotes, t)
+        if np.isfinite(nlv):
+            notice = self.session.on_nlv(nlv, t)
+            self._alert(notice.alerts, t)
+            self._act(notice.flatten_requested, notice.close_losers_requested, t)
+
+    def _alert(self, alerts: tuple[str, ...], t: datetime) -> None:
+        for a in alerts:
+            log.warning("ALERT %s: %s", t, a)
+            self.result.alerts.append(f"{t.isoformat()} {a}")
+
+    def _act(self, flatten: bool, losers_only: bool, t: datetime) -> None:
+        """Close every open position (flatten) or the losing ones, at the natural price."""
+        if not (flatten or losers_only):
+            return
+        for strat in self.result.strategies:
+            for pos in [p for p in strat.open_positions() if p.state is PositionState.OPEN]:
+                close = gate_close_intent(strat.name, pos, self.quotes, t)
+                if close is None:
+                    self._alert((f"cannot price a close of {pos.position_id}: a leg has no quote",), t)
+                    continue
+                losing = close.limit_pts > -(pos.entry_net_pts or 0.0)
+                if not flatten and not losing:
+                    continue
+                pos.state, pos.exit_reason = PositionState.CLOSING, "GATE_FLATTEN" if flatten else "GATE_CLOSE_LOSER"
+                self.broker.submit(close, t, product(strat.subscription().root))
+
+
+def gate_close_intent(strategy: str, pos: StrategyPosition, quotes: Quotes, t: datetime) -> OrderIntent | None:
+    """A marketable close of the whole position (every leg reversed, at the natural price),
+    or None when a leg has no quote to price it."""
+    legs = tuple(replace(leg, ratio=-leg.ratio) for leg in pos.structure.legs)
+    natural = 0.0
+    for leg in legs:
+        bid, ask = quotes.quote(leg.symbol, t)
+        price = ask if leg.ratio > 0 else bid
+        if not np.isfinite(price):
+            return None
+        natural += leg.ratio * price
+    return OrderIntent(strategy, IntentPurpose.CLOSE, replace(pos.structure, legs=legs), pos.quantity,
+                       round(natural, 4), pos.position_id, tag=f"{pos.position_id} close by the risk gate")
+
+
+def realized_usd(pos: StrategyPosition, orders: list[WorkingOrder]) -> float:
+    """Realized P&L of a closed position in dollars: ``-(entry + exit) x quantity x
+    multiplier`` less every fee its orders paid."""
+    gross = -((pos.entry_net_pts or 0.0) + (pos.exit_net_pts or 0.0)) * pos.quantity * pos.structure.multiplier_usd_per_pt
+    fees = sum(o.fees_usd for o in orders if o.intent.position_id == pos.position_id)
+    return gross - fees

@@ -4,7 +4,8 @@
 ``decisions`` (time, strategy, action, reasons, details), ``orders`` (time, strategy, legs
 with symbol, right, strike, expiry and signed quantity, limit, fill, fees, status),
 ``positions`` (strategy positions and the ledger's holdings with marks), ``settlements``,
-``pnl`` (USD) and ``invariants`` (no orphan legs; ledger equals strategy positions).
+``pnl`` (USD), ``gate`` (every risk-gate verdict with its reasons, the alerts and the
+gate's persisted state) and ``invariants`` (no orphan legs; ledger equals strategy positions).
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
                 "fees_usd": round(ledger.fees_usd, 2),
                 "unrealized_usd": round(sum(h["unrealized_usd"] for h in holdings), 2),
                 "by_strategy": {k: {kk: round(vv, 2) for kk, vv in v.items()} for k, v in by_strategy.items()}},
+        "gate": {"verdicts": res.session.journal if res.session else [], "alerts": res.alerts,
+                 "state": res.session.state_dict() if res.session else {}},
         "invariants": check_invariants(res),
     }
 
@@ -135,6 +138,10 @@ def render_text(summary: dict[str, Any]) -> str:
         if d["action"] == "held":
             continue
         lines.append(f"  {d['time_et']} ET  {d['strategy']:<17} {d['action']:<8} {d['reason']}")
+    for v in summary["gate"]["verdicts"]:
+        if v["action"] != "approve":
+            lines.append(f"  {v['time_utc'][:16]}Z  gate {v['action']:<7} {v['strategy']} {v['purpose']} "
+                         f"{v['asked']} -> {v['quantity']}: {v['reason']}")
     for o in summary["orders"]:
         legs = " ".join(f"{leg['quantity']:+d} {leg['strike_pts']:g}{leg['right'][0].upper()}" for leg in o["legs"])
         fill = f"{o['fill_pts']:+.2f}" if o["fill_pts"] is not None else "-"

@@ -146,11 +146,20 @@ class Strategy:
         else:
             pos.state, pos.exit_net_pts, pos.closed_utc = PositionState.CLOSED, fill_net_pts, time_utc
 
+    def on_resized(self, intent: OrderIntent, quantity: int) -> None:
+        """The risk gate cut an opening intent to ``quantity`` units before it was sent."""
+        pos = self.positions[intent.position_id]
+        pos.notes.append(f"resized by the risk gate: {intent.quantity} -> {quantity}")
+        pos.quantity = quantity
+
     def on_unfilled(self, intent: OrderIntent, reason: str) -> None:
-        """The combo of ``intent`` ended without a fill; an opening is forgotten, a closing
-        position goes back to open so that the next check can try again."""
+        """The combo of ``intent`` ended without a fill (or was refused before sending); an
+        opening is forgotten, a closing position goes back to open so that the next check
+        can try again. A position already closed (settled meanwhile) stays closed."""
         pos = self.positions[intent.position_id]
         pos.notes.append(f"{intent.purpose.value} order not filled: {reason}")
+        if pos.state is PositionState.CLOSED:
+            return
         if intent.purpose is IntentPurpose.OPEN:
             pos.state = PositionState.CLOSED
             pos.exit_reason = f"never opened: {reason}"
