@@ -30,11 +30,12 @@ from replay.ledger import Ledger
 from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_rules
+from risk.flatten import close_intent, is_losing
 from risk.gate import GateAction
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
 from strategies.registry import build_strategies
-from thetacore.decisions import Decision, OrderIntent
+from thetacore.decisions import Decision
 from thetacore.enums import IntentPurpose, OrderStatus
 from thetacore.events import parse_events_csv
 from thetacore.parameters import Parameters
@@ -253,30 +254,15 @@ class _Run:
             return
         for strat in self.result.strategies:
             for pos in [p for p in strat.open_positions() if p.state is PositionState.OPEN]:
-                close = gate_close_intent(strat.name, pos, self.quotes, t)
+                why = "GATE_FLATTEN" if flatten else "GATE_CLOSE_LOSER"
+                close = close_intent(strat.name, pos, lambda sym: self.quotes.quote(sym, t), why)
                 if close is None:
                     self._alert((f"cannot price a close of {pos.position_id}: a leg has no quote",), t)
                     continue
-                losing = close.limit_pts > -(pos.entry_net_pts or 0.0)
-                if not flatten and not losing:
+                if not flatten and not is_losing(pos, close):
                     continue
-                pos.state, pos.exit_reason = PositionState.CLOSING, "GATE_FLATTEN" if flatten else "GATE_CLOSE_LOSER"
+                pos.state, pos.exit_reason = PositionState.CLOSING, why
                 self.broker.submit(close, t, product(strat.subscription().root))
-
-
-def gate_close_intent(strategy: str, pos: StrategyPosition, quotes: Quotes, t: datetime) -> OrderIntent | None:
-    """A marketable close of the whole position (every leg reversed, at the natural price),
-    or None when a leg has no quote to price it."""
-    legs = tuple(replace(leg, ratio=-leg.ratio) for leg in pos.structure.legs)
-    natural = 0.0
-    for leg in legs:
-        bid, ask = quotes.quote(leg.symbol, t)
-        price = ask if leg.ratio > 0 else bid
-        if not np.isfinite(price):
-            return None
-        natural += leg.ratio * price
-    return OrderIntent(strategy, IntentPurpose.CLOSE, replace(pos.structure, legs=legs), pos.quantity,
-                       round(natural, 4), pos.position_id, tag=f"{pos.position_id} close by the risk gate")
 
 
 def realized_usd(pos: StrategyPosition, orders: list[WorkingOrder]) -> float:
