@@ -131,6 +131,11 @@ class Strategy:
     def subscription(self) -> Subscription:
         raise NotImplementedError
 
+    def subscriptions(self) -> list[Subscription]:
+        """Every data window the strategy needs (same kind and root); by default its one
+        :meth:`subscription`. The LEAN host subscribes each; the replay serves the root."""
+        return [self.subscription()]
+
     def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
         raise NotImplementedError
 

@@ -98,8 +98,17 @@ class Ipmcc(Strategy):
                              self.p.ipmcc_manage_end_et)]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.ipmcc_underlying, "equity_option", 0, self.p.ipmcc_leap_dte_max,
-                            self.p.ipmcc_filter_strike_range_frac)
+        """The LEAP window: single contracts at hour resolution."""
+        return Subscription(self.p.ipmcc_underlying, "equity_option", self.p.ipmcc_leap_dte_min,
+                            self.p.ipmcc_leap_dte_max, self.p.ipmcc_filter_strike_range_frac,
+                            resolution="hour", contracts_only=True)
+
+    def subscriptions(self) -> list[Subscription]:
+        """The LEAP window plus a small minute chain for the weekly calls (0 to 7 DTE, strikes
+        near the money)."""
+        weekly = Subscription(self.p.ipmcc_underlying, "equity_option", 0, self.p.ipmcc_short_dte,
+                              self.p.ipmcc_weekly_strike_range_frac)
+        return [self.subscription(), weekly]
 
     def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
         if rule_name == LEAP:

@@ -85,8 +85,11 @@ class LeapPuts(Strategy):
                              self.p.leap_put_manage_end_et)]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.leap_put_underlying, "equity_option", 0, self.p.leap_put_dte_max,
-                            self.p.leap_put_filter_strike_range_frac)
+        """Single LEAP contracts at hour resolution (the host keeps held rungs subscribed
+        after they leave the entry window)."""
+        return Subscription(self.p.leap_put_underlying, "equity_option", self.p.leap_put_dte_min,
+                            self.p.leap_put_dte_max, self.p.leap_put_filter_strike_range_frac,
+                            resolution="hour", contracts_only=True)
 
     def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
         if rule_name == RUNG:

@@ -148,6 +148,7 @@ class Parameters:
     ipmcc_expiry_close_et: time = _p(time(15, 45), "buy back an ITM weekly call on its expiry day from this time, ET")
     ipmcc_dividend_yield_frac: float = _p(0.014, "underlying dividend yield for IV/greeks (SPY about 6.64 USD / 475)", lo=0.0, hi=0.2)
     ipmcc_filter_strike_range_frac: float = _p(0.30, "subscribe strikes within this fraction of the underlying", lo=0.01, hi=1.0)
+    ipmcc_weekly_strike_range_frac: float = _p(0.05, "subscribe weekly-call strikes within this fraction of the underlying", lo=0.005, hi=1.0)
     ipmcc_leap_stop_loss_frac: float = _p(0.30, "close everything when the LEAP has lost this fraction", lo=0.01, hi=1.0)
 
     # ----- LEAP puts (strategy-rules.md, "LEAP puts") ----------------------------------------------

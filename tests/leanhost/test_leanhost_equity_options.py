@@ -42,7 +42,10 @@ def _orders(algorithm: Any) -> list[tuple[str, float, float]]:
 def _rung(lean: ModuleType, make_algorithm: Callable[..., Any]) -> Any:
     algorithm = make_algorithm(lambda p: [LeapPuts(p)])
     algorithm.history_frame = spy_history_frame(MONDAY)
-    install_chain(lean, algorithm, _spy_chain(MONDAY, time(10, 0), MONTHLIES), "SPY", "SPY")
+    # LEAP puts subscribe single contracts (hour bars): the 09:00 ET refresh picks them first
+    install_chain(lean, algorithm, _spy_chain(MONDAY, time(9, 0), MONTHLIES), "SPY", "SPY", contracts=True)
+    fire(algorithm, "equity_option:SPY:contracts")
+    install_chain(lean, algorithm, _spy_chain(MONDAY, time(10, 0), MONTHLIES), "SPY", "SPY", contracts=True)
     fire(algorithm, "leap_puts:rung")
     return algorithm
 
