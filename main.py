@@ -6,26 +6,34 @@ What runs: the strategies switched on by parameters (``strategies/registry.py``:
 LEAP contracts picked daily), VIX when a strategy reads it, and the user's events file
 (:mod:`leanhost.market_data`, :mod:`leanhost.subscriptions`). What is scheduled: each
 strategy's rules on its underlying's trading days, the daily single-contract refresh, and an
-order time-out check every minute. What it trades: one limit order per intent, a combo for
-several legs (:mod:`leanhost.orders`). Expiry, exercise and assignment reach the owning
-strategy, loudly (:mod:`leanhost.settlement`). Every decision is journaled
-(:mod:`leanhost.journal`). The rules themselves live in the pure core (``strategies/``,
-``thetacore/``), which never imports LEAN.
+order time-out check every minute, and an NLV mark for the risk gate every 30 minutes. What
+guards it: every intent passes the risk gate BEFORE the router (approve, resize or refuse;
+flatten and close-losers requests; VIX, NLV, realized P&L of each exit; gate state and the
+operator's kill switch in the object store; alerts by log, QC notify and SMTP:
+:mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
+trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
+exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). Every
+decision and verdict is journaled (:mod:`leanhost.journal`). The rules themselves live in the
+pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
 """
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import TYPE_CHECKING
 
 from AlgorithmImports import QCAlgorithm
 
+from leanhost.alerts import AlertChannel
 from leanhost.brokerage import apply_brokerage
 from leanhost.chains import ChainReader
+from leanhost.gate_store import load_gate_session, store_keys
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
 from leanhost.orders import OrderRouter
 from leanhost.parameters import read_parameters
+from leanhost.risk_desk import RiskDesk
 from leanhost.scheduling import now_utc, schedule_every_minute, schedule_rule
 from leanhost.settlement import SettlementDesk
 from leanhost.subscriptions import UnderlyingFeed
@@ -37,7 +45,7 @@ if TYPE_CHECKING:
 
 
 class ThetaDeskAlgorithm(QCAlgorithm):
-    """Subscribes, schedules, decides through the core, routes intents, journals."""
+    """Subscribes, schedules, decides through the core, gates and routes intents, journals."""
 
     def initialize(self) -> None:
         self.params = read_parameters(self)
@@ -52,6 +60,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)
+        self.risk = self._risk_desk()
 
         for strategy in self.strategies.values():
             feed = self.market.feed_of(strategy)
@@ -60,29 +69,46 @@ class ThetaDeskAlgorithm(QCAlgorithm):
                 schedule_rule(self, feed.symbol, f"{strategy.name}:{rule.name}", rule, handler)
         for feed in list(self.market.feeds.values())[:1]:
             schedule_every_minute(self, feed.symbol, "orders:time-outs", self.router.check_timeouts)
+            self.risk.schedule_marks(feed.symbol)
         self.log(
             f"ThetaDesk: brokerage {self.params.brokerage}, strategies "
             f"{', '.join(self.strategies) or 'none'}, feeds "
             f"{', '.join(f'{k}:{r}' for k, r in self.market.feeds) or 'none'}"
         )
 
+    def _risk_desk(self) -> RiskDesk:
+        """The risk gate (state restored from the object store; a corrupt state stops here)
+        wired to the router's and the settlement's outcomes."""
+        keys = store_keys(self)
+        session = load_gate_session(self, self.params, keys)
+        alerts = AlertChannel.create(self, os.environ)
+        desk = RiskDesk(self, self.params, session, self.market, self.router, self.strategies,
+                        self.journal, alerts, keys)
+        self.router.on_outcome = desk.on_outcome
+        self.settlement.on_position_settled = desk.on_settled
+        desk.announce(now_utc(self))
+        return desk
+
     def _decide(self, strategy: Strategy, feed: UnderlyingFeed, rule_name: str) -> None:
-        """One scheduled decision: context (one chain read) -> strategy -> journal -> orders."""
-        context = self.market.context(feed, now_utc(self))
+        """One scheduled decision: kill switch and NLV mark -> context (one chain read) ->
+        strategy -> journal -> risk gate -> orders."""
+        now = now_utc(self)
+        self.risk.before_decision(now)
+        context = self.market.context(feed, now)
         for decision in strategy.on_schedule(rule_name, context):
             self.journal.record(decision)
             if decision.intent is not None:
-                self.router.send(decision.intent)
+                self.risk.route(strategy, decision, context)
+        self.risk.after()
 
     def on_order_event(self, order_event: OrderEvent) -> None:
-        if self.router.on_order_event(order_event):
-            return
-        if self.settlement.on_order_event(order_event):
-            return
-        if order_event.is_assignment:
+        handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)
+        if not handled and order_event.is_assignment:
             self.error(f"ALERT assignment no handler took: {order_event}")
+        self.risk.after()
 
     def on_end_of_algorithm(self) -> None:
+        self.risk.end()
         self.journal.log_summary()
         for group in self.router.active_groups():
             self.error(f"order group still open at the end: {group.intent.tag}: {group.describe_legs()}")

@@ -1,7 +1,10 @@
 """The market a decision sees: feeds per (kind, root), VIX, account value and event dates.
 
 LEAN APIs: ``add_index("VIX", Resolution.MINUTE)`` (docs: "Indices > Requesting Data"; the
-index's ``price``, NaN here before its first data: never a default); ``portfolio.total_portfolio_value``
+index's ``price``, NaN here before its first data: never a default), subscribed whenever any
+strategy runs because the risk gate checks VIX and its previous close for every entry; that
+previous close comes from ``history(vix, n, Resolution.DAILY)`` once per New York day
+(:meth:`MarketData.vix_prev_close`, NaN when missing or stale); ``portfolio.total_portfolio_value``
 (net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
 user keeps ``events/events.csv``, parsed by :func:`thetacore.events.parse_events_csv`);
 ``risk_free_interest_rate_model.get_interest_rate(time)`` (fraction).
@@ -26,13 +29,26 @@ from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
 from .scheduling import NEW_YORK
-from .subscriptions import INDEX_OF, UnderlyingFeed, plan_feeds, schedule_contract_refresh, subscribe
+from .subscriptions import (
+    INDEX_OF,
+    DailyHistory,
+    UnderlyingFeed,
+    plan_feeds,
+    schedule_contract_refresh,
+    subscribe,
+)
 
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm, Symbol
 
 EVENTS_FILE = Path("events") / "events.csv"
 """The user-maintained events file, relative to LEAN's data folder."""
+
+VIX_HISTORY_BARS = 10
+"""Daily VIX bars requested once a day: enough to span a long weekend and a holiday."""
+
+VIX_PREV_CLOSE_MAX_AGE_DAYS = 7  # TODO(param) vix_prev_close_max_age_days
+"""A previous VIX close older than this many calendar days is stale (a data gap): NaN."""
 
 
 def events_path() -> Path:
@@ -91,14 +107,15 @@ class MarketData:
     reader: ChainReader
     feeds: dict[tuple[str, str], UnderlyingFeed] = field(default_factory=dict)
     vix: Symbol | None = None
+    vix_daily: DailyHistory | None = None
     events: dict[str, tuple[date, ...]] = field(default_factory=dict)
 
     @classmethod
     def subscribe(
         cls, algorithm: QCAlgorithm, reader: ChainReader, strategies: Iterable[Strategy]
     ) -> MarketData:
-        """Subscribe every feed the strategies ask for (one per kind and root), VIX when one
-        needs it, and read the events file.
+        """Subscribe every feed the strategies ask for (one per kind and root), VIX when any
+        strategy runs (the risk gate needs it for every entry), and read the events file.
 
         Raises:
             ValueError: for a subscription this host cannot serve (see ``plan_feeds``).
@@ -111,8 +128,9 @@ class MarketData:
             feed = subscribe(algorithm, plan, underlyings)
             schedule_contract_refresh(algorithm, feed)
             market.feeds[(plan.kind, plan.root)] = feed
-        if any(s.needs_vix for s in subs):
+        if subs:
             market.vix = algorithm.add_index("VIX", Resolution.MINUTE).symbol
+            market.vix_daily = DailyHistory(algorithm, market.vix, None, VIX_HISTORY_BARS)
         return market
 
     def feed_of(self, strategy: Strategy) -> UnderlyingFeed:
@@ -150,3 +168,20 @@ class MarketData:
         security = securities[self.vix]
         price = float(security.price)
         return price if security.has_data and math.isfinite(price) and price > 0 else math.nan
+
+    def vix_prev_close(self, today_et: date) -> float:
+        """VIX close of the last session before ``today_et`` (index points); NaN without VIX,
+        without daily history, or when that session is more than
+        :data:`VIX_PREV_CLOSE_MAX_AGE_DAYS` calendar days old (never a default)."""
+        bars = self.vix_daily.bars(today_et) if self.vix_daily is not None else None
+        if bars is None:
+            return math.nan
+        before = bars.before(today_et)
+        if not len(before.day):
+            return math.nan
+        age_days = (today_et - before.day[-1].astype(object)).days
+        close = float(before.close_pts[-1])
+        if age_days > VIX_PREV_CLOSE_MAX_AGE_DAYS:
+            self.algorithm.log(f"VIX previous close {close:g} of {before.day[-1]} is {age_days} days old: unknown")
+            return math.nan
+        return close if math.isfinite(close) and close > 0 else math.nan

@@ -25,6 +25,13 @@ Life of a group (one per intent):
 * a newer CLOSE intent of the same position (the 0DTE flatten re-sending at the natural
   price) replaces it: its open legs are canceled before the new order goes out.
 
+After the strategy has heard of an outcome, :attr:`OrderRouter.on_outcome` (the risk desk,
+:mod:`leanhost.risk_desk`) hears ``(intent, filled)`` too: a whole fill, or an end without a
+whole fill (never sent, unfilled, or partially filled and unwound). The fee LEAN charged each
+fill (``OrderEvent.order_fee.value.amount``, USD) is summed per position in
+:attr:`OrderRouter.fees_usd` (entry and exit orders; not the orphan unwinds) for the realized
+P&L the risk gate counts.
+
 Under the Tastytrade model (``TastytradeBrokerageModel``: Market, Limit and ComboLimit orders,
 at most 4 legs, and no ComboLimit order that takes a holding through zero, LEAN's
 ``ValidateCrossZeroOrder``; plain Limit orders may cross zero), an intent breaking these rules
@@ -35,7 +42,8 @@ single-leg market orders of an unwind are plain ``Market`` orders, which Tastytr
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,62 +57,16 @@ from thetacore.parameters import Parameters
 
 from .brokerage import tastytrade_combo_refusal
 from .journal import DecisionJournal
+from .order_groups import ENDED, LegOrder, OrderGroup
 from .scheduling import now_utc
 
 if TYPE_CHECKING:
     from AlgorithmImports import OrderEvent, OrderTicket, QCAlgorithm, Symbol
 
-ENDED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID})
+ACCOUNT_CURRENCY = "USD"
 
-
-@dataclass
-class LegOrder:
-    """One leg order of a group: ``target_qty = ratio x quantity`` contracts (signed)."""
-
-    key: str
-    symbol: Symbol
-    ratio: int
-    target_qty: int
-    ticket: OrderTicket | None = None
-    status: OrderStatus = OrderStatus.NEW
-    filled_qty: float = 0.0
-    fill_cost_pts: float = 0.0  # sum of fill quantity x fill price, signed contracts x points
-    message: str = ""
-
-    @property
-    def average_fill_pts(self) -> float:
-        """Average fill price in points; NaN before any fill."""
-        return self.fill_cost_pts / self.filled_qty if self.filled_qty else math.nan
-
-    @property
-    def fully_filled(self) -> bool:
-        return abs(self.filled_qty - self.target_qty) < 1e-9
-
-
-@dataclass
-class OrderGroup:
-    """The leg orders of one intent and where they stand."""
-
-    intent: OrderIntent
-    legs: list[LegOrder]
-    sent_utc: datetime
-    cancel_requested: bool = False
-    done: bool = False
-
-    @property
-    def ended(self) -> bool:
-        return all(leg.status in ENDED for leg in self.legs)
-
-    def fill_net_pts(self) -> float:
-        """Net fill price per unit in points (LEAN sign): ``sum(ratio x average fill)``."""
-        return float(sum(leg.ratio * leg.average_fill_pts for leg in self.legs))
-
-    def describe_legs(self) -> str:
-        return ", ".join(
-            f"{leg.key} {leg.status.name} {leg.filled_qty:+g}/{leg.target_qty:+d}"
-            + (f" ({leg.message})" if leg.message else "")
-            for leg in self.legs
-        )
+Outcome = Callable[[OrderIntent, bool], None]
+"""``(intent, filled)``: the intent filled whole (True) or ended without a whole fill."""
 
 
 @dataclass
@@ -120,6 +82,8 @@ class OrderRouter:
     groups: dict[int, OrderGroup] = field(default_factory=dict)  # by leg order id
     finished: list[OrderGroup] = field(default_factory=list)
     unwind_tickets: list[OrderTicket] = field(default_factory=list)
+    fees_usd: defaultdict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    on_outcome: Outcome | None = None
     _sending: bool = False
     _early_events: list[OrderEvent] = field(default_factory=list)
 
@@ -218,11 +182,19 @@ class OrderRouter:
         if event.fill_quantity:
             leg.filled_qty += float(event.fill_quantity)
             leg.fill_cost_pts += float(event.fill_quantity) * float(event.fill_price)
+            self._book_fee(group.intent, event)
         leg.status = event.status
         if event.message:
             leg.message = event.message
         self._finish_if_ended(group, _aware(event.utc_time))
         return True
+
+    def _book_fee(self, intent: OrderIntent, event: OrderEvent) -> None:
+        fee = event.order_fee.value
+        amount = float(fee.amount)
+        if fee.currency != ACCOUNT_CURRENCY and amount:
+            self.algorithm.error(f"{intent.tag}: fee {amount:g} {fee.currency} booked as {ACCOUNT_CURRENCY}")
+        self.fees_usd[(intent.strategy, intent.position_id)] += amount
 
     def check_timeouts(self) -> None:
         """Cancel the open legs of every group older than ``order_timeout_min``."""
@@ -230,7 +202,7 @@ class OrderRouter:
         limit = timedelta(minutes=self.params.order_timeout_min)
         for group in self.active_groups():
             if not group.cancel_requested and now - group.sent_utc >= limit:
-                self._cancel(group, f"time-out after {self.params.order_timeout_min} min")
+                self.cancel(group, f"time-out after {self.params.order_timeout_min} min")
 
     def _replace_working_closes(self, intent: OrderIntent) -> None:
         """A new close of a position replaces the closes of it still working (the 0DTE
@@ -239,14 +211,23 @@ class OrderRouter:
             old = group.intent
             same = (old.strategy, old.position_id) == (intent.strategy, intent.position_id)
             if same and old.purpose is IntentPurpose.CLOSE and not group.cancel_requested:
-                self._cancel(group, f"replaced by {intent.tag}")
+                self.cancel(group, f"replaced by {intent.tag}")
 
-    def _cancel(self, group: OrderGroup, why: str) -> None:
+    def cancel(self, group: OrderGroup, why: str) -> None:
+        """Cancel the open legs of ``group`` (its outcome follows from the cancel events)."""
         group.cancel_requested = True
         self.algorithm.log(f"{group.intent.tag}: {why}; canceling open legs")
         for leg in list(group.legs):
             if leg.ticket is not None and leg.status not in ENDED:
                 leg.ticket.cancel(f"{group.intent.tag} {why}")
+
+    def cancel_entries(self, why: str) -> int:
+        """Cancel every working entry (OPEN) group; returns how many (the gate's flatten)."""
+        entries = [g for g in self.active_groups()
+                   if g.intent.purpose is IntentPurpose.OPEN and not g.cancel_requested]
+        for group in entries:
+            self.cancel(group, why)
+        return len(entries)
 
     def active_groups(self) -> list[OrderGroup]:
         """Groups still waiting for fills or cancels, oldest first."""
@@ -266,6 +247,8 @@ class OrderRouter:
                 time_utc, intent.strategy, "FILLED", f"{intent.tag} at {net:+.2f} pts"
             )
             self.strategies[intent.strategy].on_filled(intent, net, time_utc)
+            if self.on_outcome is not None:
+                self.on_outcome(intent, True)
         elif not any(leg.filled_qty for leg in group.legs):
             self._report_unfilled(intent, f"ended without a fill: {group.describe_legs()}")
         else:
@@ -298,6 +281,8 @@ class OrderRouter:
             self.algorithm.error(f"{intent.tag}: {reason}")
         self.journal.note(time_utc, intent.strategy, "UNFILLED", f"{intent.tag}: {reason}")
         self.strategies[intent.strategy].on_unfilled(intent, reason)
+        if self.on_outcome is not None:
+            self.on_outcome(intent, False)
 
     def _holding(self, symbol: Symbol) -> float:
         securities = self.algorithm.securities

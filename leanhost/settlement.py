@@ -22,12 +22,15 @@ What this host does with them (never silently):
   some legs settled and others still held (early assignment, a LEAP with its weekly call) are
   ALERTS: ``algorithm.error`` plus a journal note, and a note on the position. The delivered
   underlying is left as LEAN booked it: no strategy manages it, a person must.
+
+After a whole position settled, :attr:`SettlementDesk.on_position_settled` (the risk desk) is
+called with the strategy and the now closed position, for the gate's realized P&L.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -67,6 +70,7 @@ class SettlementDesk:
     journal: DecisionJournal
     settled: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)  # legs settled so far
     alerts: list[str] = field(default_factory=list)
+    on_position_settled: Callable[[Strategy, StrategyPosition, datetime], None] | None = None
 
     def on_order_event(self, event: OrderEvent) -> bool:
         """Handle ``event`` if it comes from an exercise, assignment or expiry; True if so."""
@@ -110,6 +114,8 @@ class SettlementDesk:
             net = sum(-other.ratio * done[other.symbol] for other in pos.structure.legs)
             self.journal.note(time_utc, strategy.name, "SETTLED", f"{pos.position_id} at {net:+.2f} pts per unit")
             strategy.on_settled(pos.position_id, net, time_utc)
+            if self.on_position_settled is not None:
+                self.on_position_settled(strategy, pos, time_utc)
             return
         early = time_utc.astimezone(NEW_YORK).date() < leg.expiry
         if early or all(other.expiry > leg.expiry for other in remaining):

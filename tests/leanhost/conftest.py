@@ -42,6 +42,17 @@ def _drop_host_modules() -> None:
         del sys.modules[name]
 
 
+SMTP_VARIABLES = ("HOST", "PORT", "USER", "PASSWORD", "FROM", "TO")
+
+
+@pytest.fixture(autouse=True)
+def no_alert_mail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test mails anyone: the THETADESK_SMTP_* variables of the developer's shell are
+    removed (tests that need SMTP point them at a local stub)."""
+    for name in SMTP_VARIABLES:
+        monkeypatch.delenv(f"THETADESK_SMTP_{name}", raising=False)
+
+
 @pytest.fixture
 def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The fake LEAN world (``lean_fakes``), with the stand-in installed as AlgorithmImports."""
@@ -71,13 +82,17 @@ def main_module(lean: ModuleType) -> ModuleType:
 def make_algorithm(main_module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """``make_algorithm(**parameters)``: a ThetaDeskAlgorithm with those config strings,
     initialised through the stand-in. ``strategies=factory`` replaces the registry's
-    ``build_strategies(params)`` (strategies not registered yet, or test doubles)."""
+    ``build_strategies(params)`` (strategies not registered yet, or test doubles);
+    ``setup(algorithm)`` runs before ``initialize`` (live mode, a shared object store)."""
 
-    def make(strategies: Callable[[Parameters], list[Any]] | None = None, **parameters: str) -> Any:
+    def make(strategies: Callable[[Parameters], list[Any]] | None = None,
+             setup: Callable[[Any], None] | None = None, **parameters: str) -> Any:
         if strategies is not None:
             monkeypatch.setattr(main_module, "build_strategies", strategies)
         algorithm = main_module.ThetaDeskAlgorithm()
         algorithm.parameters.update(parameters)
+        if setup is not None:
+            setup(algorithm)
         algorithm.initialize()
         return algorithm
 

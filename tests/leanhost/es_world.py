@@ -17,8 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
+from gate_world import daily_frame, give_vix
 
 from replay.lean_data import read_future_minute, read_option_minute
+from replay.lean_data.daily import read_future_daily
 from replay.lean_data.symbol_properties import SymbolProperties
 from thetacore.enums import Right
 
@@ -44,6 +47,26 @@ RELAXED = {
     "strangle_call_delta_max": "0.10",
 }
 """Parameters under which 2020-01-06 10:00 ET is an entry (the replay's relaxed run)."""
+
+
+PREV_SESSION = date(2020, 1, 3)
+
+
+def es_daily_frame(before: date = DAY, month: str = "202003") -> pd.DataFrame:
+    """REAL daily bars of the ES ``month`` contract before ``before``
+    (``data/future/cme/daily/es_trade.zip``: 2020-01-02 and -03 before the entry day; the
+    03 close 3235.50 is the previous close the gate compares the future with)."""
+    bars = read_future_daily(DATA, "cme", "es", "trade")[month]
+    keep = np.flatnonzero(bars.day < np.datetime64(before, "D"))
+    return daily_frame("/ES", {bars.day[i].astype(object): (float(bars.high[i]), float(bars.low[i]),
+                                                            float(bars.close[i])) for i in keep})
+
+
+def calm_es_market(algorithm: Any) -> None:
+    """What the gate needs for an ES entry on 2020-01-06: the REAL ES daily bars and GIVEN VIX
+    13.85 with a previous close of 14.02 on 2020-01-03."""
+    algorithm.history_frames["/ES"] = es_daily_frame()
+    give_vix(algorithm, PREV_SESSION)
 
 
 def _last_closed(times_utc: np.ndarray, at_utc: datetime) -> int | None:

@@ -56,8 +56,8 @@ def test_when_a_strategy_runs_alone_then_its_feed_and_every_rule_are_wired(
     for rule in strategy.schedules():
         event = events[f"{strategy.name}:{rule.name}"]
         assert event.date_rule.symbol == feed.symbol
-    assert "orders:time-outs" in events
-    assert (algorithm.market.vix is not None) == sub.needs_vix
+    assert "orders:time-outs" in events and "gate:nlv" in events
+    assert algorithm.market.vix is not None  # the risk gate reads VIX for every entry
     subscribed = [*algorithm.futures, *algorithm.indexes, *algorithm.equities]
     assert subscribed, f"{name}: nothing subscribed"
     assert isinstance(algorithm.params, Parameters)

@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from es_world import ENTRY_UTC, RELAXED, fire, install_es_chain
+from es_world import ENTRY_UTC, RELAXED, calm_es_market, fire, install_es_chain
 from switches import only
 
 from strategies.base import Subscription
@@ -81,6 +81,7 @@ def test_when_entry_fires_with_relaxed_parameters_then_one_credit_strangle_combo
 ) -> None:
     algorithm = make_algorithm(**RELAXED)
     install_es_chain(lean, algorithm)
+    calm_es_market(algorithm)
 
     fire(algorithm, "futures_strangle:entry")
 

@@ -1,6 +1,7 @@
 """Equity options through the host, on MODELLED SPY chains (``replay.model_chain``, default
 smile: 18% ATM IV, skew 2) around REAL SPY closes (``data/equity/usa/daily/spy.zip``), with the
-REAL SPY daily bars as LEAN's history: the LEAP put ladder and IPMCC send single-leg limit
+REAL SPY daily bars as LEAN's history and a GIVEN VIX for the risk gate (13.85, previous close
+14.02): the LEAP put ladder and IPMCC send single-leg limit
 orders; a single-contract (LEAP) feed is read from the subscribed securities; assignment of a
 short SPY put delivers shares, loudly."""
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from es_world import fire
 from fake_strategies import Scripted, declined, open_intent, row
+from gate_world import give_vix
 from usa_world import install_chain, modelled_chain, spy_close, spy_history_frame
 
 from strategies.base import MarketContext, PositionState, Subscription
@@ -26,6 +28,11 @@ from thetacore.pricing import et_instant_utc
 
 MONDAY = date(2021, 1, 4)
 FRIDAY = date(2021, 1, 8)
+PREVIOUS_SESSION = {MONDAY: date(2020, 12, 31), FRIDAY: date(2021, 1, 7)}
+WIDE_RISK_CAP = {"max_risk_per_trade_hard_frac": "0.3"}
+"""The gate's hard per-trade cap raised from 5% to 30% of the 100,000 USD account for these
+wiring tests: a naked 280 put sold at 7.85 risks (280 - 7.85) x 100 = 27,215 USD and an
+80.09 LEAP call 8,009 USD, both above 5% (see the refusal test below)."""
 MONTHLIES = [date(2021, 1, 15) + timedelta(weeks=4 * i) for i in range(1, 20)]  # 4-weekly out to ~2022-05
 
 
@@ -39,9 +46,10 @@ def _orders(algorithm: Any) -> list[tuple[str, float, float]]:
 
 
 # ----- LEAP put ladder --------------------------------------------------------------------------
-def _rung(lean: ModuleType, make_algorithm: Callable[..., Any]) -> Any:
-    algorithm = make_algorithm(lambda p: [LeapPuts(p)])
+def _rung(lean: ModuleType, make_algorithm: Callable[..., Any], **parameters: str) -> Any:
+    algorithm = make_algorithm(lambda p: [LeapPuts(p)], **{**WIDE_RISK_CAP, **parameters})
     algorithm.history_frame = spy_history_frame(MONDAY)
+    give_vix(algorithm, PREVIOUS_SESSION[MONDAY])
     # LEAP puts subscribe single contracts (hour bars): the 09:00 ET refresh picks them first
     install_chain(lean, algorithm, _spy_chain(MONDAY, time(9, 0), MONTHLIES), "SPY", "SPY", contracts=True)
     fire(algorithm, "equity_option:SPY:contracts")
@@ -68,6 +76,19 @@ def test_when_a_leap_put_rung_is_sold_then_one_single_leg_limit_order_goes_out(
     assert position.state is PositionState.OPEN and position.entry_net_pts == pytest.approx(-7.90)
 
 
+def test_when_the_gate_keeps_its_default_hard_cap_then_the_naked_rung_is_refused_and_nothing_is_sent(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    algorithm = _rung(lean, make_algorithm, max_risk_per_trade_hard_frac="0.05")
+
+    [verdict] = algorithm.journal.verdicts()
+    assert (verdict.action, verdict.codes) == ("REFUSE", ("TRADE_RISK_HARD",))
+    assert "1 unit max loss 27,215 USD = 27.21% of NLV 100,000 > hard cap 5.00%" in verdict.text
+    assert algorithm.limit_orders == [] and algorithm.combo_orders == []
+    [position] = algorithm.strategies["leap_puts"].positions.values()
+    assert position.state is PositionState.CLOSED and "refused by the risk gate: TRADE_RISK_HARD" in position.exit_reason
+
+
 def test_when_the_short_leap_put_is_assigned_then_the_rung_settles_and_the_shares_raise_an_alert(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
@@ -83,7 +104,10 @@ def test_when_the_short_leap_put_is_assigned_then_the_rung_settles_and_the_share
     [position] = algorithm.strategies["leap_puts"].positions.values()
     assert position.state is PositionState.CLOSED and position.exit_net_pts == pytest.approx(10.0)
     codes = [e.action for e in algorithm.journal.entries if e.kind == "order"]
-    assert codes[-3:] == ["ASSIGNED", "SETTLED", "DELIVERY"]
+    assert codes[-4:] == ["ASSIGNED", "SETTLED", "REALIZED", "DELIVERY"]
+    # the gate counts the loss: -(-7.90 + 10.00) x 1 x 100 less the 1.10 USD opening fee
+    assert "-211.10 USD after 1.10 USD fees" in algorithm.journal.entries[-2].text
+    assert algorithm.risk.session.stats["leap_puts"].losses == 1
     assert [e.split(":")[0] for e in algorithm.errors] == ["ALERT ASSIGNED", "ALERT DELIVERY"]
     assert "+100 SPY at 280 delivered" in algorithm.errors[-1]
 
@@ -95,8 +119,9 @@ def test_when_ipmcc_buys_its_leap_and_sells_the_weekly_then_each_is_a_single_leg
     """Weekly sale moved to 10:00 ET (the rules' 09:15 is before the option session) and the
     LEAP extrinsic limit relaxed to 20% (the modelled 80-delta LEAP carries 14.3%)."""
     algorithm = make_algorithm(lambda p: [Ipmcc(p)], ipmcc_short_time_et="10:00",
-                               ipmcc_leap_max_extrinsic_frac="0.2")
+                               ipmcc_leap_max_extrinsic_frac="0.2", **WIDE_RISK_CAP)
     algorithm.history_frame = spy_history_frame(FRIDAY)
+    give_vix(algorithm, PREVIOUS_SESSION[FRIDAY])
     weeklies = [FRIDAY + timedelta(days=7 * i) for i in range(6)]
     install_chain(lean, algorithm, _spy_chain(FRIDAY, time(10, 0), [*weeklies, date(2022, 1, 21)]), "SPY", "SPY")
 
@@ -127,7 +152,9 @@ def test_when_leap_contracts_are_single_subscriptions_then_the_snapshot_reads_th
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
     sub = Subscription("SPY", "equity_option", 300, 430, 0.25, resolution="hour", contracts_only=True)
-    algorithm = make_algorithm(lambda p: [Scripted("leap", sub, _leap_call)])
+    algorithm = make_algorithm(lambda p: [Scripted("leap", sub, _leap_call)], **WIDE_RISK_CAP)
+    algorithm.history_frame = spy_history_frame(MONDAY)
+    give_vix(algorithm, PREVIOUS_SESSION[MONDAY])
     chain = _spy_chain(MONDAY, time(9, 0), MONTHLIES)
     install_chain(lean, algorithm, chain, "SPY", "SPY", contracts=True)
     fire(algorithm, "equity_option:SPY:contracts")  # 09:00 ET refresh

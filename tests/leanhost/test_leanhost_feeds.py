@@ -58,7 +58,9 @@ def test_when_zero_dte_trades_spxw_then_spx_spxw_and_vix_are_subscribed_and_its_
     assert entry.time_rule.args == (10, 30, lean.TimeZones.NEW_YORK)
     assert {e.name for e in algorithm.schedule.events} == {
         "zero_dte:move_start", "zero_dte:entry", "zero_dte:time_stop", "zero_dte:flatten", "zero_dte:manage",
-        "orders:time-outs"}
+        "orders:time-outs", "gate:nlv"}
+    nlv = _event(algorithm, "gate:nlv")
+    assert (nlv.date_rule.symbol, nlv.time_rule.args) == (spx.symbol, (timedelta(minutes=30),))
 
 
 def test_when_spx_and_spxw_feeds_both_run_then_the_index_is_added_once(
@@ -70,7 +72,7 @@ def test_when_spx_and_spxw_feeds_both_run_then_the_index_is_added_once(
 
     algorithm = make_algorithm(both)
 
-    assert [s.symbol.value for s, _ in algorithm.indexes] == ["SPX"]
+    assert [s.symbol.value for s, _ in algorithm.indexes] == ["SPX", "VIX"]  # VIX for the risk gate
     assert [root for _, root, _ in algorithm.option_universes] == ["SPXW", "SPX"]
 
 
@@ -181,12 +183,55 @@ def test_when_vix_has_no_data_then_its_level_is_nan_and_with_data_its_price(
     assert after.nlv_usd == algorithm.portfolio.total_portfolio_value == 100_000.0
 
 
-def test_when_no_strategy_needs_vix_then_none_is_subscribed_and_the_level_is_nan(
-    make_algorithm: Callable[..., Any],
+def test_when_no_strategy_reads_vix_then_it_is_still_subscribed_for_the_risk_gate(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
     algorithm = make_algorithm(_scripted(Subscription("SPY", "equity_option", 0, 10, 0.03)))
-    assert algorithm.indexes == []
+    [(vix, resolution)] = algorithm.indexes
+    assert (vix.symbol.value, resolution) == ("VIX", lean.Resolution.MINUTE)
     assert np.isnan(_context(algorithm, "equity_option", "SPY").vix_level)
+
+
+def test_when_no_strategy_runs_then_nothing_is_subscribed(make_algorithm: Callable[..., Any]) -> None:
+    algorithm = make_algorithm(lambda params: [])
+    assert algorithm.indexes == [] and algorithm.market.vix is None
+    assert np.isnan(algorithm.market.vix_prev_close(date(2021, 1, 4)))
+
+
+def _vix_days(closes: dict[date, float]) -> Any:
+    """A LEAN daily history frame of VIX (bars end at midnight after their session)."""
+    import pandas as pd
+
+    ends = [datetime.combine(d, datetime.min.time()) + timedelta(days=1) for d in closes]
+    index = pd.MultiIndex.from_arrays([["VIX"] * len(ends), ends], names=["symbol", "time"])
+    values = list(closes.values())
+    return pd.DataFrame({"high": values, "low": values, "close": values}, index=index)
+
+
+def test_when_vix_daily_history_has_the_last_session_then_its_close_is_the_previous_close_once_a_day(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """GIVEN VIX closes (no VIX series in data/): Thursday 12-31 22.75, Monday 01-04 26.97."""
+    algorithm = make_algorithm(_scripted(Subscription("SPY", "equity_option", 0, 10, 0.03)))
+    algorithm.history_frames["VIX"] = _vix_days({date(2020, 12, 31): 22.75, date(2021, 1, 4): 26.97})
+
+    monday = algorithm.market.vix_prev_close(date(2021, 1, 4))
+    again = algorithm.market.vix_prev_close(date(2021, 1, 4))
+    tuesday = algorithm.market.vix_prev_close(date(2021, 1, 5))
+
+    assert (monday, again, tuesday) == (22.75, 22.75, 26.97)
+    vix_requests = [r for r in algorithm.history_requests if r[0].value == "VIX"]
+    assert [(r[1], r[2]) for r in vix_requests] == [(10, lean.Resolution.DAILY)] * 2  # one per day
+
+
+@pytest.mark.parametrize("closes", [{}, {date(2020, 12, 24): 21.53}])
+def test_when_the_previous_vix_close_is_missing_or_stale_then_it_is_nan(
+    make_algorithm: Callable[..., Any], closes: dict[date, float]
+) -> None:
+    """A last session 11 days before 2021-01-04 is a data gap, not a previous close."""
+    algorithm = make_algorithm(_scripted(Subscription("SPY", "equity_option", 0, 10, 0.03)))
+    algorithm.history_frames["VIX"] = _vix_days(closes)
+    assert np.isnan(algorithm.market.vix_prev_close(date(2021, 1, 4)))
 
 
 def test_when_the_events_file_lists_spy_dates_then_spy_contexts_carry_them(

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from es_world import RELAXED, fire, install_es_chain
+from es_world import RELAXED, calm_es_market, fire, install_es_chain
 
 from strategies.base import PositionState, Strategy
 from thetacore.decisions import OrderIntent
@@ -23,6 +23,7 @@ from thetacore.structures import Structure, StructureKind, UnderlyingKind
 def _entered(lean: ModuleType, make_algorithm: Callable[..., Any], **extra: str) -> Any:
     algorithm = make_algorithm(**RELAXED, **extra)
     install_es_chain(lean, algorithm)
+    calm_es_market(algorithm)
     fire(algorithm, "futures_strangle:entry")
     assert len(algorithm.combo_orders) == 1
     return algorithm

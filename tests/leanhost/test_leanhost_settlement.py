@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from es_world import fire
 from fake_strategies import Scripted, open_intent, row
-from usa_world import install_chain, modelled_chain, spy_close
+from gate_world import give_vix
+from usa_world import install_chain, modelled_chain, spy_close, spy_history_frame
 
 from strategies.base import MarketContext, PositionState, Subscription
 from thetacore.decisions import Decision
@@ -23,20 +24,28 @@ from thetacore.pricing import et_instant_utc
 
 DAY = date(2021, 1, 4)
 NEAR, FAR = date(2021, 1, 15), date(2021, 3, 19)
+GATE_WIDENED = {"safety_max_spread_frac_of_mid": "2.0", "max_risk_per_trade_hard_frac": "0.1"}
+"""Gate limits widened for these settlement tests (the gate itself is tested elsewhere): the
+MODELLED far put 340P is quoted 0.01/0.12 (a spread of 1.69 x mid) and a naked 380C carries a
+margin stress loss of 6,346 USD, 6.3% of the 100,000 USD account. VIX is GIVEN (13.85, previous
+close 14.02)."""
 
 
 def _opened(lean: ModuleType, make_algorithm: Callable[..., Any], legs: list[tuple[date, Right, float, int]]) -> Any:
-    """A scripted strategy opened ``legs`` (expiry, right, strike, ratio) as one position,
-    every leg filled at its mid."""
+    """A scripted strategy opened ``legs`` (expiry, right, strike, ratio) as one position at
+    its net mid, every leg filled at 1.00."""
 
     def decide(strategy: Scripted, rule: str, ctx: MarketContext) -> list[Decision]:
         chain = ctx.chain
         assert chain is not None
         rows = [(row(chain, np.datetime64(e, "D"), r, k), q) for e, r, k, q in legs]
-        return [open_intent(strategy, ctx, rows, float(sum(q for *_, q in legs)) or 1.0)]
+        mid = sum(q * (chain.bid_pts[i] + chain.ask_pts[i]) / 2 for i, q in rows)
+        return [open_intent(strategy, ctx, rows, round(float(mid), 2))]
 
     sub = Subscription("SPY", "equity_option", 0, 90, 0.2)
-    algorithm = make_algorithm(lambda p: [Scripted("book", sub, decide)])
+    algorithm = make_algorithm(lambda p: [Scripted("book", sub, decide)], **GATE_WIDENED)
+    algorithm.history_frame = spy_history_frame(DAY)
+    give_vix(algorithm, date(2020, 12, 31))
     chain = modelled_chain("SPY", et_instant_utc(DAY, time(10, 0)), spy_close(DAY), [NEAR, FAR], 1.0, 40)
     install_chain(lean, algorithm, chain, "SPY", "SPY")
     fire(algorithm, "book:entry")
@@ -67,8 +76,10 @@ def test_when_both_legs_expire_worthless_then_the_position_settles_at_zero_quiet
 
     strategy = algorithm.strategies["book"]
     assert strategy.settlements == [("book-1", 0.0)]
-    assert _actions(algorithm)[-3:] == ["EXPIRED", "EXPIRED", "SETTLED"]
+    assert _actions(algorithm)[-4:] == ["EXPIRED", "EXPIRED", "SETTLED", "REALIZED"]
     assert algorithm.errors == [] and algorithm.settlement.settled == {}
+    # both legs filled at 1.00 (net 0) and expired: the gate counts the 2 x 1.10 USD opening fees
+    assert algorithm.journal.entries[-1].text.startswith("book-1: -2.20 USD after 2.20 USD fees")
 
 
 def test_when_a_short_put_is_assigned_early_then_the_spread_is_flagged_and_stays_open(

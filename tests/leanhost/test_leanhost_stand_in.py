@@ -132,6 +132,7 @@ def test_when_stand_in_names_are_compared_then_each_exists_in_the_stubs(lean: Mo
         "AccountType",
         "DataNormalizationMode",
         "OrderType",
+        "DeploymentTarget",
     ],
 )
 def test_when_stand_in_enum_is_compared_then_its_values_are_leans(

@@ -15,6 +15,8 @@ import pandas as pd
 from lean_types import (
     AccountType,
     BrokerageName,
+    CashAmount,
+    DeploymentTarget,
     Future,
     Leg,
     Option,
@@ -22,6 +24,8 @@ from lean_types import (
     OptionRight,
     Order,
     OrderEvent,
+    OrderFee,
+    OrderFeeParameters,
     OrderStatus,
     OrderType,
     Resolution,
@@ -130,6 +134,47 @@ class Portfolio:
     total_portfolio_value: float = 100_000.0
 
 
+class ObjectStore:
+    """LEAN's key-value store (``QuantConnect.Storage.ObjectStore``): string values by key.
+    ``saves`` records every save; ``refuse_saves`` makes ``save`` return False (storage limits)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.saves: list[tuple[str, str]] = []
+        self.refuse_saves = False
+
+    def contains_key(self, path: str) -> bool:
+        return path in self.values
+
+    def read(self, path: str) -> str:
+        if path not in self.values:
+            raise KeyError(f"Object with key '{path}' was not found in the current project")
+        return self.values[path]
+
+    def save(self, path: str, text: str) -> bool:
+        if self.refuse_saves:
+            return False
+        self.values[path] = text
+        self.saves.append((path, text))
+        return True
+
+
+class NotificationManager:
+    """``notify``: records what would be sent (QC's cloud delivers; local LEAN only logs)."""
+
+    def __init__(self) -> None:
+        self.emails: list[tuple[str, str, str]] = []
+        self.webs: list[tuple[str, Any]] = []
+
+    def email(self, address: str, subject: str, message: str, data: str = "", headers: Any = None) -> bool:
+        self.emails.append((address, subject, message))
+        return True
+
+    def web(self, address: str, data: Any = None, headers: Any = None) -> bool:
+        self.webs.append((address, data))
+        return True
+
+
 # ----- the algorithm --------------------------------------------------------------------------
 class QCAlgorithm:
     """Records what the algorithm asks of LEAN; tests drive time, data and order events."""
@@ -161,6 +206,7 @@ class QCAlgorithm:
         self.portfolio = Portfolio()
         self.transactions = Transactions()
         self.history_frame = pd.DataFrame()
+        self.history_frames: dict[str, pd.DataFrame] = {}  # by symbol value; else history_frame
         self.history_requests: list[tuple[Any, ...]] = []
         self.logs: list[str] = []
         self.errors: list[str] = []
@@ -168,6 +214,10 @@ class QCAlgorithm:
         self.limit_orders: list[OrderTicket] = []
         self.market_orders: list[OrderTicket] = []
         self.tickets: dict[int, OrderTicket] = {}
+        self.live_mode = False
+        self.deployment_target = DeploymentTarget.LOCAL_PLATFORM
+        self.object_store = ObjectStore()
+        self.notify = NotificationManager()
 
     # --- clock, parameters, setup ---
     @property
@@ -251,7 +301,7 @@ class QCAlgorithm:
 
     def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None, **kwargs: Any) -> pd.DataFrame:
         self.history_requests.append((symbol, periods, resolution, kwargs))
-        return self.history_frame
+        return self.history_frames.get(symbol.value, self.history_frame)
 
     # --- logging ---
     def log(self, message: Any) -> None:
@@ -291,12 +341,18 @@ class QCAlgorithm:
 
     def emit(self, ticket: OrderTicket, status: OrderStatus, fill_price: float = 0.0, fill_quantity: float = 0.0,
              message: str = "") -> None:
-        """Test helper: LEAN reporting an order event (fills update the holding first)."""
+        """Test helper: LEAN reporting an order event. A fill is charged by the security's fee
+        model against the holding before the fill (as LEAN), then updates the holding."""
         ticket.status = status
-        if fill_quantity and ticket.symbol in self.securities:
-            self.securities[ticket.symbol].holdings.quantity += fill_quantity
+        fee = OrderFee(CashAmount(0.0, "USD"))
+        security = self.securities.get(ticket.symbol)
+        if fill_quantity and security is not None:
+            if security.fee_model is not None:
+                order = Order(ticket.order_id, ticket.symbol, fill_quantity, OrderType.LIMIT)
+                fee = security.fee_model.get_order_fee(OrderFeeParameters(security, order))
+            security.holdings.quantity += fill_quantity
         self.on_order_event(OrderEvent(ticket.order_id, ticket.symbol, self.utc_time, status, fill_price,
-                                       fill_quantity, message))
+                                       fill_quantity, message, order_fee=fee))
 
     def fill(self, ticket: OrderTicket, price: float) -> None:
         """Test helper: fill ``ticket`` whole at ``price``."""

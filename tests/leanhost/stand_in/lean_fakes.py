@@ -10,6 +10,8 @@ from lean_algorithm import (
     ComboOrder,
     DateRule,
     DateRules,
+    NotificationManager,
+    ObjectStore,
     OrderTicket,
     Portfolio,
     QCAlgorithm,
@@ -23,6 +25,7 @@ from lean_types import (
     BrokerageName,
     CashAmount,
     DataNormalizationMode,
+    DeploymentTarget,
     FeeModel,
     Future,
     Futures,
@@ -51,8 +54,8 @@ from lean_types import (
 
 __all__ = [
     "AccountType", "BaseData", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
-    "DateRule", "DateRules", "FeeModel", "Future", "Futures", "Globals", "Leg", "Option", "OptionChain",
-    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
+    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg",
+    "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
     "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
     "SymbolProperties", "TimeRule", "TimeRules", "TimeZones",

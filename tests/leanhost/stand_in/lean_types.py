@@ -64,6 +64,12 @@ class AccountType(IntEnum):
     CASH = 1
 
 
+class DeploymentTarget(IntEnum):
+    CLOUD_PLATFORM = 0
+    LOCAL_PLATFORM = 1
+    PRIVATE_CLOUD_PLATFORM = 2
+
+
 class DataNormalizationMode(IntEnum):
     RAW = 0
     SPLIT_ADJUSTED = 2
@@ -314,6 +320,17 @@ class Leg:
 
 
 @dataclass
+class CashAmount:
+    amount: float
+    currency: str
+
+
+@dataclass
+class OrderFee:
+    value: CashAmount
+
+
+@dataclass
 class OrderEvent:
     order_id: int
     symbol: Symbol
@@ -324,6 +341,7 @@ class OrderEvent:
     message: str = ""
     is_assignment: bool = False
     is_in_the_money: bool = False
+    order_fee: OrderFee = field(default_factory=lambda: OrderFee(CashAmount(0.0, "USD")))
 
 
 @dataclass
@@ -335,14 +353,9 @@ class Order:
 
 
 @dataclass
-class CashAmount:
-    amount: float
-    currency: str
-
-
-@dataclass
-class OrderFee:
-    value: CashAmount
+class OrderFeeParameters:
+    security: Security
+    order: Order
 
 
 class FeeModel:

@@ -1,0 +1,268 @@
+"""The risk gate between the strategies and every order, in LEAN (as ``replay.engine._Run``).
+
+Per intent (:meth:`RiskDesk.route`), BEFORE the order router: the gate's verdict
+(:meth:`risk.gate_session.GateSession.review`, with VIX now and its previous close) is
+journaled; REFUSE sends nothing and the strategy hears ``on_unfilled("refused by the risk
+gate: ...")``; RESIZE tells the strategy ``on_resized`` and sends the smaller quantity;
+APPROVE sends the intent. Its alerts go to the alert channel (:mod:`leanhost.alerts`); its
+flatten / close-losers requests close positions at the natural price
+(:func:`risk.flatten.close_intent` over the securities' quotes) through the router, never
+through the gate (a flatten also cancels working entries).
+
+Around it: NLV marks (``portfolio.total_portfolio_value``) every :data:`NLV_MARK_MINUTES`
+minutes by a scheduled event and before each decision; the realized P&L of every position
+closed whole (its CLOSE filled) or settled, ``-(entry + exit) x quantity x multiplier`` less
+the fees LEAN charged its orders, to :meth:`GateSession.on_closed`; an approved entry that
+ends unfilled is forgotten (:meth:`GateSession.forget`). Each notice's alerts and requests are
+acted on like a verdict's.
+
+State (:mod:`leanhost.gate_store`): restored at start, saved whenever it changed at the end of
+every handler in live runs (and at the end of every run); the operator's kill switch key is
+read before each decision and at each NLV mark, and a change is applied with
+``gate.set_kill_switch(..., who="object_store")`` (audit-logged) and alerted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from risk.flatten import close_intent, is_losing
+from risk.gate import GateAction
+from risk.gate_session import GateSession
+from risk.state import TradingState
+from safety.kill_switch import kill_switch_on, release_override
+from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
+from thetacore.decisions import Decision, OrderIntent
+from thetacore.enums import IntentPurpose
+from thetacore.parameters import Parameters
+
+from .alerts import AlertChannel
+from .chains import quote_pts
+from .gate_store import KILL_SWITCH_VALUES, StoreKeys, read_kill_switch, save_state, state_text
+from .journal import DecisionJournal
+from .market_data import MarketData
+from .orders import OrderRouter
+from .scheduling import now_utc
+
+if TYPE_CHECKING:
+    from AlgorithmImports import QCAlgorithm, Symbol
+
+NLV_MARK_MINUTES = 30
+"""Minutes between scheduled NLV marks (as the replay)."""
+
+HOST = "host"
+FLATTEN, CLOSE_LOSER = "GATE_FLATTEN", "GATE_CLOSE_LOSER"
+
+
+def realized_usd(pos: StrategyPosition, fees_usd: float) -> float:
+    """Realized P&L of a closed position, USD: ``-(entry + exit) x quantity x multiplier``
+    less ``fees_usd`` (LEAN sign: entry and exit net prices per unit, negative = credit).
+    NaN when either price is unknown (the gate counts it as a losing exit and alerts)."""
+    if pos.entry_net_pts is None or pos.exit_net_pts is None:
+        return math.nan
+    gross = -(pos.entry_net_pts + pos.exit_net_pts) * pos.quantity * pos.structure.multiplier_usd_per_pt
+    return gross - fees_usd
+
+
+@dataclass
+class RiskDesk:
+    """The gate session and everything LEAN-side around it (see the module docstring)."""
+
+    algorithm: QCAlgorithm
+    params: Parameters
+    session: GateSession
+    market: MarketData
+    router: OrderRouter
+    strategies: Mapping[str, Strategy]
+    journal: DecisionJournal
+    alerts: AlertChannel
+    keys: StoreKeys
+    saved_text: str = ""
+    _journaled: int = 0
+    _kill_raw: str | None = None
+    _reported: set[tuple[str, str]] = field(default_factory=set)
+
+    # ----- set-up --------------------------------------------------------------------------
+    def announce(self, now: datetime) -> None:
+        """Log the gate's state at start, loudly when entries are blocked. A saved run-time
+        "off" never outranks ``kill_switch=true`` set since: that override is released
+        (audit-logged)."""
+        state = self.session.gate.state
+        if self.params.kill_switch and state.kill_switch_override is False:
+            self.alerts.alert(release_override(state, self.params, "parameter", now,
+                                               "kill_switch=true at start outranks a saved 'off'"))
+        trading = state.trading_state(self.params.kill_switch)
+        if trading is not TradingState.ACTIVE:
+            blocks = "; ".join(f"{t.code}: {t.text}" for t in state.entry_blocks()) or "kill switch"
+            self.algorithm.error(f"RISK GATE {trading.value.upper()} at start: {blocks}")
+        if self.params.kill_switch:
+            self.algorithm.error("KILL SWITCH parameter kill_switch=true: no new entries")
+
+    def schedule_marks(self, symbol: Symbol) -> None:
+        """NLV marks every :data:`NLV_MARK_MINUTES` minutes of ``symbol``'s trading days."""
+        self.algorithm.schedule.on(
+            "gate:nlv",
+            self.algorithm.date_rules.every_day(symbol),
+            self.algorithm.time_rules.every(timedelta(minutes=NLV_MARK_MINUTES)),
+            self.scheduled_mark,
+        )
+
+    # ----- decisions ---------------------------------------------------------------------
+    def before_decision(self, now: datetime) -> None:
+        """The operator's kill switch, then an NLV mark."""
+        self.poll_kill_switch(now)
+        self.mark_nlv(now)
+
+    def route(self, strategy: Strategy, decision: Decision, ctx: MarketContext) -> None:
+        """``decision.intent`` through the gate; the router sends what it approves."""
+        intent = decision.intent
+        assert intent is not None
+        now = ctx.time_utc
+        vix_prev = self.market.vix_prev_close(ctx.today_et)
+        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now)
+        self.journal_verdicts()
+        for text in verdict.alerts:
+            self.alerts.alert(text)
+        if verdict.action is GateAction.REFUSE:
+            strategy.on_unfilled(intent, f"refused by the risk gate: {verdict.reason_text}")
+        else:
+            if verdict.quantity != intent.quantity:
+                strategy.on_resized(intent, verdict.quantity)
+                intent = replace(intent, quantity=verdict.quantity)
+            self.router.send(intent)
+        self._act(verdict.flatten_requested, verdict.close_losers_requested, now)
+
+    def after(self) -> None:
+        """End of a handler: journal verdicts, save a changed state (live), deliver alerts."""
+        self.journal_verdicts()
+        if self.keys.restore:
+            self.save_if_changed()
+        self.alerts.flush()
+
+    def end(self) -> None:
+        """``on_end_of_algorithm``: journal, save (every run), deliver alerts."""
+        self.journal_verdicts()
+        self.save_if_changed()
+        self.alerts.flush()
+
+    # ----- marks and the kill switch --------------------------------------------------------
+    def scheduled_mark(self) -> None:
+        """The scheduled NLV mark (not during warm-up)."""
+        if self.algorithm.is_warming_up:
+            return
+        now = now_utc(self.algorithm)
+        self.poll_kill_switch(now)
+        self.mark_nlv(now)
+        self.after()
+
+    def mark_nlv(self, now: datetime) -> None:
+        """``portfolio.total_portfolio_value`` to the gate; act on its notice."""
+        nlv = float(self.algorithm.portfolio.total_portfolio_value)
+        if not math.isfinite(nlv):
+            self.algorithm.log(f"NLV {nlv} unknown at {now:%Y-%m-%d %H:%M}Z: no mark")
+            return
+        notice = self.session.on_nlv(nlv, now)
+        for text in notice.alerts:
+            self.alerts.alert(text)
+        self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    def poll_kill_switch(self, now: datetime) -> None:
+        """Apply the object-store kill switch when it asks for a change (audit-logged). An
+        unreadable value turns the switch ON (fail safe); ``off`` never outranks the
+        parameter ``kill_switch=true``. Each new value is alerted once."""
+        raw = read_kill_switch(self.algorithm, self.keys)
+        if raw is None:
+            return
+        changed, self._kill_raw = raw != self._kill_raw, raw
+        key = self.keys.kill_switch
+        wanted = KILL_SWITCH_VALUES.get(raw)
+        if wanted is None:
+            if changed:
+                self.alerts.alert(f"KILL_SWITCH value {raw!r} at object-store key {key} is not on/off: treated as ON")
+            wanted = True
+        if not wanted and self.params.kill_switch:
+            if changed:
+                self.alerts.alert(f"KILL_SWITCH stays ON: parameter kill_switch=true outranks {key} = 'off'")
+            return
+        if kill_switch_on(self.session.gate.state, self.params) is wanted:
+            return
+        self.alerts.alert(self.session.gate.set_kill_switch(wanted, "object_store", now, f"{key} = {raw!r}"))
+
+    # ----- outcomes -----------------------------------------------------------------------
+    def on_outcome(self, intent: OrderIntent, filled: bool) -> None:
+        """Router hook: forget an entry that never filled; count a close that ended a position."""
+        if intent.purpose is IntentPurpose.OPEN:
+            if not filled:
+                self.session.forget(intent.position_id)
+            return
+        strategy = self.strategies[intent.strategy]
+        pos = strategy.positions.get(intent.position_id)
+        if filled and pos is not None and pos.state is PositionState.CLOSED:
+            self._closed(strategy, pos, now_utc(self.algorithm))
+
+    def on_settled(self, strategy: Strategy, pos: StrategyPosition, time_utc: datetime) -> None:
+        """Settlement hook: a position settled whole."""
+        self._closed(strategy, pos, time_utc)
+
+    def _closed(self, strategy: Strategy, pos: StrategyPosition, now: datetime) -> None:
+        key = (strategy.name, pos.position_id)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        fees = self.router.fees_usd.get(key, 0.0)
+        pnl = realized_usd(pos, fees)
+        self.journal.note(now, strategy.name, "REALIZED",
+                          f"{pos.position_id}: {pnl:+,.2f} USD after {fees:,.2f} USD fees ({pos.exit_reason})")
+        notice = self.session.on_closed(pos.position_id, strategy.name, pnl, now)
+        for text in notice.alerts:
+            self.alerts.alert(text)
+        self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    # ----- flatten / close losers --------------------------------------------------------------
+    def _act(self, flatten: bool, losers_only: bool, now: datetime) -> None:
+        """Close every open position (flatten, after canceling working entries) or the losing
+        ones, at the natural price."""
+        if not (flatten or losers_only):
+            return
+        why = FLATTEN if flatten else CLOSE_LOSER
+        if flatten:
+            self.router.cancel_entries(why)
+        for strategy in self.strategies.values():
+            for pos in [p for p in strategy.open_positions() if p.state is PositionState.OPEN]:
+                close = close_intent(strategy.name, pos, self.quote, why)
+                if close is None:
+                    self.alerts.alert(f"{why}: cannot price a close of {pos.position_id}: a leg has no quote")
+                    continue
+                if not flatten and not is_losing(pos, close):
+                    continue
+                pos.state, pos.exit_reason = PositionState.CLOSING, why
+                self.journal.note(now, strategy.name, why, f"{pos.position_id}: closing at the natural "
+                                  f"{close.limit_pts:+.2f} pts")
+                self.router.send(close)
+
+    def quote(self, key: str) -> tuple[float, float]:
+        """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side."""
+        symbol = self.router.symbols.get(key)
+        securities = self.algorithm.securities
+        if symbol is None or not securities.contains_key(symbol):
+            return math.nan, math.nan
+        security = securities[symbol]
+        return quote_pts(security.bid_price), quote_pts(security.ask_price)
+
+    # ----- journal and state ------------------------------------------------------------------
+    def journal_verdicts(self) -> None:
+        """Journal the session's verdict rows not journaled yet."""
+        rows = self.session.journal
+        for row in rows[self._journaled:]:
+            self.journal.verdict(row)
+        self._journaled = len(rows)
+
+    def save_if_changed(self) -> None:
+        """Save the state when it differs from the last save."""
+        text = state_text(self.session)
+        if text != self.saved_text and save_state(self.algorithm, self.keys, text):
+            self.saved_text = text
