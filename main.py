@@ -58,6 +58,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.chains = ChainReader(self)
         self.strategies = {s.name: s for s in build_strategies(self.params)}
         self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
+        self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)
         self.risk = self._risk_desk()
@@ -79,9 +80,9 @@ class ThetaDeskAlgorithm(QCAlgorithm):
     def _risk_desk(self) -> RiskDesk:
         """The risk gate (state restored from the object store; a corrupt state stops here)
         wired to the router's and the settlement's outcomes."""
-        keys = store_keys(self)
+        keys = store_keys(self, self.params.state_key_prefix)
         session = load_gate_session(self, self.params, keys)
-        alerts = AlertChannel.create(self, os.environ)
+        alerts = AlertChannel.create(self, os.environ, self.params.alert_email, self.params.alert_webhook_url)
         desk = RiskDesk(self, self.params, session, self.market, self.router, self.strategies,
                         self.journal, alerts, keys)
         self.router.on_outcome = desk.on_outcome

@@ -53,8 +53,6 @@ IMPLICIT_TLS_PORT = 465
 SMTP_TIMEOUT_SEC = 10.0
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
-ALERT_EMAIL_PARAMETER = "alert_email"  # TODO(param) alert_email
-ALERT_WEBHOOK_PARAMETER = "alert_webhook_url"  # TODO(param) alert_webhook_url
 """Parameter names read with ``get_parameter`` until they are fields of ``Parameters``."""
 
 QUIET_MARKERS = (" cleared:", " cleared by ", "follows the parameter again")
@@ -145,17 +143,17 @@ class AlertChannel:
     failures: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, algorithm: QCAlgorithm, env: Mapping[str, str]) -> AlertChannel:
-        """The channel of this run: SMTP from ``env``, notification targets from parameters.
+    def create(cls, algorithm: QCAlgorithm, env: Mapping[str, str], email: str = "",
+               webhook: str = "") -> AlertChannel:
+        """The channel of this run: SMTP from ``env``; ``email``/``webhook`` from the
+        ``alert_email``/``alert_webhook_url`` parameters.
         A bad SMTP environment is logged with ``algorithm.error``; SMTP then stays off."""
         try:
             smtp = SmtpSettings.from_env(env)
         except SmtpConfigError as exc:
             algorithm.error(f"ALERT SMTP configuration ignored: {exc}")
             smtp = None
-        email: str | None = algorithm.get_parameter(ALERT_EMAIL_PARAMETER)
-        webhook: str | None = algorithm.get_parameter(ALERT_WEBHOOK_PARAMETER)
-        channel = cls(algorithm, smtp, (email or "").strip(), (webhook or "").strip())
+        channel = cls(algorithm, smtp, email.strip(), webhook.strip())
         algorithm.log(f"alerts: {channel.describe()}")
         return channel
 

@@ -38,7 +38,7 @@ from thetacore.parameters import Parameters
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm
 
-STATE_KEY_PREFIX = "thetadesk"  # TODO(param) state_key_prefix
+STATE_KEY_PREFIX = "thetadesk"  # default of the state_key_prefix parameter
 """This project's object-store prefix (the store is shared by the workspace's projects)."""
 
 BACKTEST_FOLDER = "backtest"

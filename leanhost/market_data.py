@@ -47,7 +47,6 @@ EVENTS_FILE = Path("events") / "events.csv"
 VIX_HISTORY_BARS = 10
 """Daily VIX bars requested once a day: enough to span a long weekend and a holiday."""
 
-VIX_PREV_CLOSE_MAX_AGE_DAYS = 7  # TODO(param) vix_prev_close_max_age_days
 """A previous VIX close older than this many calendar days is stale (a data gap): NaN."""
 
 
@@ -109,6 +108,7 @@ class MarketData:
     vix: Symbol | None = None
     vix_daily: DailyHistory | None = None
     events: dict[str, tuple[date, ...]] = field(default_factory=dict)
+    vix_prev_close_max_age_days: int = 7
 
     @classmethod
     def subscribe(
@@ -172,7 +172,7 @@ class MarketData:
     def vix_prev_close(self, today_et: date) -> float:
         """VIX close of the last session before ``today_et`` (index points); NaN without VIX,
         without daily history, or when that session is more than
-        :data:`VIX_PREV_CLOSE_MAX_AGE_DAYS` calendar days old (never a default)."""
+        ``vix_prev_close_max_age_days`` (parameter) calendar days old (never a default)."""
         bars = self.vix_daily.bars(today_et) if self.vix_daily is not None else None
         if bars is None:
             return math.nan
@@ -181,7 +181,7 @@ class MarketData:
             return math.nan
         age_days = (today_et - before.day[-1].astype(object)).days
         close = float(before.close_pts[-1])
-        if age_days > VIX_PREV_CLOSE_MAX_AGE_DAYS:
+        if age_days > self.vix_prev_close_max_age_days:
             self.algorithm.log(f"VIX previous close {close:g} of {before.day[-1]} is {age_days} days old: unknown")
             return math.nan
         return close if math.isfinite(close) and close > 0 else math.nan

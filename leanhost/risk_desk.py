@@ -9,7 +9,7 @@ flatten / close-losers requests close positions at the natural price
 (:func:`risk.flatten.close_intent` over the securities' quotes) through the router, never
 through the gate (a flatten also cancels working entries).
 
-Around it: NLV marks (``portfolio.total_portfolio_value``) every :data:`NLV_MARK_MINUTES`
+Around it: NLV marks (``portfolio.total_portfolio_value``) every ``nlv_mark_interval_min``
 minutes by a scheduled event and before each decision; the realized P&L of every position
 closed whole (its CLOSE filled) or settled, ``-(entry + exit) x quantity x multiplier`` less
 the fees LEAN charged its orders, to :meth:`GateSession.on_closed`; an approved entry that
@@ -51,7 +51,6 @@ from .scheduling import now_utc
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm, Symbol
 
-NLV_MARK_MINUTES = 30
 """Minutes between scheduled NLV marks (as the replay)."""
 
 HOST = "host"
@@ -103,11 +102,11 @@ class RiskDesk:
             self.algorithm.error("KILL SWITCH parameter kill_switch=true: no new entries")
 
     def schedule_marks(self, symbol: Symbol) -> None:
-        """NLV marks every :data:`NLV_MARK_MINUTES` minutes of ``symbol``'s trading days."""
+        """NLV marks every ``nlv_mark_interval_min`` minutes of ``symbol``'s trading days."""
         self.algorithm.schedule.on(
             "gate:nlv",
             self.algorithm.date_rules.every_day(symbol),
-            self.algorithm.time_rules.every(timedelta(minutes=NLV_MARK_MINUTES)),
+            self.algorithm.time_rules.every(timedelta(minutes=self.params.nlv_mark_interval_min)),
             self.scheduled_mark,
         )
 

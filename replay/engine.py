@@ -6,7 +6,7 @@ steps through every minute (New York time) of the days on which any of those mar
 data, and each strategy's schedule rules fire on its own market's data days only.
 
 Each minute, in this order: expired options settle; working combos try to fill (or time
-out) and their strategies hear of it; every 30 minutes the NLV is marked for the risk
+out) and their strategies hear of it; every ``nlv_mark_interval_min`` the NLV is marked for the risk
 gate's loss limits and drawdown steps; the schedule rules due at this minute run their
 strategies on a fresh :class:`~strategies.base.MarketContext` (one chain read per
 decision) and every intent they return passes the risk gate (:mod:`risk.gate_session`),
@@ -127,7 +127,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
             for order in broker.step(t):
                 _notify(by_name[order.intent.strategy], order)
                 run.after_order(by_name[order.intent.strategy], order, t)
-            if t.minute % 30 == 0:
+            if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
                 run.mark(t)
             for strat in active:
                 market = owner[strat.name]

@@ -233,6 +233,13 @@ class Parameters:
     circuit_underlying_move_frac: float = _p(0.04, "circuit breaker: underlying moved more than this fraction on the day", lo=0.0)
     circuit_flatten: bool = _p(False, "a tripped circuit breaker also flattens open positions")
 
+    # ----- host plumbing: alerts, persisted state, marks ------------------------------------------
+    alert_email: str = _p("", "QC notify.email address for alerts (delivered by QC cloud live only)")
+    alert_webhook_url: str = _p("", "QC notify.web URL for alerts (delivered by QC cloud live only)")
+    state_key_prefix: str = _p("thetadesk", "object-store key prefix of this project (the store is shared by a workspace)")
+    vix_prev_close_max_age_days: int = _p(7, "a previous VIX close older than this is unknown", lo=1)
+    nlv_mark_interval_min: int = _p(30, "minutes between the risk gate's NLV marks", lo=1, hi=1440)
+
     # ----- orders and fills ------------------------------------------------------------------
     order_limit_toward_far_frac: float = _p(0.3, "combo limit: mid + frac x (natural - mid)", lo=0.0, hi=1.0)
     order_timeout_min: int = _p(5, "cancel an unfilled combo after this many minutes", lo=1)
