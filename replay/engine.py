@@ -123,7 +123,8 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
         for t in minutes(day, day):
             if ledger.holdings:
                 broker.settle_expired(t, quotes.underlying_mids(t))
-                _settle_positions(result.strategies, broker, t)
+                for strat, pos in _settle_positions(result.strategies, broker, t):
+                    run.closed(strat, pos, t)
             for order in broker.step(t):
                 _notify(by_name[order.intent.strategy], order)
                 run.after_order(by_name[order.intent.strategy], order, t)
@@ -173,8 +174,10 @@ def _notify(strategy: Strategy, order: WorkingOrder) -> None:
         log.warning("%s %s %s: %s", order.status_utc, order.status.value, order.intent.tag, order.note)
 
 
-def _settle_positions(strategies: list[Strategy], broker: SimBroker, t: datetime) -> None:
-    """Close strategy positions whose legs all settled."""
+def _settle_positions(strategies: list[Strategy], broker: SimBroker,
+                      t: datetime) -> list[tuple[Strategy, StrategyPosition]]:
+    """Close strategy positions whose legs all settled; returns them."""
+    out = []
     held = broker.ledger.holdings
     settled = {str(r["symbol"]): float(r["intrinsic_pts"]) for r in broker.settlements}  # type: ignore[arg-type]
     for strat in strategies:
@@ -185,6 +188,8 @@ def _settle_positions(strategies: list[Strategy], broker: SimBroker, t: datetime
                 continue
             net = sum(-leg.ratio * settled[leg.symbol] for leg in pos.structure.legs)
             strat.on_settled(pos.position_id, net, t)
+            out.append((strat, pos))
+    return out
 
 
 def _journal(result: ReplayResult, decision: Decision) -> None:
@@ -231,9 +236,13 @@ class _Run:
         if order.status is not OrderStatus.FILLED and order.intent.purpose is IntentPurpose.OPEN:
             self.session.forget(pid)
         elif pos is not None and pos.state is PositionState.CLOSED and order.intent.purpose is IntentPurpose.CLOSE:
-            notice = self.session.on_closed(pid, strat.name, realized_usd(pos, self.broker.orders), t)
-            self._alert(notice.alerts, t)
-            self._act(notice.flatten_requested, notice.close_losers_requested, t)
+            self.closed(strat, pos, t)
+
+    def closed(self, strat: Strategy, pos: StrategyPosition, t: datetime) -> None:
+        """A whole position closed or settled: its realized P&L goes to the gate."""
+        notice = self.session.on_closed(pos.position_id, strat.name, realized_usd(pos, self.broker.orders), t)
+        self._alert(notice.alerts, t)
+        self._act(notice.flatten_requested, notice.close_losers_requested, t)
 
     def mark(self, t: datetime) -> None:
         """An NLV mark for the loss limits and drawdown steps."""

@@ -76,7 +76,8 @@ def data_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMark
         out.append(Reason("DATA_INVALID", f"quantity {intent.quantity!r} is not a whole number of units"))
     out += quote_reasons(intent.structure, market.quote_map(), now_utc,
                          max_spread_frac=p.safety_max_spread_frac_of_mid, max_age_sec=p.safety_max_quote_age_sec,
-                         max_ahead_sec=p.safety_max_quote_ahead_sec)
+                         max_ahead_sec=p.safety_max_quote_ahead_sec,
+                         spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
     numbers = (("nlv_usd", account.nlv_usd, True), ("buying_power_in_use_usd", account.buying_power_in_use_usd, False),
                ("vix_level", market.vix_level, True), ("vix_prev_close", market.vix_prev_close, True),
                ("underlying_pts", market.underlying_pts, True),
@@ -100,7 +101,8 @@ def exit_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMark
         data.append(Reason("LIMIT_INVALID", f"limit {intent.limit_pts!r} is not a finite price"))
     quotes = market.quote_map()
     data += quote_reasons(intent.structure, quotes, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
-                          max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec)
+                          max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
+                          spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
     if not data:
         mid, natural = net_mid_natural_pts(intent.structure, quotes)
         band = limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac, market.tick_pts)

@@ -15,9 +15,11 @@ marks: :meth:`on_nlv`; to persist: :meth:`state_dict`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+import numpy as np
 
 from risk.gate import Gate, GateAction, GateNotice, GateVerdict
 from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, StrategyStats
@@ -83,10 +85,13 @@ class GateSession:
             self._log(now_utc, intent, verdict, "")
             return verdict
         bp_unit = self._bp_usd_per_unit(intent, ctx) if intent.purpose is IntentPurpose.OPEN else 0.0
-        prev = ctx.underlying_daily.close_pts[-1] if ctx.underlying_daily and len(ctx.underlying_daily.day) else math.nan
+        daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
+        prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
                                        underlying_prev_close=float(prev), bp_usd_per_unit=bp_unit,
                                        underlying_pts=ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
+        if not defined_risk(intent):
+            market = replace(market, max_loss_usd_per_unit=None)
         verdict = self.gate.check(intent, self.account(ctx.nlv_usd), market, now_utc)
         self._log(now_utc, intent, verdict, "")
         if intent.purpose is IntentPurpose.OPEN and verdict.action is not GateAction.REFUSE:
@@ -104,7 +109,7 @@ class GateSession:
             chain = with_greeks(ctx.chain, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                                 expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
-            t = float(time_to_expiry_years(expiry, ctx.time_utc, prod.expiry_time_et))
+            t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
             pts = buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
                                    scan_range_frac=self.params.futures_scan_range_frac, t_years=t,
                                    rate_frac=ctx.rate_frac)
@@ -147,3 +152,16 @@ class GateSession:
             "quantity": verdict.quantity, "codes": list(verdict.codes) + ([extra] if extra else []),
             "reason": verdict.reason_text, "alerts": list(verdict.alerts), "trading_state": verdict.trading_state.value,
         })
+
+
+def defined_risk(intent: OrderIntent) -> bool:
+    """True when every short option of the intent is covered by a long of the same right and
+    expiry (verticals, iron condors, long options). Naked shorts, strangles and ratio spreads
+    are undefined risk: the gate measures them by their margin stress loss, not by a
+    theoretical maximum loss with the underlying at zero (strategy-rules.md, "max risk per
+    trade")."""
+    net: dict[tuple[int, object], int] = {}
+    for leg in intent.structure.legs:
+        key = (int(leg.right), leg.expiry)
+        net[key] = net.get(key, 0) + leg.ratio
+    return all(v >= 0 for v in net.values())

@@ -43,8 +43,11 @@ class LegQuote:
 
 
 def leg_quote_reason(quote: LegQuote | None, symbol: str, now_utc: datetime, *,
-                     max_spread_frac: float, max_age_sec: float, max_ahead_sec: float = 1.0) -> Reason | None:
-    """The first problem of one leg's quote, or ``None`` when the quote is usable."""
+                     max_spread_frac: float, max_age_sec: float, max_ahead_sec: float = 1.0,
+                     spread_floor_pts: float = 0.0) -> Reason | None:
+    """The first problem of one leg's quote, or ``None`` when the quote is usable. A spread
+    up to ``spread_floor_pts`` always passes (a 0.20/0.35 wing is 55% of its mid but only
+    three 0.05 ticks wide)."""
     if quote is None:
         return Reason("QUOTE_MISSING", f"{symbol}: no quote for this leg")
     bid, ask = quote.bid_pts, quote.ask_pts
@@ -55,7 +58,7 @@ def leg_quote_reason(quote: LegQuote | None, symbol: str, now_utc: datetime, *,
     if bid > ask:
         return Reason("QUOTE_CROSSED", f"{symbol}: crossed, bid {bid:g} > ask {ask:g}")
     mid = (bid + ask) / 2.0
-    if ask - bid > max_spread_frac * mid:
+    if ask - bid > max(max_spread_frac * mid, spread_floor_pts) + 1e-12:
         return Reason("QUOTE_SPREAD_WIDE", f"{symbol}: spread {ask - bid:.4f} = {(ask - bid) / mid:.3f} "
                       f"of mid {mid:.4f} > {max_spread_frac:.2f}")
     return _age_reason(quote, symbol, now_utc, max_age_sec, max_ahead_sec)
@@ -74,7 +77,8 @@ def _age_reason(quote: LegQuote, symbol: str, now_utc: datetime, max_age_sec: fl
 
 
 def quote_reasons(structure: Structure, quotes: Mapping[str, LegQuote], now_utc: datetime, *,
-                  max_spread_frac: float, max_age_sec: float, max_ahead_sec: float = 1.0) -> list[Reason]:
+                  max_spread_frac: float, max_age_sec: float, max_ahead_sec: float = 1.0,
+                  spread_floor_pts: float = 0.0) -> list[Reason]:
     """One reason per leg of ``structure`` whose quote fails (empty: every leg usable).
 
     Args:
@@ -89,7 +93,7 @@ def quote_reasons(structure: Structure, quotes: Mapping[str, LegQuote], now_utc:
     for leg in structure.legs:
         r = leg_quote_reason(quotes.get(leg.symbol), leg.symbol, now_utc,
                              max_spread_frac=max_spread_frac, max_age_sec=max_age_sec,
-                             max_ahead_sec=max_ahead_sec)
+                             max_ahead_sec=max_ahead_sec, spread_floor_pts=spread_floor_pts)
         if r is not None:
             out.append(r)
     return out

@@ -222,6 +222,7 @@ class Parameters:
     # ----- safety (issue 4) -------------------------------------------------------------------------
     kill_switch: bool = _p(False, "operator kill switch: no new entries at all (exits still allowed)")
     safety_max_spread_frac_of_mid: float = _p(0.50, "refuse a leg whose bid-ask spread exceeds this fraction of its mid", lo=0.0)
+    safety_spread_floor_ticks: int = _p(4, "a spread of up to this many ticks always passes (cheap wings)", lo=0)
     safety_max_quote_age_sec: int = _p(120, "refuse a leg whose quote is older than this many seconds", lo=1)
     safety_max_quote_ahead_sec: int = _p(1, "refuse a quote stamped later than the decision time by more than this", lo=0)
     vix_prev_close: float = _p(-1.0, "operator-given previous VIX close for the replay (VIX jump breaker); -1 = none", lo=-1.0)

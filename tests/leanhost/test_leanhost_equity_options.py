@@ -76,17 +76,17 @@ def test_when_a_leap_put_rung_is_sold_then_one_single_leg_limit_order_goes_out(
     assert position.state is PositionState.OPEN and position.entry_net_pts == pytest.approx(-7.90)
 
 
-def test_when_the_gate_keeps_its_default_hard_cap_then_the_naked_rung_is_refused_and_nothing_is_sent(
+def test_when_the_gate_keeps_its_default_caps_then_the_naked_rung_is_measured_by_its_margin_stress_loss(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
+    """A naked put is undefined risk: its per-trade risk is the Reg-T margin stress loss, not
+    the strike x 100 loss at a zero underlying (strategy-rules.md, "max risk per trade")."""
     algorithm = _rung(lean, make_algorithm, max_risk_per_trade_hard_frac="0.05")
 
     [verdict] = algorithm.journal.verdicts()
-    assert (verdict.action, verdict.codes) == ("REFUSE", ("TRADE_RISK_HARD",))
-    assert "1 unit max loss 27,215 USD = 27.21% of NLV 100,000 > hard cap 5.00%" in verdict.text
-    assert algorithm.limit_orders == [] and algorithm.combo_orders == []
-    [position] = algorithm.strategies["leap_puts"].positions.values()
-    assert position.state is PositionState.CLOSED and "refused by the risk gate: TRADE_RISK_HARD" in position.exit_reason
+    assert (verdict.action, verdict.codes) == ("APPROVE", ("TRADE_RISK_ABOVE_TARGET",))
+    assert "margin stress loss" in verdict.text and "max loss 27,215" not in verdict.text
+    assert _orders(algorithm) == [("SPY   220114P00280000", -1, 7.85)]
 
 
 def test_when_the_short_leap_put_is_assigned_then_the_rung_settles_and_the_shares_raise_an_alert(

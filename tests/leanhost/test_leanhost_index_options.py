@@ -239,7 +239,8 @@ def test_when_lt112_on_spx_meets_the_gate_in_a_100k_account_then_it_is_refused_a
     [verdict] = algorithm.journal.verdicts()
     assert (verdict.action, verdict.codes) == ("REFUSE", ("FAT_FINGER_NOTIONAL", "BP_LIMIT", "TRADE_RISK_HARD"))
     assert "notional 1,121,643 USD (1 x 3 x 3,738.81 pts x 100) > 1,000,000" in verdict.text
-    assert "1 unit max loss 644,920 USD" in verdict.text
+    # LT112 is undefined risk (two naked puts): the gate measures it by its margin stress loss
+    assert "1 unit margin stress loss 76,145 USD = 76.14% of NLV 100,000 > hard cap 5.00%" in verdict.text
     assert algorithm.combo_orders == [] and algorithm.limit_orders == []
 
 
