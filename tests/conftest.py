@@ -29,3 +29,16 @@ RELAXED = {
 def es_market() -> FutureOptionMarket:
     """Real ES futures and futures-option quotes of 2020-01-06 (REAL chain, not modelled)."""
     return FutureOptionMarket.load(DATA, "ES", ES_DAY, ES_DAY)
+
+
+@pytest.fixture()
+def report(request):
+    """``report(line)``: a line printed in pytest's terminal summary (counts a test wants
+    seen in every run, e.g. how many hostile inputs the gate refused)."""
+    lines = request.config.__dict__.setdefault("thetadesk_report", [])
+    return lines.append
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for line in config.__dict__.get("thetadesk_report", []):
+        terminalreporter.write_line(line)

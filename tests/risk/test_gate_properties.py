@@ -2,7 +2,7 @@
 closing order: hypothesis spoils the real inputs in hostile ways and the gate must approve
 none of them; over sane random accounts and markets, its verdicts keep their invariants.
 
-Run with ``-s`` to see how many hostile inputs were generated and refused.
+The count of hostile inputs generated and refused is printed in pytest's terminal summary.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _bases(strangle, ctx):
     return entry, exit_
 
 
-def test_when_real_inputs_are_spoiled_then_the_gate_approves_none_of_them(strangle, ctx):
+def test_when_real_inputs_are_spoiled_then_the_gate_approves_none_of_them(strangle, ctx, report):
     entry, exit_ = _bases(strangle, ctx)
     p = params()
     assert Gate(p).check(*entry, NOW).action is GateAction.APPROVE  # the unspoiled inputs pass
@@ -109,8 +109,8 @@ def test_when_real_inputs_are_spoiled_then_the_gate_approves_none_of_them(strang
         refused.append(intent.purpose)
 
     run()
-    print(f"hostile inputs refused: {len(refused)} ({refused.count(IntentPurpose.OPEN)} entries, "
-          f"{refused.count(IntentPurpose.CLOSE)} exits)")
+    report(f"hostile inputs refused by the risk gate: {len(refused)} of {len(refused)} "
+           f"({refused.count(IntentPurpose.OPEN)} entries, {refused.count(IntentPurpose.CLOSE)} exits)")
     assert len(refused) >= 1_000
 
 
