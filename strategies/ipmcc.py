@@ -50,6 +50,7 @@ from datetime import date, datetime, time
 import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.defense import defense_review
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
@@ -86,6 +87,7 @@ class Ipmcc(Strategy):
         self.leap_id: str | None = None
         self.weekly_id: str | None = None
         self.stop: Reason | None = None
+        self.reviewed: set[str] = set()
         self.sell_after_roll: str | None = None
         self.sale_due = False
         self._entry_spot: dict[str, float] = {}
@@ -294,6 +296,8 @@ class Ipmcc(Strategy):
                 out.append(self._held(ctx, leap, (reason,)))
             elif reason is not None:
                 self.stop = reason
+        if leap is not None and leap.state is PositionState.OPEN and self.stop is None:
+            out += self._defend(leap, ctx)
         if self.stop is not None:
             return out + self._close_everything(ctx)
         weekly = self.weekly()
@@ -306,6 +310,19 @@ class Ipmcc(Strategy):
             self.sale_due = False
             out.append(self.short_decision(ctx, after_roll=True))
         return out
+
+    def _defend(self, leap: StrategyPosition, ctx: MarketContext) -> list[Decision]:
+        """The 21-DTE defence (strategies/defense.py) on the LEAP: a close closes everything
+        (weekly first); a review is one alert, kept until the close-by DTE."""
+        verdict = defense_review(leap, ctx, self.p, reviewed=leap.position_id in self.reviewed)
+        if verdict is None:
+            return []
+        if verdict.close:
+            self.stop = verdict.reason
+            return []
+        if verdict.reason.code == "DEFENSE_REVIEW":
+            self.reviewed.add(leap.position_id)
+        return [self._held(ctx, leap, (verdict.reason,))]
 
     def _leap_stop_reason(self, leap: StrategyPosition, ctx: MarketContext) -> Reason | None:
         try:
@@ -328,7 +345,7 @@ class Ipmcc(Strategy):
             if weekly.state is not PositionState.OPEN:
                 return []  # its closing order is working; the LEAP waits for it
             text = f"{self.stop.text}; buying back the weekly call first, the LEAP after it"
-            return [self._close(weekly, ctx, Reason("LEAP_STOP", text))]
+            return [self._close(weekly, ctx, Reason(self.stop.code, text))]
         if leap is not None and leap.state is PositionState.OPEN:
             return [self._close(leap, ctx, self.stop)]
         return []

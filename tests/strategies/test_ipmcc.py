@@ -331,3 +331,16 @@ def test_real_spy_path_fridays_2019_2020_never_sell_above_spot():
         assert d.intent.structure.legs[0].strike_pts <= spot
         sold[d.details["ema_fast_pts"] > d.details["ema_slow_pts"]] += 1
     assert sold[True] > 0 and sold[False] > 0  # both branches ran on the real path
+
+
+def test_lifecycle_when_the_leap_reaches_21_dte_in_profit_then_the_defence_closes_everything():
+    """MODELLED chain over REAL SPY closes: the 285 call for 2021-01-15 bought 2020-02-14 is
+    deep in profit at 18 DTE (2020-12-28): DEFENSE_PROFIT closes the whole position."""
+    strat, ctx = _held_leap({}, date(2020, 2, 14))
+    assert strat.manage(_at(date(2020, 12, 21))) == []  # 25 DTE: before the defence
+    late = _at(date(2020, 12, 28))
+    [close] = strat.manage(late)
+    assert close.codes == ("DEFENSE_PROFIT",) and "18 DTE <= 21" in close.reason_text
+    assert close.intent.purpose is IntentPurpose.CLOSE and close.intent.structure.legs[0].ratio == -1
+    _fill(strat, [close], late)
+    assert strat.open_positions() == []
