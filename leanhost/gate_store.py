@@ -64,6 +64,12 @@ class StoreKeys:
     def kill_switch(self) -> str:
         return f"{self.prefix}/kill_switch"
 
+    @property
+    def clear_request(self) -> str:
+        """Operator request to clear tripped limits: limit names, comma-separated
+        (``loss_daily``, ``drawdown_stop``...); consumed (deleted) once applied."""
+        return f"{self.prefix}/clear_limits"
+
 
 def store_keys(algorithm: QCAlgorithm, prefix: str = STATE_KEY_PREFIX) -> StoreKeys:
     """Live runs use ``prefix`` and restore; backtests use ``prefix/backtest`` and do not."""
@@ -130,6 +136,16 @@ def save_state(algorithm: QCAlgorithm, keys: StoreKeys, text: str) -> bool:
     algorithm.error(f"ALERT risk-gate state NOT saved to object-store key {keys.gate_state}: "
                     "a restart would lose what changed since the last save")
     return False
+
+
+def take_clear_request(algorithm: QCAlgorithm, keys: StoreKeys) -> list[str]:
+    """Limit names an operator asked to clear (the key is deleted once read)."""
+    store = algorithm.object_store
+    if not store.contains_key(keys.clear_request):
+        return []
+    raw: str | None = store.read(keys.clear_request)
+    store.delete(keys.clear_request)
+    return [n.strip() for n in (raw or "").split(",") if n.strip()]
 
 
 def read_kill_switch(algorithm: QCAlgorithm, keys: StoreKeys) -> str | None:

@@ -42,7 +42,14 @@ from thetacore.parameters import Parameters
 
 from .alerts import AlertChannel
 from .chains import quote_pts
-from .gate_store import KILL_SWITCH_VALUES, StoreKeys, read_kill_switch, save_state, state_text
+from .gate_store import (
+    KILL_SWITCH_VALUES,
+    StoreKeys,
+    read_kill_switch,
+    save_state,
+    state_text,
+    take_clear_request,
+)
 from .journal import DecisionJournal
 from .market_data import MarketData
 from .orders import OrderRouter
@@ -112,8 +119,9 @@ class RiskDesk:
 
     # ----- decisions ---------------------------------------------------------------------
     def before_decision(self, now: datetime) -> None:
-        """The operator's kill switch, then an NLV mark."""
+        """The operator's kill switch and clear requests, then an NLV mark."""
         self.poll_kill_switch(now)
+        self.poll_clear_requests(now)
         self.mark_nlv(now)
 
     def route(self, strategy: Strategy, decision: Decision, ctx: MarketContext) -> None:
@@ -155,6 +163,7 @@ class RiskDesk:
             return
         now = now_utc(self.algorithm)
         self.poll_kill_switch(now)
+        self.poll_clear_requests(now)
         self.mark_nlv(now)
         self.after()
 
@@ -168,6 +177,15 @@ class RiskDesk:
         for text in notice.alerts:
             self.alerts.alert(text)
         self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    def poll_clear_requests(self, now: datetime) -> None:
+        """Apply an operator's request (object-store key ``<prefix>/clear_limits``) to clear
+        tripped limits: each clear is audit-logged and alerted; a bad name is alerted."""
+        for name in take_clear_request(self.algorithm, self.keys):
+            try:
+                self.alerts.alert(self.session.gate.clear(name, "object_store", now, self.keys.clear_request))
+            except ValueError as exc:
+                self.alerts.alert(f"CLEAR request for {name!r} ignored: {exc}")
 
     def poll_kill_switch(self, now: datetime) -> None:
         """Apply the object-store kill switch when it asks for a change (audit-logged). An

@@ -65,6 +65,24 @@ def test_when_a_live_run_trips_the_daily_loss_limit_then_after_a_restart_it_stil
     assert f"risk gate: state restored from {STATE_KEY} (trading state reducing)" in second.logs
 
 
+def test_when_an_operator_clears_the_tripped_limit_in_the_object_store_then_entries_resume_and_it_is_audited(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    first = _algorithm(lean, make_algorithm, _live())
+    trip_daily_loss(first)
+    store = first.object_store
+    store.values["thetadesk/clear_limits"] = "loss_daily"
+
+    second = _algorithm(lean, make_algorithm, _live(store))
+    verdict = _entry(second)
+
+    assert "LOSS_LIMIT_DAILY" not in verdict.codes
+    assert "thetadesk/clear_limits" not in store.values  # the request is consumed
+    saved = json.loads(store.values[STATE_KEY])
+    assert "loss_daily" not in saved["gate"]["tripped"]
+    assert any(a["who"] == "object_store" and "loss_daily" in json.dumps(a) for a in saved["gate"]["audit_log"])
+
+
 def test_when_nothing_changed_then_the_state_is_not_saved_again(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:

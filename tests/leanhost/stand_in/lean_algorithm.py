@@ -151,6 +151,9 @@ class ObjectStore:
             raise KeyError(f"Object with key '{path}' was not found in the current project")
         return self.values[path]
 
+    def delete(self, path: str) -> bool:
+        return self.values.pop(path, None) is not None
+
     def save(self, path: str, text: str) -> bool:
         if self.refuse_saves:
             return False
