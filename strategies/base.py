@@ -12,13 +12,14 @@ Hosts (``leanhost`` in LEAN, ``replay`` offline) call, in this order of life:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
 from thetacore.chain import ChainSnapshot
-from thetacore.decisions import Decision, OrderIntent
-from thetacore.enums import IntentPurpose
+from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.enums import Action, IntentPurpose
 from thetacore.market_stats import DailyBars
 from thetacore.schedule import ScheduleRule
 from thetacore.structures import Structure
@@ -136,8 +137,36 @@ class Strategy:
         :meth:`subscription`. The LEAN host subscribes each; the replay serves the root."""
         return [self.subscription()]
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        """Schedule rule name -> what runs at it (one entry per rule of :meth:`schedules`)."""
         raise NotImplementedError
+
+    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
+        """Run the handler of ``rule_name``.
+
+        Raises:
+            ValueError: for a rule this strategy does not schedule.
+        """
+        handler = self.handlers().get(rule_name)
+        if handler is None:
+            raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+        return handler(ctx)
+
+    def held(self, ctx: MarketContext, pos: StrategyPosition, reasons: tuple[Reason, ...]) -> Decision:
+        """A HELD decision about ``pos`` (an exit due or a check that could not be priced)."""
+        return Decision(ctx.time_utc, self.name, Action.HELD, reasons, None, {"position_id": pos.position_id})
+
+    def exit_decisions(self, ctx: MarketContext, reason_of: Callable[[StrategyPosition], Reason | None],
+                       close: Callable[[StrategyPosition, Reason], Decision]) -> list[Decision]:
+        """For every OPEN position: its exit reason; ``NO_QUOTES`` -> a HELD decision (the
+        position cannot be valued, so nothing is sent); any other reason -> ``close``."""
+        out = []
+        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
+            reason = reason_of(pos)
+            if reason is None:
+                continue
+            out.append(self.held(ctx, pos, (reason,)) if reason.code == "NO_QUOTES" else close(pos, reason))
+        return out
 
     def open_positions(self) -> list[StrategyPosition]:
         """Positions not yet closed (opening, open or closing)."""

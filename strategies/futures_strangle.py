@@ -13,6 +13,7 @@ the credit); close at 21 DTE.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -62,12 +63,8 @@ class FuturesStrangle(Strategy):
         return Subscription(self.p.strangle_underlying, "future_option", 0, self.p.strangle_dte_max,
                             self.p.strangle_filter_strike_range_frac)
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
-        if rule_name == ENTRY:
-            return [self.entry_decision(ctx)]
-        if rule_name == MANAGE:
-            return self.manage(ctx)
-        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        return {ENTRY: lambda ctx: [self.entry_decision(ctx)], MANAGE: self.manage}
 
     # ----- entry -----------------------------------------------------------------------
     def entry_decision(self, ctx: MarketContext) -> Decision:
@@ -177,17 +174,8 @@ class FuturesStrangle(Strategy):
     # ----- management --------------------------------------------------------------------
     def manage(self, ctx: MarketContext) -> list[Decision]:
         """Exit checks for every open position: 21 DTE, then take profit."""
-        out = []
-        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
-            reason = self._exit_reason(pos, ctx)
-            if reason is None:
-                continue
-            if reason.code == "NO_QUOTES":
-                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (reason,), None,
-                                    {"position_id": pos.position_id}))
-                continue
-            out.append(self._close(pos, ctx, reason))
-        return out
+        return self.exit_decisions(ctx, lambda pos: self._exit_reason(pos, ctx),
+                                   lambda pos, reason: self._close(pos, ctx, reason))
 
     def _exit_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
         p = self.p

@@ -45,6 +45,7 @@ in-the-money puts), so the deltas of deep in-the-money LEAPs are approximations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 
 import numpy as np
@@ -112,14 +113,9 @@ class Ipmcc(Strategy):
                               self.p.ipmcc_weekly_strike_range_frac)
         return [self.subscription(), weekly]
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
-        if rule_name == LEAP:
-            return [] if self.leap() else [self.leap_decision(ctx)]
-        if rule_name == SHORT:
-            return [self.short_decision(ctx)]
-        if rule_name == MANAGE:
-            return self.manage(ctx)
-        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        return {LEAP: lambda ctx: [] if self.leap() else [self.leap_decision(ctx)],
+                SHORT: lambda ctx: [self.short_decision(ctx)], MANAGE: self.manage}
 
     def leap(self) -> StrategyPosition | None:
         """The LEAP position unless closed."""
@@ -293,7 +289,7 @@ class Ipmcc(Strategy):
         if leap is not None and leap.state is PositionState.OPEN and self.stop is None:
             reason = self._leap_stop_reason(leap, ctx)
             if reason is not None and reason.code == "NO_QUOTES":
-                out.append(self._held(ctx, leap, (reason,)))
+                out.append(self.held(ctx, leap, (reason,)))
             elif reason is not None:
                 self.stop = reason
         if leap is not None and leap.state is PositionState.OPEN and self.stop is None:
@@ -304,7 +300,7 @@ class Ipmcc(Strategy):
         if weekly is not None and weekly.state is PositionState.OPEN:
             reason = self._weekly_exit_reason(weekly, ctx)
             if reason is not None:
-                out.append(self._held(ctx, weekly, (reason,)) if reason.code == "NO_QUOTES"
+                out.append(self.held(ctx, weekly, (reason,)) if reason.code == "NO_QUOTES"
                            else self._close(weekly, ctx, reason))
         if self.sale_due and weekly is None:
             self.sale_due = False
@@ -322,7 +318,7 @@ class Ipmcc(Strategy):
             return []
         if verdict.reason.code == "DEFENSE_REVIEW":
             self.reviewed.add(leap.position_id)
-        return [self._held(ctx, leap, (verdict.reason,))]
+        return [self.held(ctx, leap, (verdict.reason,))]
 
     def _leap_stop_reason(self, leap: StrategyPosition, ctx: MarketContext) -> Reason | None:
         try:
@@ -418,9 +414,6 @@ class Ipmcc(Strategy):
 
     def _close(self, pos: StrategyPosition, ctx: MarketContext, reason: Reason) -> Decision:
         return close_decision(self.name, pos, ctx, reason, self.p.order_limit_toward_far_frac, self.product)
-
-    def _held(self, ctx: MarketContext, pos: StrategyPosition, reasons: tuple[Reason, ...]) -> Decision:
-        return Decision(ctx.time_utc, self.name, Action.HELD, reasons, None, {"position_id": pos.position_id})
 
     def _decide(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> Decision:
         return Decision(ctx.time_utc, self.name, Action.DECLINED, tuple(reasons), None, details)

@@ -33,6 +33,7 @@ rungs are 12-14 delta, far out of the money, where the difference is small).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import numpy as np
@@ -91,12 +92,8 @@ class LeapPuts(Strategy):
                             self.p.leap_put_dte_max, self.p.leap_put_filter_strike_range_frac,
                             resolution="hour", contracts_only=True)
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
-        if rule_name == RUNG:
-            return [self.rung_decision(ctx)]
-        if rule_name == MANAGE:
-            return self.manage(ctx)
-        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        return {RUNG: lambda ctx: [self.rung_decision(ctx)], MANAGE: self.manage}
 
     # ----- entry -----------------------------------------------------------------------
     def rung_decision(self, ctx: MarketContext, replacing: str | None = None) -> Decision:
@@ -195,16 +192,9 @@ class LeapPuts(Strategy):
     # ----- management --------------------------------------------------------------------
     def manage(self, ctx: MarketContext) -> list[Decision]:
         """Roll at 150 DTE, take profit at 30%; then replacements of rungs rolled since."""
-        out: list[Decision] = []
-        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
-            reason = self._exit_reason(pos, ctx)
-            if reason is None:
-                continue
-            if reason.code == "NO_QUOTES":
-                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (reason,), None,
-                                    {"position_id": pos.position_id}))
-                continue
-            out.append(close_decision(self.name, pos, ctx, reason, self.p.order_limit_toward_far_frac, self.product))
+        far = self.p.order_limit_toward_far_frac
+        out = self.exit_decisions(ctx, lambda pos: self._exit_reason(pos, ctx),
+                                  lambda pos, reason: close_decision(self.name, pos, ctx, reason, far, self.product))
         while self.pending_rolls:
             out.append(self.rung_decision(ctx, replacing=self.pending_rolls.pop(0)))
         return out

@@ -29,6 +29,7 @@ the whole trade's realized P&L and the legs held always equal ``structure x quan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -102,12 +103,8 @@ class Lt112(Strategy):
         return Subscription(self.p.lt112_underlying, _SUBSCRIPTION_KIND[self.product.underlying_kind], 0,
                             self.p.lt112_dte_max, self.p.lt112_filter_strike_range_frac)
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
-        if rule_name == ENTRY:
-            return [self.entry_decision(ctx)]
-        if rule_name == MANAGE:
-            return self.manage(ctx)
-        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        return {ENTRY: lambda ctx: [self.entry_decision(ctx)], MANAGE: self.manage}
 
     # ----- entry -----------------------------------------------------------------------
     def entry_decision(self, ctx: MarketContext) -> Decision:
@@ -252,8 +249,7 @@ class Lt112(Strategy):
             if verdict is not None:
                 if verdict.reason.code == "DEFENSE_REVIEW":
                     self.reviewed.add(pid)
-                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (verdict.reason,), None,
-                                    {"position_id": pid}))
+                out.append(self.held(ctx, pos, (verdict.reason,)))
             naked = self._naked_decision(pos, ctx)
             if naked is not None:
                 out.append(naked)

@@ -27,6 +27,7 @@ wings nobody bids for are left to expire worthless (:func:`zero_dte_rules.closin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -102,17 +103,12 @@ class ZeroDte(Strategy):
             return "MES" if phase == 1 else "ES"
         return None if phase == 1 else self.p.zdte_underlying
 
-    def on_schedule(self, rule_name: str, ctx: MarketContext) -> list[Decision]:
-        if rule_name == MOVE_START:
+    def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
+        def move_start(ctx: MarketContext) -> list[Decision]:
             self.record_move_start(ctx)
             return []
-        if rule_name == ENTRY:
-            return [self.entry_decision(ctx)]
-        if rule_name in (MANAGE, TIME_STOP):
-            return self.manage(ctx)
-        if rule_name == FLATTEN:
-            return self.flatten(ctx)
-        raise ValueError(f"{self.name}: unknown schedule {rule_name!r}")
+        return {MOVE_START: move_start, ENTRY: lambda ctx: [self.entry_decision(ctx)],
+                MANAGE: self.manage, TIME_STOP: self.manage, FLATTEN: self.flatten}
 
     # ----- entry -----------------------------------------------------------------------
     def record_move_start(self, ctx: MarketContext) -> None:
@@ -191,17 +187,9 @@ class ZeroDte(Strategy):
         now = et_minute(ctx.time_utc)
         if now >= self.p.zdte_flatten_et:
             return []
-        out = []
-        for pos in [q for q in self.open_positions() if q.state is PositionState.OPEN]:
-            reason = self._exit_reason(pos, ctx, now)
-            if reason is None:
-                continue
-            if reason.code == "NO_QUOTES":
-                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (reason,), None,
-                                    {"position_id": pos.position_id}))
-                continue
-            out.append(self._close(pos, ctx, reason, self.p.order_limit_toward_far_frac))
-        return out
+        far = self.p.order_limit_toward_far_frac
+        return self.exit_decisions(ctx, lambda pos: self._exit_reason(pos, ctx, now),
+                                   lambda pos, reason: self._close(pos, ctx, reason, far))
 
     def _cost_to_close(self, pos: StrategyPosition, ctx: MarketContext) -> tuple[float | None, str]:
         """Net mid of the closing order (points per unit, + = paid), or ``None`` and why."""
@@ -241,9 +229,9 @@ class ZeroDte(Strategy):
         for pos in self.open_positions():
             pid = pos.position_id
             if pos.state is PositionState.OPENING:
-                out.append(Decision(ctx.time_utc, self.name, Action.HELD, (Reason(
+                out.append(self.held(ctx, pos, (Reason(
                     "FLATTEN_OPENING_PENDING", f"{pid}: opening order still working at the {now:%H:%M} ET "
-                    "flatten; the host must cancel it"),), None, {"position_id": pid}))
+                    "flatten; the host must cancel it"),)))
                 continue
             if pos.state is PositionState.CLOSING:
                 why = f"; re-sends the {pos.exit_reason} close {self._close_tags.get(pid)} still unfilled"
