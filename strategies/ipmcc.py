@@ -51,6 +51,7 @@ from datetime import date, datetime, time
 import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.combo_limits import combo_limit
 from strategies.defense import defense_review
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
@@ -61,7 +62,6 @@ from thetacore.events import first_event_between
 from thetacore.legs import OptionLeg
 from thetacore.parameters import Parameters
 from thetacore.pricing import NEW_YORK
-from thetacore.pricing_limits import limit_on_tick
 from thetacore.products import OptionProduct, product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import choose_by_delta, choose_expiry
@@ -401,7 +401,7 @@ class Ipmcc(Strategy):
         reasons += quote_reasons(structure, chain, ctx, self.p.max_quote_age_min)
         if reasons:
             return self._decide(ctx, reasons, details)
-        limit = combo_limit_pts(structure, chain, self.p.order_limit_toward_far_frac, self.product, details)
+        limit = combo_limit(structure, chain, self.product, self.p.order_limit_toward_far_frac, details)
         pid = f"{self.name}-{kind}-{ctx.time_utc:%Y%m%dT%H%M}"
         intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, LEAP_CONTRACTS, limit, pid, tag=f"{pid} open")
         self.positions[pid] = StrategyPosition(pid, structure, LEAP_CONTRACTS, PositionState.OPENING)
@@ -483,23 +483,9 @@ def buyback_cost_pts(structure: Structure, chain: ChainSnapshot) -> tuple[float,
         return cost, "ask (no bid)"
 
 
-def combo_limit_pts(structure: Structure, chain: ChainSnapshot, toward_far_frac: float, prod: OptionProduct,
-                    details: dict[str, object]) -> float:
-    """Limit (LEAN sign) at ``mid + frac x (natural - mid)`` on the tick grid, as the strangle.
-
-    Raises:
-        QuoteError: when a leg has no usable two-sided quote.
-    """
-    mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
-    details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
-    bid, ask = structure.leg_quotes(chain)
-    tick = prod.combo_tick_pts(((bid + ask) / 2).tolist())
-    return limit_on_tick(mid + toward_far_frac * (natural - mid), natural, tick)
-
-
 def close_decision(strategy: str, pos: StrategyPosition, ctx: MarketContext, reason: Reason,
                    toward_far_frac: float, prod: OptionProduct) -> Decision:
-    """EXITED with a closing intent (every leg reversed; limit as :func:`combo_limit_pts`, or
+    """EXITED with a closing intent (every leg reversed; limit as :func:`strategies.combo_limits.combo_limit`, or
     the ask of a bid-less short leg, see :func:`buyback_cost_pts`), or HELD when it cannot be
     priced."""
     closing = Structure(pos.structure.kind, tuple(
@@ -510,7 +496,7 @@ def close_decision(strategy: str, pos: StrategyPosition, ctx: MarketContext, rea
         return Decision(ctx.time_utc, strategy, Action.HELD, (reason, Reason(
             "NO_QUOTES", f"exit due but no chain to price it: {ctx.chain_problem or 'no chain'}")), None, details)
     try:
-        limit = combo_limit_pts(closing, ctx.chain, toward_far_frac, prod, details)
+        limit = combo_limit(closing, ctx.chain, prod, toward_far_frac, details)
     except QuoteError:
         try:
             limit, details["limit_basis"] = buyback_cost_pts(pos.structure, ctx.chain)

@@ -39,10 +39,10 @@ from datetime import date, datetime
 import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
+from strategies.combo_limits import combo_limit
 from strategies.ipmcc import (
     buyback_cost_pts,
     close_decision,
-    combo_limit_pts,
     quote_reasons,
     session_reasons,
     single_leg,
@@ -131,7 +131,7 @@ class LeapPuts(Strategy):
         reasons += quote_reasons(structure, chain, ctx, p.max_quote_age_min)
         if reasons:
             return self._decide(ctx, reasons, details)
-        limit = combo_limit_pts(structure, chain, p.order_limit_toward_far_frac, self.product, details)
+        limit = combo_limit(structure, chain, self.product, p.order_limit_toward_far_frac, details)
         if limit >= 0:
             return self._decide(ctx, [Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit")], details)
         bp_pts = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,

@@ -135,42 +135,14 @@ def build_structure(chain: ChainSnapshot, expiry: date, pairs: list[tuple[Strike
 
 
 # ----- prices, side-aware -------------------------------------------------------------------
-def side_quotes(structure: Structure, chain: ChainSnapshot) -> tuple[np.ndarray, np.ndarray]:
-    """``(bid_pts, ask_pts)`` per leg where a leg that is bought needs only an ask (a missing
-    or zero bid counts as 0: far wings of a 0DTE chain are often offered at 0.05 with no bid)
-    and a leg that is sold needs a positive bid.
-
-    Raises:
-        QuoteError: a leg not in the chain, a bought leg without a positive ask, a sold leg
-            without a positive bid, or a crossed quote. A missing quote is never a price.
-    """
-    bids, asks = [], []
-    for leg in structure.legs:
-        try:
-            i = chain.index_of(leg.symbol)
-        except KeyError as exc:
-            raise QuoteError(f"{leg.describe()}: not in chain") from exc
-        bid, ask = float(chain.bid_pts[i]), float(chain.ask_pts[i])
-        if not (np.isfinite(ask) and ask > 0):
-            raise QuoteError(f"{leg.describe()}: no ask (bid={bid:g}, ask={ask:g})")
-        if leg.ratio < 0 and not (np.isfinite(bid) and bid > 0):
-            raise QuoteError(f"{leg.describe()}: no bid to sell into (bid={bid:g}, ask={ask:g})")
-        bid = bid if np.isfinite(bid) and bid > 0 else 0.0
-        if ask < bid:
-            raise QuoteError(f"{leg.describe()}: crossed quote bid {bid:g} > ask {ask:g}")
-        bids.append(bid)
-        asks.append(ask)
-    return np.array(bids), np.array(asks)
-
-
 def net_prices_pts(structure: Structure, chain: ChainSnapshot) -> tuple[float, float, list[float]]:
     """``(net mid, net natural, leg mids)`` per unit, LEAN sign (+ debit, - credit), from
-    :func:`side_quotes`. Natural buys at the ask and sells at the bid.
+    :meth:`thetacore.structures.Structure.side_aware_quotes`. Natural buys at the ask and sells at the bid.
 
     Raises:
-        QuoteError: as :func:`side_quotes`.
+        QuoteError: as :meth:`~thetacore.structures.Structure.side_aware_quotes`.
     """
-    bid, ask = side_quotes(structure, chain)
+    bid, ask = structure.side_aware_quotes(chain)
     r = structure.ratios()
     mids = (bid + ask) / 2.0
     return float(np.dot(r, mids)), float(np.dot(r, np.where(r > 0, ask, bid))), mids.tolist()

@@ -95,6 +95,33 @@ class Structure:
             asks.append(ask)
         return np.array(bids), np.array(asks)
 
+    def side_aware_quotes(self, chain: ChainSnapshot) -> tuple[np.ndarray, np.ndarray]:
+        """``(bid_pts, ask_pts)`` per leg where a bought leg needs only an offer (a missing
+        or zero bid counts as 0: far wings are often offered at one tick with no bid) and a
+        sold leg needs a positive bid. :meth:`leg_quotes` is the strict two-sided version.
+
+        Raises:
+            QuoteError: a leg not in the chain, a bought leg without a positive ask, a sold leg
+                without a positive bid, or a crossed quote. A missing quote is never a price.
+        """
+        bids, asks = [], []
+        for leg in self.legs:
+            try:
+                i = chain.index_of(leg.symbol)
+            except KeyError as exc:
+                raise QuoteError(f"{leg.describe()}: not in chain") from exc
+            bid, ask = float(chain.bid_pts[i]), float(chain.ask_pts[i])
+            if not (np.isfinite(ask) and ask > 0):
+                raise QuoteError(f"{leg.describe()}: no ask (bid={bid:g}, ask={ask:g})")
+            if leg.ratio < 0 and not (np.isfinite(bid) and bid > 0):
+                raise QuoteError(f"{leg.describe()}: no bid to sell into (bid={bid:g}, ask={ask:g})")
+            bid = bid if np.isfinite(bid) and bid > 0 else 0.0
+            if ask < bid:
+                raise QuoteError(f"{leg.describe()}: crossed quote bid {bid:g} > ask {ask:g}")
+            bids.append(bid)
+            asks.append(ask)
+        return np.array(bids), np.array(asks)
+
     def ratios(self) -> np.ndarray:
         """``(n_legs,)`` int signed ratios."""
         return np.array([leg.ratio for leg in self.legs], dtype=np.int64)
