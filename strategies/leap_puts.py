@@ -40,7 +40,7 @@ import numpy as np
 
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.combo_limits import combo_limit
-from strategies.ipmcc import (
+from strategies.single_leg import (
     buyback_cost_pts,
     close_decision,
     quote_reasons,
