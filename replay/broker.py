@@ -15,6 +15,7 @@ become a position in the underlying (booked at the settlement price, never dropp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -114,22 +115,28 @@ class SimBroker:
         order.fill_net_pts, order.leg_fills_pts = round(net, 6), [round(p, 6) for p in prices]
         return True
 
-    def settle_expired(self, t_utc: datetime, underlying_mid: dict[str, float]) -> list[dict[str, object]]:
+    def settle_expired(self, t_utc: datetime,
+                       underlying_mid: dict[str, float] | Callable[[], dict[str, float]]) -> list[dict[str, object]]:
         """Settle every option whose expiry time has passed at ``t_utc``.
 
         Args:
-            underlying_mid: underlying symbol -> mid price (points) at ``t_utc``.
+            underlying_mid: underlying symbol -> mid price (points) at ``t_utc``, or a function
+                returning it (called only when a holding has expired: the replay calls this
+                every minute).
 
         Returns:
             One record per settled holding (also kept in :attr:`settlements`).
         """
+        due = [h for h in self.ledger.holdings.values()
+               if h.expiry is not None and h.right is not None and h.strike_pts is not None
+               and t_utc >= self.expiry_utc(h)]
+        if not due:
+            return []
+        mids = underlying_mid() if callable(underlying_mid) else underlying_mid
         out = []
-        for h in list(self.ledger.holdings.values()):
-            if h.expiry is None or h.right is None or h.strike_pts is None:
-                continue
-            if t_utc < self.expiry_utc(h):
-                continue
-            under = underlying_mid.get(h.underlying_symbol, float("nan"))
+        for h in due:
+            assert h.right is not None and h.strike_pts is not None
+            under = mids.get(h.underlying_symbol, float("nan"))
             if not np.isfinite(under):
                 continue  # keep the holding and try again next minute: never settle on no price
             intrinsic = max(0.0, int(h.right) * (under - h.strike_pts))
