@@ -35,6 +35,7 @@ from leanhost.orders import OrderRouter
 from leanhost.parameters import read_parameters
 from leanhost.risk_desk import RiskDesk
 from leanhost.scheduling import now_utc, schedule_every_minute, schedule_rule
+from leanhost.serial import EntryLock
 from leanhost.settlement import SettlementDesk
 from leanhost.subscriptions import UnderlyingFeed
 from strategies.base import Strategy
@@ -48,6 +49,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
     """Subscribes, schedules, decides through the core, gates and routes intents, journals."""
 
     def initialize(self) -> None:
+        self.entry_lock = EntryLock()  # every entry point runs inside it (leanhost/serial.py)
         self.params = read_parameters(self)
         self.set_start_date(self.params.backtest_start)
         self.set_end_date(self.params.backtest_end)
