@@ -12,7 +12,10 @@ flatten and close-losers requests; VIX, NLV, realized P&L of each exit; gate sta
 operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 :mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
-exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). Every
+exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`); a daily
+and start-up reconciliation settles, adopts or blocks on LEAN's holdings
+(:mod:`leanhost.reconciliation`). Operator live commands (:mod:`leanhost.operator`), brokerage
+messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
 decision and verdict is journaled (:mod:`leanhost.journal`). The rules themselves live in the
 pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
 """
