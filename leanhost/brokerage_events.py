@@ -68,6 +68,7 @@ LIVE_MODELS = {
 }
 """``brokerage`` parameter -> class name of the model LEAN sets for that live brokerage."""
 PAPER_MODEL = "DefaultBrokerageModel"
+KNOWN_MODELS = frozenset({*LIVE_MODELS.values(), PAPER_MODEL})
 WARNING_FRAC = 0.05  # DefaultMarginCallModel: warning at margin remaining <= 5% of the portfolio value
 MARGIN_BUFFER_FRAC = 0.10  # DefaultMarginCallModel: call when margin used > value x (1 + 10%)
 MARGIN_CALL = "MARGIN_CALL"
@@ -77,8 +78,14 @@ ALERTED_TYPES = frozenset({BrokerageMessageType.WARNING, BrokerageMessageType.ER
 
 def live_model_name(algorithm: QCAlgorithm) -> str:
     """Class name of the algorithm's brokerage model now (read it BEFORE ``initialize`` sets
-    ours: then it is the live brokerage's, ``BrokerageSetupHandler.Setup``)."""
-    return type(algorithm.brokerage_model).__name__
+    ours: then it is the live brokerage's, ``BrokerageSetupHandler.Setup``). The Python type
+    name of the .NET object, else the last part of its ``ToString`` (the full type name)."""
+    model = algorithm.brokerage_model
+    name = type(model).__name__
+    if name in KNOWN_MODELS:
+        return name
+    text = str(model).rsplit(".", 1)[-1]
+    return text if text in KNOWN_MODELS else name
 
 
 def disable_lean_margin_calls(algorithm: QCAlgorithm) -> None:
@@ -95,6 +102,7 @@ class BrokerageEvents:
     risk: RiskDesk
     alerted: set[str] = field(default_factory=set)
     warned: bool = False
+    stuck: bool = False  # a margin call with nothing left to close was alerted
 
     # ----- start ---------------------------------------------------------------------------
     def at_start(self, live_model: str) -> None:
@@ -163,7 +171,7 @@ class BrokerageEvents:
             return
         now = now_utc(self.algorithm)
         if remaining > value * WARNING_FRAC:
-            self.warned = False
+            self.warned = self.stuck = False
             unblock(self.risk, HostBlock.MARGIN_CALL, "margin check", f"margin remaining {remaining:,.0f} USD "
                     f"> {WARNING_FRAC:.0%} of {value:,.0f} USD", now)
             return
@@ -190,11 +198,13 @@ class BrokerageEvents:
         if closed:
             self.risk.alerts.alert(f"MARGIN_CALL: closing {', '.join(closed)} whole to cover a deficit of "
                                    f"{deficit_usd:,.0f} USD ({released:,.0f} USD of buying power in closes)")
-        elif released < deficit_usd:
+        elif released < deficit_usd and not self.stuck:
+            self.stuck = True
             self.risk.alerts.alert(f"MARGIN_CALL: deficit {deficit_usd:,.0f} USD; nothing left to close "
                                    f"({released:,.0f} USD in closes under way)")
-        self.risk.journal.note(now, HOST, MARGIN_CALL, f"deficit {deficit_usd:,.0f} USD; closing: "
-                               f"{', '.join(closed) or 'none'}")
+        if closed:
+            self.risk.journal.note(now, HOST, MARGIN_CALL, f"deficit {deficit_usd:,.0f} USD; closing: "
+                                   f"{', '.join(closed)}")
 
     def _by_margin(self) -> list[tuple[Strategy, StrategyPosition, float]]:
         """Open and closing positions, largest buying power first (the gate's figure per

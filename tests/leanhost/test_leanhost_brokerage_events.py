@@ -17,8 +17,13 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
 from es_world import RELAXED, calm_es_market, fire, install_es_chain
+from fake_strategies import open_intent, row
+from test_leanhost_reconciliation import NEAR, _world
+
+from thetacore.enums import Right
 
 
 def _algorithm(lean: ModuleType, make_algorithm: Callable[..., Any], live_model: Any = None, live: bool = True,
@@ -213,3 +218,50 @@ def test_when_lean_calls_on_margin_call_anyway_then_its_requests_are_returned_an
     assert returned == requests
     assert any(e.startswith("ALERT HOST_BLOCK host_margin_call: LEAN issued a margin call with 1 single-leg")
                for e in algorithm.errors)
+
+
+def test_when_a_margin_call_needs_less_than_the_largest_structure_then_only_the_largest_is_closed(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """Two SPY put spreads on the MODELLED chain of tests/leanhost/test_leanhost_reconciliation.py:
+    1 x -350P/+340P (10 points wide) and 1 x -345P/+343P (2 points wide); the gate's buying
+    power of each (its own figure, by which they are ranked) decides: a GIVEN deficit 1 USD
+    above the narrower one's buying power is covered by closing the wider one alone."""
+    spreads = [(NEAR, "PUT", 350.0, -1), (NEAR, "PUT", 340.0, 1)], [(NEAR, "PUT", 345.0, -1), (NEAR, "PUT", 343.0, 1)]
+    algorithm = _two_spreads(lean, make_algorithm, _world, spreads)
+    records = algorithm.risk.session.records
+    wide, narrow = records["book-1"].bp_usd, records["book-2"].bp_usd
+    assert wide > narrow > 0
+
+    # DefaultMarginCallModel: deficit = used - value, a call only when used > 1.1 x value
+    value = 10 * narrow
+    deficit = narrow + 1.0
+    _margin(algorithm, used=value + deficit, remaining=-deficit, value=value)
+
+    positions = algorithm.strategies["book"].positions
+    assert (positions["book-1"].state.value, positions["book-2"].state.value) == ("closing", "open")
+    assert algorithm.market_orders == []
+
+
+def _two_spreads(lean: ModuleType, make_algorithm: Callable[..., Any], world: Callable[..., Any],
+                 spreads: tuple[list[Any], list[Any]]) -> Any:
+    def legs(spec: list[Any]) -> list[Any]:
+        return [(e, Right[r], k, q) for e, r, k, q in spec]
+
+    algorithm = world(lean, make_algorithm, legs(spreads[0]))
+    strategy = algorithm.strategies["book"]
+    first = strategy.decide
+
+    def decide(s: Any, rule: str, ctx: Any) -> list[Any]:
+        out = first(s, rule, ctx)
+        chain = ctx.chain
+        rows = [(row(chain, np.datetime64(e, "D"), r, k), q) for e, r, k, q in legs(spreads[1])]
+        mid = sum(q * (chain.bid_pts[i] + chain.ask_pts[i]) / 2 for i, q in rows)
+        return [*out, open_intent(s, ctx, rows, round(float(mid), 2))]
+
+    strategy.decide = decide
+    fire(algorithm, "book:entry")
+    for ticket in [t for o in algorithm.combo_orders for t in o.tickets]:
+        algorithm.fill(ticket, 1.0)
+    assert [p.state.value for p in strategy.positions.values()] == ["open", "open"], algorithm.journal.verdicts()
+    return algorithm
