@@ -205,12 +205,16 @@ class RiskDesk:
         raw = read_kill_switch(self.algorithm, self.keys)
         if raw is None or raw == self._kill_raw:
             return
-        self._kill_raw = raw
+        first, self._kill_raw = self._kill_raw is None, raw
         key = self.keys.kill_switch
         wanted = KILL_SWITCH_VALUES.get(raw)
         if wanted is None:
             self.alerts.alert(f"KILL_SWITCH value {raw!r} at object-store key {key} is not on/off: treated as ON")
             wanted = True
+        if first and not wanted and self.session.gate.state.kill_switch_override is True:
+            self.algorithm.error(f"KILL_SWITCH stays ON: the saved run-time 'on' outranks an unchanged {key} = "
+                                 f"{raw!r} at start; change the key or send a command to turn it off")
+            return
         self.apply_kill_switch(wanted, "object_store", now, f"{key} = {raw!r}")
 
     def apply_kill_switch(self, wanted: bool, who: str, now: datetime, why: str) -> bool:

@@ -159,3 +159,19 @@ def test_when_a_command_is_malformed_then_nothing_changes_and_it_is_alerted(
     assert any(e.startswith("ALERT COMMAND ignored: it has no kill_switch or clear_limits field") for e in algorithm.errors)
     assert any(e.startswith("ALERT CLEAR request for 'loss_daily' by command ignored: 'loss_daily' is not tripped")
                for e in algorithm.errors)
+
+
+def test_when_a_run_restarts_with_a_stale_off_key_then_the_switch_a_command_turned_on_stays_on(
+    lean: ModuleType, make_algorithm: Callable[..., Any], tmp_path: Path
+) -> None:
+    _write(tmp_path, KILL_KEY, "off")
+    first = _live(lean, make_algorithm, tmp_path)
+    fire(first, "gate:nlv")
+    first.send_command({"kill_switch": "on"})
+    first.object_store.persist()
+
+    second = _live(lean, make_algorithm, tmp_path)  # a restart: the same storage folder
+    verdict = _entry(second)
+
+    assert verdict.codes == ("KILL_SWITCH",)
+    assert any(e.startswith("KILL_SWITCH stays ON: the saved run-time 'on' outranks an unchanged") for e in second.errors)
