@@ -265,3 +265,13 @@ def _two_spreads(lean: ModuleType, make_algorithm: Callable[..., Any], world: Ca
         algorithm.fill(ticket, 1.0)
     assert [p.state.value for p in strategy.positions.values()] == ["open", "open"], algorithm.journal.verdicts()
     return algorithm
+
+
+def test_when_lean_calls_on_margin_call_warning_then_it_is_alerted(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    algorithm = _algorithm(lean, make_algorithm)
+
+    algorithm.on_margin_call_warning()
+
+    assert "ALERT MARGIN_CALL_WARNING from LEAN: margin remaining is at most 5% of the portfolio value" in algorithm.errors
