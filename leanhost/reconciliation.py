@@ -44,7 +44,7 @@ from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import TYPE_CHECKING
 
-from AlgorithmImports import TimeZones
+from AlgorithmImports import SecurityType, TimeZones
 
 from risk.host_blocks import HostBlock
 from risk.reconcile import ExpectedLeg, Finding, FindingKind, Holding, reconcile
@@ -178,16 +178,21 @@ class Reconciler:
         name, position_id = finding.positions[0]
         strategy = self.strategies[name]
         pos = strategy.positions[position_id]
-        parts, net = [], 0.0
+        parts, net, delivered = [], 0.0, []
         for leg in pos.structure.legs:
             symbol = self.symbols.get(leg.symbol)
             value = self.settlement.intrinsic_pts(now, symbol, leg) if symbol is not None else 0.0
             net += -leg.ratio * value
             parts.append(f"{leg.describe()} at {value:.2f}")
+            if value > 0 and symbol is not None and symbol.security_type != SecurityType.INDEX_OPTION:
+                delivered.append(leg.describe())
         pos.exit_reason = ("settled by reconciliation: expired without an exercise event (the brokerage sends "
                            "none); intrinsic from the underlying's price at the check: " + ", ".join(parts))
         strategy.on_settled(position_id, net, now)
         self.risk.journal.note(now, name, "SETTLED", f"{position_id} at {net:+.2f} pts per unit by reconciliation")
         self.risk.alerts.alert(f"RECONCILE SETTLED {position_id} ({name}) at {net:+.2f} pts per unit: {pos.exit_reason}")
+        if delivered:
+            self.risk.alerts.alert(f"RECONCILE DELIVERY EXPECTED: {', '.join(delivered)} expired in the money and "
+                                   "settles physically: shares or futures no strategy manages will be in the account")
         if self.settlement.on_position_settled is not None:
             self.settlement.on_position_settled(strategy, pos, now)

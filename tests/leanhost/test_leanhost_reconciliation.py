@@ -109,6 +109,8 @@ def test_when_a_spread_expires_in_live_tastytrade_without_events_then_it_is_sett
     realized = [e.text for e in algorithm.journal.entries if e.action == "REALIZED"]
     assert realized == ["book-1: -502.20 USD after 2.20 USD fees (" + position.exit_reason + ")"]
     assert any(e.startswith("ALERT RECONCILE SETTLED book-1 (book) at +5.00 pts per unit") for e in algorithm.errors)
+    assert ("ALERT RECONCILE DELIVERY EXPECTED: -1 SPY 2021-01-15 350P expired in the money and settles "
+            "physically: shares or futures no strategy manages will be in the account") in algorithm.errors
     # LEAN still lists the expired contracts (no event cleared them): journaled, not a block
     assert [e.action for e in algorithm.journal.entries if e.action == "STALE_EXPIRED"] == ["STALE_EXPIRED"] * 2
     assert not _blocked(algorithm)
