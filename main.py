@@ -12,7 +12,10 @@ flatten and close-losers requests; VIX, NLV, realized P&L of each exit; gate sta
 operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 :mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
-exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). Every
+exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`); a daily
+and start-up reconciliation settles, adopts or blocks on LEAN's holdings
+(:mod:`leanhost.reconciliation`). Operator live commands (:mod:`leanhost.operator`), brokerage
+messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
 decision and verdict is journaled (:mod:`leanhost.journal`). The rules themselves live in the
 pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
 """
@@ -21,18 +24,21 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from AlgorithmImports import QCAlgorithm
 
 from leanhost.alerts import AlertChannel
 from leanhost.brokerage import apply_brokerage
+from leanhost.brokerage_events import BrokerageEvents, disable_lean_margin_calls, live_model_name
 from leanhost.chains import ChainReader
 from leanhost.gate_store import load_gate_session, store_keys
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
+from leanhost.operator import OperatorCommands
 from leanhost.orders import OrderRouter
 from leanhost.parameters import read_parameters
+from leanhost.reconciliation import Reconciler
 from leanhost.risk_desk import RiskDesk
 from leanhost.scheduling import now_utc, schedule_every_minute, schedule_rule
 from leanhost.serial import EntryLock
@@ -42,7 +48,7 @@ from strategies.base import Strategy
 from strategies.registry import build_strategies
 
 if TYPE_CHECKING:
-    from AlgorithmImports import OrderEvent
+    from AlgorithmImports import BrokerageMessageEvent, OrderEvent, SubmitOrderRequest
 
 
 class ThetaDeskAlgorithm(QCAlgorithm):
@@ -54,7 +60,9 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.set_start_date(self.params.backtest_start)
         self.set_end_date(self.params.backtest_end)
         self.set_cash(self.params.starting_cash_usd)
+        live_model = live_model_name(self)  # the live brokerage's model until ours is set
         apply_brokerage(self, self.params)
+        disable_lean_margin_calls(self)  # no single-leg liquidation: leanhost.brokerage_events
 
         self.journal = DecisionJournal(self)
         self.chains = ChainReader(self)
@@ -64,6 +72,11 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)
         self.risk = self._risk_desk()
+        self.operator = OperatorCommands(self, self.risk)
+        self.brokerage_events = BrokerageEvents(self, self.params, self.risk)
+        self.brokerage_events.at_start(live_model)
+        self.reconciler = Reconciler(self, self.params, self.chains, self.chains.symbols, self.strategies,
+                                     self.settlement, self.risk)
 
         for strategy in self.strategies.values():
             feed = self.market.feed_of(strategy)
@@ -73,6 +86,8 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         for feed in list(self.market.feeds.values())[:1]:
             schedule_every_minute(self, feed.symbol, "orders:time-outs", self.router.check_timeouts)
             self.risk.schedule_marks(feed.symbol)
+            self.reconciler.schedule(feed.symbol, self.entry_lock.wrap)
+            schedule_every_minute(self, feed.symbol, "host:margin", self.entry_lock.wrap(self._check_margin))
         self.log(
             f"ThetaDesk: brokerage {self.params.brokerage}, strategies "
             f"{', '.join(self.strategies) or 'none'}, feeds "
@@ -109,6 +124,53 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         if not handled and order_event.is_assignment:
             self.error(f"ALERT assignment no handler took: {order_event}")
         self.risk.after()
+
+    def _check_margin(self) -> None:
+        self.brokerage_events.check_margin()
+        self.risk.after()
+
+    # ----- operator and brokerage events (leanhost.operator, leanhost.brokerage_events) -----
+    def on_warmup_finished(self) -> None:
+        """LEAN calls it once trading starts, after every (re)start: reconcile holdings."""
+        with self.entry_lock:
+            self.reconciler.run("start")
+            self.risk.after()
+
+    def on_command(self, data: Any) -> bool | None:
+        with self.entry_lock:
+            result = self.operator.on_command(data)
+            self.risk.after()
+            return result
+
+    def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
+        with self.entry_lock:
+            self.brokerage_events.on_message(message_event)
+            self.risk.after()
+
+    def on_brokerage_disconnect(self) -> None:
+        with self.entry_lock:
+            self.brokerage_events.on_disconnect()
+            self.risk.after()
+
+    def on_brokerage_reconnect(self) -> None:
+        with self.entry_lock:
+            self.brokerage_events.on_reconnect()
+            self.risk.after()
+
+    def on_margin_call(self, requests: list[SubmitOrderRequest]) -> list[SubmitOrderRequest]:  # type: ignore[override]
+        """Unreachable while LEAN's margin-call model is the null one we install. If reached,
+        LEAN's requests are returned unchanged: its Python wrapper stops the algorithm on an
+        empty list (``AlgorithmPythonWrapper.OnMarginCall``); entries are blocked and alerted.
+        (The stubs type the C# ``void``; LEAN's Python wrapper requires the list.)"""
+        with self.entry_lock:
+            self.brokerage_events.on_lean_margin_call(len(requests))
+            self.risk.after()
+        return requests
+
+    def on_margin_call_warning(self) -> None:
+        with self.entry_lock:
+            self.brokerage_events.on_lean_margin_call_warning()
+            self.risk.after()
 
     def on_end_of_algorithm(self) -> None:
         self.risk.end()

@@ -9,7 +9,10 @@ schedule rules (:mod:`.scheduling`), the risk gate before every order with its N
 flatten requests and exit P&L (:mod:`.risk_desk`), its state and the operator's kill switch in
 the object store (:mod:`.gate_store`), alerts by log, QC notify and SMTP (:mod:`.alerts`),
 limit orders (combo, or plain for one leg) and their events (:mod:`.orders`,
-:mod:`.order_groups`), expiry/exercise/assignment (:mod:`.settlement`), and the decision and
-verdict journal (:mod:`.journal`). Every module names the LEAN API it follows; everything was checked
+:mod:`.order_groups`), expiry/exercise/assignment (:mod:`.settlement`) and the reconciliation
+of LEAN's holdings with the strategies (:mod:`.reconciliation`), the operator's live commands
+(:mod:`.operator`), brokerage messages, disconnects, the live brokerage and margin
+(:mod:`.brokerage_events`), host entry blocks in the gate (:mod:`.entry_blocks`), and the
+decision and verdict journal (:mod:`.journal`). Every module names the LEAN API it follows; everything was checked
 against ``quantconnect-stubs`` (``python -m mypy --config-file mypy.ini main.py leanhost``).
 """

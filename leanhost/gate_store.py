@@ -22,14 +22,22 @@ that cannot be read stops ``initialize`` with :class:`GateStateError`: never a s
 start. Delete the key on purpose to start clean.
 
 The kill switch key holds ``on`` or ``off`` (also ``true``/``false``, ``1``/``0``; any case).
-LEAN's local object store may load keys when the engine starts; a change made while it runs
-is seen when the engine reads the store again (always at the next start).
+LEAN's local object store caches a key's value at its first read and never reads its file
+again (``Engine/Storage/LocalObjectStore.cs``: ``ReadBytes`` loads the file only when the
+in-memory ``_storage`` entry has no data; ``ContainsKey`` answers from ``_storage`` first and
+only registers a file it finds). So in live runs the operator keys (kill switch, clear
+requests) are read from the key's FILE on every poll (``object_store.get_file_path(key)``,
+which persists pending saves first and returns the path): an edit of
+``storage/thetadesk/kill_switch`` made while the algorithm runs is seen at the next poll.
+Without a file the store's own ``read`` answers. In QuantConnect's cloud use the live
+commands of :mod:`leanhost.operator` (``lean cloud live command``).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from risk.gate_session import GateSession
@@ -139,19 +147,54 @@ def save_state(algorithm: QCAlgorithm, keys: StoreKeys, text: str) -> bool:
 
 
 def take_clear_request(algorithm: QCAlgorithm, keys: StoreKeys) -> list[str]:
-    """Limit names an operator asked to clear (the key is deleted once read)."""
-    store = algorithm.object_store
-    if not store.contains_key(keys.clear_request):
+    """Limit names an operator asked to clear (the key is deleted once read: the cache entry
+    and its file, ``LocalObjectStore.Delete``)."""
+    raw = read_operator_key(algorithm, keys.clear_request)
+    if raw is None:
         return []
-    raw: str | None = store.read(keys.clear_request)
-    store.delete(keys.clear_request)
-    return [n.strip() for n in (raw or "").split(",") if n.strip()]
+    algorithm.object_store.delete(keys.clear_request)
+    return parse_names(raw)
+
+
+def parse_names(raw: str) -> list[str]:
+    """Comma-separated names, stripped, empty ones dropped."""
+    return [n.strip() for n in raw.split(",") if n.strip()]
 
 
 def read_kill_switch(algorithm: QCAlgorithm, keys: StoreKeys) -> str | None:
     """The raw kill-switch value (stripped, lower case); ``None`` when the key is absent."""
+    value = read_operator_key(algorithm, keys.kill_switch)
+    return None if value is None else value.strip().lower()
+
+
+def read_operator_key(algorithm: QCAlgorithm, key: str) -> str | None:
+    """The current text of an operator key, ``None`` when absent. Live runs read the key's
+    file on disk each time (LEAN's cache never sees a later edit, see the module docstring);
+    the store's ``read`` answers when there is no file (a value saved and not persisted yet,
+    a store without files) or in backtests."""
     store = algorithm.object_store
-    if not store.contains_key(keys.kill_switch):
+    if algorithm.live_mode:
+        text = _read_file(algorithm, key)
+        if text is not None:
+            return text
+    if not store.contains_key(key):
         return None
-    value: str | None = store.read(keys.kill_switch)
-    return (value or "").strip().lower()
+    # None for a key LEAN only registered (get_file_path of an absent key saves a null entry:
+    # LocalObjectStore.GetFilePath / SaveBytes(path, null)), although the stubs do not say so.
+    value: str | None = store.read(key)
+    return value
+
+
+_UNREADABLE_FILES: set[str] = set()
+
+
+def _read_file(algorithm: QCAlgorithm, key: str) -> str | None:
+    try:
+        path = Path(algorithm.object_store.get_file_path(key))
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except Exception as exc:  # noqa: BLE001 - a .NET exception from LEAN is no OSError; never stop here
+        if key not in _UNREADABLE_FILES:
+            _UNREADABLE_FILES.add(key)
+            algorithm.log(f"object-store key {key}: its file cannot be read ({type(exc).__name__}: {exc}); "
+                          "the store's cached value is used")
+        return None

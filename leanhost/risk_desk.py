@@ -181,33 +181,52 @@ class RiskDesk:
     def poll_clear_requests(self, now: datetime) -> None:
         """Apply an operator's request (object-store key ``<prefix>/clear_limits``) to clear
         tripped limits: each clear is audit-logged and alerted; a bad name is alerted."""
-        for name in take_clear_request(self.algorithm, self.keys):
+        names = take_clear_request(self.algorithm, self.keys)
+        if names:
+            self.apply_clears(names, "object_store", now, self.keys.clear_request)
+
+    def apply_clears(self, names: list[str], who: str, now: datetime, why: str) -> bool:
+        """Clear the tripped limits ``names`` (audit-logged, alerted); False when any name is
+        not tripped or unknown (alerted)."""
+        ok = True
+        for name in names:
             try:
-                self.alerts.alert(self.session.gate.clear(name, "object_store", now, self.keys.clear_request))
+                self.alerts.alert(self.session.gate.clear(name, who, now, why))
             except ValueError as exc:
-                self.alerts.alert(f"CLEAR request for {name!r} ignored: {exc}")
+                ok = False
+                self.alerts.alert(f"CLEAR request for {name!r} by {who} ignored: {exc}")
+        return ok
 
     def poll_kill_switch(self, now: datetime) -> None:
-        """Apply the object-store kill switch when it asks for a change (audit-logged). An
-        unreadable value turns the switch ON (fail safe); ``off`` never outranks the
-        parameter ``kill_switch=true``. Each new value is alerted once."""
+        """Apply the object-store kill switch when its value CHANGED since the last poll (the
+        first poll of a run counts as a change), so that a later live command is not undone
+        by an unchanged key. An unreadable value turns the switch ON (fail safe); ``off``
+        never outranks the parameter ``kill_switch=true``. Each new value is alerted once."""
         raw = read_kill_switch(self.algorithm, self.keys)
-        if raw is None:
+        if raw is None or raw == self._kill_raw:
             return
-        changed, self._kill_raw = raw != self._kill_raw, raw
+        first, self._kill_raw = self._kill_raw is None, raw
         key = self.keys.kill_switch
         wanted = KILL_SWITCH_VALUES.get(raw)
         if wanted is None:
-            if changed:
-                self.alerts.alert(f"KILL_SWITCH value {raw!r} at object-store key {key} is not on/off: treated as ON")
+            self.alerts.alert(f"KILL_SWITCH value {raw!r} at object-store key {key} is not on/off: treated as ON")
             wanted = True
+        if first and not wanted and self.session.gate.state.kill_switch_override is True:
+            self.algorithm.error(f"KILL_SWITCH stays ON: the saved run-time 'on' outranks an unchanged {key} = "
+                                 f"{raw!r} at start; change the key or send a command to turn it off")
+            return
+        self.apply_kill_switch(wanted, "object_store", now, f"{key} = {raw!r}")
+
+    def apply_kill_switch(self, wanted: bool, who: str, now: datetime, why: str) -> bool:
+        """Set the kill switch to ``wanted`` (audit-logged, alerted). Turning it ON always
+        applies; turning it OFF is refused (alerted, False) while the parameter
+        ``kill_switch=true`` holds. True when the switch is now as asked."""
         if not wanted and self.params.kill_switch:
-            if changed:
-                self.alerts.alert(f"KILL_SWITCH stays ON: parameter kill_switch=true outranks {key} = 'off'")
-            return
-        if kill_switch_on(self.session.gate.state, self.params) is wanted:
-            return
-        self.alerts.alert(self.session.gate.set_kill_switch(wanted, "object_store", now, f"{key} = {raw!r}"))
+            self.alerts.alert(f"KILL_SWITCH stays ON: parameter kill_switch=true outranks {why} ({who})")
+            return False
+        if kill_switch_on(self.session.gate.state, self.params) is not wanted:
+            self.alerts.alert(self.session.gate.set_kill_switch(wanted, who, now, why))
+        return True
 
     # ----- outcomes -----------------------------------------------------------------------
     def on_outcome(self, intent: OrderIntent, filled: bool) -> None:
@@ -256,10 +275,26 @@ class RiskDesk:
                     continue
                 if not flatten and not is_losing(pos, close):
                     continue
-                pos.state, pos.exit_reason = PositionState.CLOSING, why
-                self.journal.note(now, strategy.name, why, f"{pos.position_id}: closing at the natural "
-                                  f"{close.limit_pts:+.2f} pts")
-                self.router.send(close)
+                self._send_close(strategy, pos, close, why, now)
+
+    def close_whole(self, strategy: Strategy, pos: StrategyPosition, why: str, now: datetime) -> bool:
+        """Close the whole structure ``pos`` at the natural price (journaled, as a flatten);
+        False when a leg has no quote (alerted) or it is not open."""
+        if pos.state is not PositionState.OPEN:
+            return False
+        close = close_intent(strategy.name, pos, self.quote, why)
+        if close is None:
+            self.alerts.alert(f"{why}: cannot price a close of {pos.position_id}: a leg has no quote")
+            return False
+        self._send_close(strategy, pos, close, why, now)
+        return True
+
+    def _send_close(self, strategy: Strategy, pos: StrategyPosition, close: OrderIntent, why: str,
+                    now: datetime) -> None:
+        pos.state, pos.exit_reason = PositionState.CLOSING, why
+        self.journal.note(now, strategy.name, why, f"{pos.position_id}: closing at the natural "
+                          f"{close.limit_pts:+.2f} pts")
+        self.router.send(close)
 
     def quote(self, key: str) -> tuple[float, float]:
         """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side."""

@@ -154,6 +154,11 @@ class SettlementDesk:
             return 0.0
         return leg.intrinsic_pts(price)
 
+    def intrinsic_pts(self, time_utc: datetime, symbol: Symbol, leg: OptionLeg) -> float:
+        """Intrinsic value of ``leg`` (``symbol``) from its underlying's price now, points;
+        0 with a ``NO_UNDERLYING_PRICE`` alert when the underlying has no price."""
+        return self._intrinsic(time_utc, symbol, leg)
+
     def _physical(self, symbol: Symbol) -> bool:
         return symbol.security_type != SecurityType.INDEX_OPTION
 

@@ -10,7 +10,8 @@ listed, except that bad data stops at step 1 (later checks would read it):
 1. data validation: limit price finite; every leg quoted, finite, > 0, not crossed, spread
    <= cap x mid, fresh (:mod:`safety.quote_validation`); NLV, BP in use, VIX and its previous
    close, the underlying and its previous close, BP and max loss per unit all known;
-2. kill switch (:mod:`safety.kill_switch`);
+2. kill switch (:mod:`safety.kill_switch`), then the hosts' entry blocks
+   (:mod:`risk.host_blocks`: brokerage disconnected, holdings not reconciled...);
 3. circuit breakers (:mod:`safety.circuit_breakers`), latched for the day;
 4. loss limits and the losing-exit count (:mod:`risk.loss_limits`);
 5. drawdown state: the stop and flatten steps refuse; the halve step halves the final size;
@@ -58,6 +59,7 @@ from risk.concentration import concentration_reasons, strategy_positions_reason
 from risk.correlation import correlation_reasons
 from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step
 from risk.gate_inputs import AccountSnapshot, GateMarket
+from risk.host_blocks import host_block_reasons
 from risk.phase_products import phase_reasons, zdte_cap
 from risk.sizing import halve
 from risk.state import MOVE_LATCH, GateState, TradingState, period_keys, roll_periods
@@ -213,7 +215,7 @@ class Gate:
         bad = data_reasons(intent, account, market, now_utc, self.p)
         if bad:
             return self._verdict(GateAction.REFUSE, 0, bad, alerts)
-        steps = [self._kill(), self._circuit(market, now_utc, alerts), self._named_trips(_LOSS_TRIPS),
+        steps = [self._kill(), Step.refusal(host_block_reasons(self.state)), self._circuit(market, now_utc, alerts), self._named_trips(_LOSS_TRIPS),
                  self._named_trips(_DRAWDOWN_TRIPS), self._fat_finger(intent, market, now_utc),
                  self._phase(intent, account, market), self._vix(intent, market),
                  self._bp(intent, account, market), self._correlation(account, market),

@@ -9,6 +9,7 @@ Installed by the ``lean`` fixture of ``tests/leanhost/conftest.py`` as
 
 from lean_fakes import (
     AccountType,
+    BrokerageMessageType,
     BrokerageName,
     CashAmount,
     DataNormalizationMode,
@@ -17,6 +18,7 @@ from lean_fakes import (
     Futures,
     Globals,
     Leg,
+    MarginCallModel,
     OptionRight,
     OrderFee,
     OrderStatus,
@@ -29,6 +31,7 @@ from lean_fakes import (
 
 __all__ = [
     "AccountType",
+    "BrokerageMessageType",
     "BrokerageName",
     "CashAmount",
     "DataNormalizationMode",
@@ -37,6 +40,7 @@ __all__ = [
     "Futures",
     "Globals",
     "Leg",
+    "MarginCallModel",
     "OptionRight",
     "OrderFee",
     "OrderStatus",

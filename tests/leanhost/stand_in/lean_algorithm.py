@@ -8,14 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from lean_types import (
+    BROKERAGE_MODELS,
     AccountType,
+    BrokerageMessageEvent,
+    BrokerageMessageType,
     BrokerageName,
     CashAmount,
+    Command,
+    DefaultBrokerageModel,
     DeploymentTarget,
     Future,
     Leg,
@@ -124,42 +130,124 @@ class ComboOrder:
 class Transactions:
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
+        self.tickets: dict[int, OrderTicket] = {}
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
 
+    def get_open_orders(self) -> list[Order]:
+        """Orders whose ticket has not ended (filled, canceled, invalid)."""
+        ended = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID)
+        return [self.orders[i] for i, t in self.tickets.items() if t.status not in ended and i in self.orders]
+
+
+@dataclass
+class PortfolioHolding:
+    """``SecurityHolding`` as ``portfolio.values()`` lists it: symbol and signed quantity."""
+
+    symbol: Symbol
+    quantity: float
+
 
 @dataclass
 class Portfolio:
+    """``SecurityPortfolioManager``: the account value, LEAN's margin figures (GIVEN by tests;
+    ``total_margin_used`` 0 = no margin in use) and the holdings of ``securities``."""
+
     total_portfolio_value: float = 100_000.0
+    total_margin_used: float = 0.0
+    margin_remaining: float = 100_000.0
+    securities: SecurityManager | None = None
+    margin_call_model: Any = "DefaultMarginCallModel"
+
+    def values(self) -> list[PortfolioHolding]:
+        """One holding per security (LEAN lists zero quantities too)."""
+        held = self.securities.values() if self.securities is not None else []
+        return [PortfolioHolding(s.symbol, s.holdings.quantity) for s in held]
+
+    def set_margin_call_model(self, model: Any) -> None:
+        self.margin_call_model = model
 
 
 class ObjectStore:
-    """LEAN's key-value store (``QuantConnect.Storage.ObjectStore``): string values by key.
-    ``saves`` records every save; ``refuse_saves`` makes ``save`` return False (storage limits)."""
+    """LEAN's local object store (``Engine/Storage/LocalObjectStore.cs``) as the algorithm
+    sees it: text values by key, CACHED. ``values`` is LEAN's in-memory ``_storage``
+    (``None`` = a key registered without data); ``folder`` is the store's folder on disk
+    (the workspace's ``storage/``; None: no files, a test that only uses the cache).
 
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
+    * ``contains_key``: the cache first; else a file on disk is registered (``ContainsKey``);
+    * ``read``: the cached value; the file is loaded only when the cache has no data
+      (``ReadBytes``), so an edit of the file after the first read is NEVER seen here;
+    * ``save``: into the cache, written to disk at the next persist (``SaveBytes``,
+      ``PersistData``); ``saves`` records every save, ``refuse_saves`` makes it return False
+      (storage limits);
+    * ``delete``: the cache entry and the file (``Delete``);
+    * ``get_file_path``: persists pending saves, registers an absent key with no data
+      (``SaveBytes(path, null)``) and returns the key's file path (``GetFilePath``).
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.values: dict[str, str | None] = {}
         self.saves: list[tuple[str, str]] = []
         self.refuse_saves = False
+        self.folder = folder
+        self._dirty: set[str] = set()
+
+    def _file(self, path: str) -> Path | None:
+        return None if self.folder is None else self.folder / path
 
     def contains_key(self, path: str) -> bool:
-        return path in self.values
+        if path in self.values:
+            return True
+        file = self._file(path)
+        if file is not None and file.is_file():
+            self.values[path] = None
+            return True
+        return False
 
-    def read(self, path: str) -> str:
-        if path not in self.values:
-            raise KeyError(f"Object with key '{path}' was not found in the current project")
+    def read(self, path: str) -> str | None:
+        if not self.contains_key(path):
+            raise KeyError(f"Object with path '{path}' was not found in the current project")
+        if self.values[path] is None:
+            file = self._file(path)
+            if file is not None and file.is_file():
+                self.values[path] = file.read_text(encoding="utf-8")
         return self.values[path]
 
     def delete(self, path: str) -> bool:
-        return self.values.pop(path, None) is not None
+        was = self.values.pop(path, None) is not None
+        self._dirty.discard(path)
+        file = self._file(path)
+        if file is not None and file.is_file():
+            file.unlink()
+            return True
+        return was
 
     def save(self, path: str, text: str) -> bool:
         if self.refuse_saves:
             return False
         self.values[path] = text
+        self._dirty.add(path)
         self.saves.append((path, text))
         return True
+
+    def get_file_path(self, path: str) -> str:
+        if self.folder is None:
+            raise NotImplementedError("this stand-in store has no folder")
+        if not self.contains_key(path):
+            self.values[path] = None
+        else:
+            self.persist()
+        return str(self.folder / path)
+
+    def persist(self) -> None:
+        """Write the saved values to disk (LEAN: a timer, ``Persist``/``PersistData``)."""
+        for path in sorted(self._dirty):
+            file, text = self._file(path), self.values.get(path)
+            if file is not None and text is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(text, encoding="utf-8")
+        self._dirty.clear()
 
 
 class NotificationManager:
@@ -206,7 +294,7 @@ class QCAlgorithm:
         self.utc_time = datetime(2020, 1, 6, 15, 0)
         self.is_warming_up = False
         self.risk_free_interest_rate_model = ConstantRateModel(0.0155)
-        self.portfolio = Portfolio()
+        self.portfolio = Portfolio(securities=self.securities)
         self.transactions = Transactions()
         self.history_frame = pd.DataFrame()
         self.history_frames: dict[str, pd.DataFrame] = {}  # by symbol value; else history_frame
@@ -216,7 +304,11 @@ class QCAlgorithm:
         self.combo_orders: list[ComboOrder] = []
         self.limit_orders: list[OrderTicket] = []
         self.market_orders: list[OrderTicket] = []
-        self.tickets: dict[int, OrderTicket] = {}
+        self.tickets: dict[int, OrderTicket] = self.transactions.tickets
+        # Engine/Setup/BrokerageSetupHandler.cs: before initialize, the live brokerage's model
+        # (a test sets TastytradeBrokerageModel()...); a backtest's is LEAN's default.
+        self.brokerage_model: Any = DefaultBrokerageModel()
+        self.command_results: list[bool | None] = []
         self.live_mode = False
         self.deployment_target = DeploymentTarget.LOCAL_PLATFORM
         self.object_store = ObjectStore()
@@ -241,6 +333,7 @@ class QCAlgorithm:
 
     def set_brokerage_model(self, brokerage: BrokerageName, account_type: AccountType) -> None:
         self.brokerage = (brokerage, account_type)
+        self.brokerage_model = BROKERAGE_MODELS[brokerage]()
 
     def add_security_initializer(self, initializer: Callable[[Security], Any]) -> None:
         self.security_initializers.append(initializer)
@@ -382,3 +475,34 @@ class QCAlgorithm:
 
     def on_order_event(self, order_event: OrderEvent) -> None:
         pass
+
+    # --- brokerage messages and live commands (test helpers, and LEAN's default handlers) ---
+    def brokerage_message(self, kind: BrokerageMessageType, message: str, code: str = "0") -> None:
+        """Test helper: the brokerage raises a message (``Engine/Engine.cs``, the brokerage's
+        ``Message`` handler): ``on_brokerage_message`` always, then ``on_brokerage_disconnect``
+        or ``on_brokerage_reconnect`` for those types."""
+        self.on_brokerage_message(BrokerageMessageEvent(kind, code, message))
+        if kind is BrokerageMessageType.DISCONNECT:
+            self.on_brokerage_disconnect()
+        elif kind is BrokerageMessageType.RECONNECT:
+            self.on_brokerage_reconnect()
+
+    def send_command(self, payload: dict[str, Any]) -> bool | None:
+        """Test helper: ``lean live command`` / ``lean cloud live command`` with ``payload`` and
+        no ``$type``: an untyped ``CallbackCommand`` (``BaseCommandHandler.TryGetCallbackCommand``)
+        runs ``on_command(Command)`` (``CallbackCommand.Run``); its result is recorded."""
+        result = self.on_command(Command(payload))
+        self.command_results.append(result)
+        return result
+
+    def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
+        pass
+
+    def on_brokerage_disconnect(self) -> None:
+        pass
+
+    def on_brokerage_reconnect(self) -> None:
+        pass
+
+    def on_command(self, data: Any) -> bool | None:
+        return True

@@ -59,6 +59,15 @@ class BrokerageName(IntEnum):
     TASTYTRADE = 32
 
 
+class BrokerageMessageType(IntEnum):
+    INFORMATION = 0
+    WARNING = 1
+    ERROR = 2
+    RECONNECT = 3
+    DISCONNECT = 4
+    ACTION_REQUIRED = 5
+
+
 class AccountType(IntEnum):
     MARGIN = 0
     CASH = 1
@@ -364,3 +373,55 @@ class FeeModel:
 
     def get_order_fee(self, parameters: Any) -> OrderFee:
         raise NotImplementedError
+
+
+# ----- brokerage models, messages, margin calls, commands -------------------------------------
+class DefaultBrokerageModel:
+    """LEAN's default model: a backtest's, and a live run's on the paper brokerage
+    (``Brokerages/Paper/PaperBrokerageFactory.cs`` ``GetBrokerageModel``)."""
+
+
+class TastytradeBrokerageModel(DefaultBrokerageModel):
+    """What ``TastytradeBrokerageFactory.GetBrokerageModel`` returns (Lean.Brokerages.Tastytrade)."""
+
+
+class InteractiveBrokersBrokerageModel(DefaultBrokerageModel):
+    """What ``InteractiveBrokersBrokerageFactory.GetBrokerageModel`` returns."""
+
+
+BROKERAGE_MODELS: dict[BrokerageName, type[DefaultBrokerageModel]] = {
+    BrokerageName.TASTYTRADE: TastytradeBrokerageModel,
+    BrokerageName.INTERACTIVE_BROKERS_BROKERAGE: InteractiveBrokersBrokerageModel,
+}
+"""``set_brokerage_model(name)`` -> the model it installs (``BrokerageModel.Create``)."""
+
+
+@dataclass
+class BrokerageMessageEvent:
+    """``Common/Brokerages/BrokerageMessageEvent.cs``: type, code (text), message."""
+
+    type: BrokerageMessageType
+    code: str
+    message: str
+
+
+class MarginCallModel:
+    """``Common/Securities/IMarginCallModel.cs``: ``MarginCallModel.NULL`` never calls."""
+
+    NULL: Any = "MarginCallModel.Null"
+
+
+class Command:
+    """LEAN's untyped command (``Common/Commands/Command.cs``): fields by name, case-insensitive;
+    a missing field reads as ``None`` (``GetProperty``)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._storage = {k.lower(): v for k, v in payload.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._storage.get(name.lower())
+
+    def __str__(self) -> str:
+        return str(self._storage)
