@@ -51,7 +51,7 @@ def pnl_by_strategy(table: pd.DataFrame) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.2))
     colors = ["tab:green" if v >= 0 else "tab:red" for v in rows.to_numpy()]
-    ax.bar(rows.index.astype(str), rows.to_numpy(), color=colors)
+    ax.bar(rows.index.astype(str), rows.to_numpy(), color=colors, width=0.5)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("net P&L after fees (USD)")
     ax.set_title("P&L by strategy")
@@ -84,7 +84,7 @@ def slippage(table: pd.DataFrame) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.2))
     labels = [f"{s} {h:02d}h ET" for s, h in table.index]
-    ax.bar(labels, table["slippage_usd"].to_numpy(), color="tab:orange")
+    ax.bar(labels, table["slippage_usd"].to_numpy(), color="tab:orange", width=0.5)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("slippage vs mid (USD)")
     ax.set_title("Slippage by strategy and time of day")

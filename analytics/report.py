@@ -63,22 +63,31 @@ def build(run: RunData) -> Report:
                   m.verdict_table(run), m.decline_table(run), m.bp_frame(run), m.daily_nlv(run.equity_usd))
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
+def _fmt(v: object, name: str = "") -> str:
+    """A value as text by the unit in its name: ``_usd`` 2 decimals with thousands, ``_frac``
+    4 decimals, ``_n`` whole, ``_days`` and ``_ratio`` 2 decimals; NaN is ``n/a``."""
+    if isinstance(v, (float, int)) and not isinstance(v, bool):
+        x = float(v)
+        if math.isnan(x):
             return "n/a"
-        if math.isinf(v):
-            return "inf"
-        return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.2f}"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if name.endswith("_n"):
+            return f"{x:.0f}"
+        if name.endswith("_frac"):
+            return f"{x:.4f}"
+        return f"{x:,.2f}"
     return "n/a" if v is None else str(v)
 
 
+def _fmt_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Format each column of ``df`` by its name (:func:`_fmt`)."""
+    return pd.DataFrame({c: [_fmt(v, str(c)) for v in df[c]] for c in df.columns}, index=df.index)
+
+
 def key_table(rep: Report) -> pd.DataFrame:
-    """The table printed to the terminal: per strategy and account, formatted."""
-    t = rep.trades.copy()
-    t["trades_n"] = t["trades_n"].astype(int)
-    t["closed_n"] = t["closed_n"].astype(int)
-    return t.map(_fmt) if hasattr(t, "map") else t.applymap(_fmt)
+    """The table printed to the terminal: per strategy and the account, formatted by unit."""
+    return _fmt_frame(rep.trades)
 
 
 def render_terminal(rep: Report) -> str:
@@ -88,7 +97,7 @@ def render_terminal(rep: Report) -> str:
         lines.append(NO_TRADES)
     else:
         lines.append(key_table(rep).T.to_string())
-    lines.append("account: " + ", ".join(f"{k} {_fmt(v)}" for k, v in rep.account.items()))
+    lines.append("account: " + ", ".join(f"{k} {_fmt(v, k)}" for k, v in rep.account.items()))
     if not rep.verdicts.empty:
         refused = rep.verdicts.reset_index()
         refused = refused[refused["action"] != "approve"]
@@ -107,18 +116,18 @@ def _img(png: bytes | None, missing: str) -> str:
 def _table(df: pd.DataFrame, empty: str) -> str:
     if df.empty:
         return f"<p class='missing'>{html.escape(empty)}</p>"
-    shown = df.map(_fmt) if hasattr(df, "map") else df.applymap(_fmt)
-    return str(shown.to_html(escape=True, border=0))
+    return str(_fmt_frame(df).to_html(escape=True, border=0))
 
 
 def render_html(rep: Report) -> str:
     """The whole report as one HTML document (charts embedded)."""
-    acct = pd.DataFrame({"value": {k: _fmt(v) for k, v in rep.account.items()}})
+    acct = pd.DataFrame({"value": {k: _fmt(v, k) for k, v in rep.account.items()}})
     body = [f"<h1>ThetaDesk report</h1><p>{html.escape(rep.run.name)} ({rep.run.source.value})</p>"]
     if not rep.has_trades:
         body.append(f"<p class='none'><b>{html.escape(NO_TRADES)}</b></p>")
     body += [
-        "<h2>Trades by strategy</h2>", _table(rep.trades.T, "no trades"),
+        "<h2>Trades by strategy</h2>",
+        str(key_table(rep).T.to_html(border=0)) if rep.has_trades else "",
         "<h2>Account</h2>", str(acct.to_html(border=0)),
         _img(figures.equity_and_drawdown(rep.daily_nlv_usd), "fewer than two end-of-day NLV values: no equity chart"),
         "<h2>P&amp;L by strategy</h2>", _img(figures.pnl_by_strategy(rep.trades), "no strategy P&L to draw"),
