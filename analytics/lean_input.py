@@ -138,7 +138,7 @@ def _group_fills(orders: dict[str, Any], events: list[dict[str, Any]]) -> list[d
     return list(groups.values())
 
 
-def _trades_and_fills(groups: list[dict[str, Any]], end_utc: datetime) -> tuple[list[Trade], list[Fill], list[str]]:
+def _trades_and_fills(groups: list[dict[str, Any]]) -> tuple[list[Trade], list[Fill], list[str]]:
     by_pid: dict[str, list[dict[str, Any]]] = defaultdict(list)
     notes = []
     for g in groups:
@@ -192,7 +192,7 @@ def load_lean(folder: Path) -> RunData:
     if equity.empty:
         raise InputError(f"{result_path}: no 'Strategy Equity' chart with an 'Equity' series")
     end = equity.index[-1].to_pydatetime()
-    trades, fills, notes = _trades_and_fills(_group_fills(result.get("orders", {}), events), end)
+    trades, fills, notes = _trades_and_fills(_group_fills(result.get("orders", {}), events))
     decisions, verdicts = _journal(log_path)
     notes += ["buying power in use: LEAN's results do not carry the gate's BP; the column is left out",
               "net greeks over time: not in LEAN's results; the column is left out"]
