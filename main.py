@@ -32,6 +32,7 @@ from leanhost.alerts import AlertChannel
 from leanhost.brokerage import apply_brokerage
 from leanhost.brokerage_events import BrokerageEvents, disable_lean_margin_calls, live_model_name
 from leanhost.chains import ChainReader
+from leanhost.daily_report import schedule_daily_report, send_daily_report
 from leanhost.gate_store import load_gate_session, store_keys
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
@@ -88,6 +89,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             self.risk.schedule_marks(feed.symbol)
             self.reconciler.schedule(feed.symbol, self.entry_lock.wrap)
             schedule_every_minute(self, feed.symbol, "host:margin", self.entry_lock.wrap(self._check_margin))
+            schedule_daily_report(self, feed.symbol, self.params.daily_report_time_et, self._daily_report)
         self.log(
             f"ThetaDesk: brokerage {self.params.brokerage}, strategies "
             f"{', '.join(self.strategies) or 'none'}, feeds "
@@ -118,6 +120,11 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             if decision.intent is not None:
                 self.risk.route(strategy, decision, context)
         self.risk.after()
+
+    def _daily_report(self) -> None:
+        """The after-close report (leanhost/daily_report.py) through the alert channel."""
+        with self.entry_lock:
+            send_daily_report(self.risk)
 
     def on_order_event(self, order_event: OrderEvent) -> None:
         handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)

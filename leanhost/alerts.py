@@ -191,6 +191,20 @@ class AlertChannel:
             smtp = self.smtp
             self._deliver(f"SMTP {smtp.host}:{smtp.port}", lambda: send_mail(smtp, subject, body))
 
+    def report(self, subject: str, body: str) -> None:
+        """Log a report (the daily after-close report) line by line with ``algorithm.log`` and,
+        in live mode, deliver it at once as its own message on every configured channel (not
+        an alert: never ``error``, never queued with alerts)."""
+        for line in [subject, *body.splitlines()]:
+            self.algorithm.log(f"REPORT {line}")
+        if not self.algorithm.live_mode:
+            return
+        if self._in_cloud():
+            self._deliver("QC notify", lambda: self._notify(subject, body, [body]))
+        if self.smtp is not None:
+            smtp = self.smtp
+            self._deliver(f"SMTP {smtp.host}:{smtp.port}", lambda: send_mail(smtp, subject, body))
+
     def _notify(self, subject: str, body: str, alerts: list[str]) -> None:
         notify = self.algorithm.notify
         if self.email_address:

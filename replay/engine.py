@@ -64,6 +64,7 @@ class ReplayResult:
     alerts: list[str] = field(default_factory=list)
     end_utc: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    marks: list[dict[str, Any]] = field(default_factory=list)  # NLV and BP in use at each NLV mark
 
 
 def minutes(start: date, end: date) -> list[datetime]:
@@ -248,6 +249,8 @@ class _Run:
         """An NLV mark for the loss limits and drawdown steps."""
         nlv = nlv_usd(self.ledger, self.quotes, t)
         if np.isfinite(nlv):
+            self.result.marks.append({"time_utc": t.isoformat(), "nlv_usd": round(nlv, 2),
+                                      "bp_in_use_usd": round(self.session.account(nlv).buying_power_in_use_usd, 2)})
             notice = self.session.on_nlv(nlv, t)
             self._alert(notice.alerts, t)
             self._act(notice.flatten_requested, notice.close_losers_requested, t)

@@ -4,7 +4,7 @@
 ``decisions`` (time, strategy, action, reasons, details), ``orders`` (time, strategy, legs
 with symbol, right, strike, expiry and signed quantity, limit, fill, fees, status),
 ``positions`` (strategy positions and the ledger's holdings with marks), ``settlements``,
-``pnl`` (USD), ``gate`` (every risk-gate verdict with its reasons, the alerts and the
+``pnl`` (USD), ``marks`` (NLV and the gate's buying power in use at every NLV mark), ``gate`` (every risk-gate verdict with its reasons, the alerts and the
 gate's persisted state) and ``invariants`` (no orphan legs; ledger equals strategy positions).
 """
 
@@ -24,6 +24,18 @@ from strategies.base import PositionState
 from thetacore.decisions import Decision
 from thetacore.parameters import default_strings, format_value
 from thetacore.structures import Structure
+
+
+def _mid_pts(structure: Structure, market: Any, t_utc: datetime) -> float | None:
+    """Net mid of one structure unit at ``t_utc`` (LEAN sign), as the decision saw the quotes;
+    ``None`` when a leg has no two-sided quote (a missing quote is not zero)."""
+    net = 0.0
+    for leg in structure.legs:
+        bid, ask = market.quote(leg.symbol, t_utc)
+        if not (np.isfinite(bid) and np.isfinite(ask) and 0 <= bid <= ask):
+            return None
+        net += leg.ratio * (bid + ask) / 2
+    return round(net, 6)
 
 
 def _legs(structure: Structure, quantity: int) -> list[dict[str, Any]]:
@@ -50,7 +62,9 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
     orders = [{"order_id": o.order_id, "time_utc": o.submitted_utc.isoformat(), "strategy": o.intent.strategy,
                "purpose": o.intent.purpose.value, "position_id": o.intent.position_id,
                "legs": _legs(o.intent.structure, o.intent.quantity), "limit_pts": o.intent.limit_pts,
-               "fill_pts": o.fill_net_pts, "leg_fills_pts": o.leg_fills_pts, "fees_usd": round(o.fees_usd, 2),
+               "fill_pts": o.fill_net_pts,
+               "mid_at_decision_pts": _mid_pts(o.intent.structure, market, o.submitted_utc),
+               "multiplier_usd_per_pt": o.intent.structure.multiplier_usd_per_pt, "leg_fills_pts": o.leg_fills_pts, "fees_usd": round(o.fees_usd, 2),
                "status": o.status.value, "status_time_utc": o.status_utc.isoformat() if o.status_utc else None,
                "note": o.note} for o in res.orders]
     holdings, marks_value, stale = [], 0.0, []
@@ -75,6 +89,7 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
             row = {"strategy": strat.name, "position_id": pos.position_id, "state": pos.state.value,
                    "structure": pos.structure.describe(), "quantity": pos.quantity,
                    "legs": _legs(pos.structure, pos.quantity), "entry_net_pts": pos.entry_net_pts,
+                   "multiplier_usd_per_pt": pos.structure.multiplier_usd_per_pt,
                    "exit_net_pts": pos.exit_net_pts, "exit_reason": pos.exit_reason, "notes": pos.notes}
             if pos.state is PositionState.CLOSED and pos.entry_net_pts is not None and pos.exit_net_pts is not None:
                 pnl = -(pos.entry_net_pts + pos.exit_net_pts) * pos.quantity * pos.structure.multiplier_usd_per_pt
@@ -97,6 +112,7 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
                 "fees_usd": round(ledger.fees_usd, 2),
                 "unrealized_usd": round(sum(h["unrealized_usd"] for h in holdings), 2),
                 "by_strategy": {k: {kk: round(vv, 2) for kk, vv in v.items()} for k, v in by_strategy.items()}},
+        "marks": res.marks,
         "gate": {"verdicts": res.session.journal if res.session else [], "alerts": res.alerts,
                  "state": res.session.state_dict() if res.session else {}},
         "invariants": check_invariants(res),

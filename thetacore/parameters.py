@@ -240,6 +240,7 @@ class Parameters:
     state_key_prefix: str = _p("thetadesk", "object-store key prefix of this project (the store is shared by a workspace)")
     vix_prev_close_max_age_days: int = _p(7, "a previous VIX close older than this is unknown", lo=1)
     nlv_mark_interval_min: int = _p(30, "minutes between the risk gate's NLV marks", lo=1, hi=1440)
+    daily_report_time_et: time = _p(time(16, 30), "daily after-close report (positions, decisions, risk, plans), ET")
 
     # ----- orders and fills ------------------------------------------------------------------
     order_limit_toward_far_frac: float = _p(0.3, "combo limit: mid + frac x (natural - mid)", lo=0.0, hi=1.0)

@@ -58,7 +58,7 @@ def test_when_zero_dte_trades_spxw_then_spx_spxw_and_vix_are_subscribed_and_its_
     assert entry.time_rule.args == (10, 30, lean.TimeZones.NEW_YORK)
     assert {e.name for e in algorithm.schedule.events} == {
         "zero_dte:move_start", "zero_dte:entry", "zero_dte:time_stop", "zero_dte:flatten", "zero_dte:manage",
-        "orders:time-outs", "gate:nlv", "host:reconcile", "host:margin"}
+        "orders:time-outs", "gate:nlv", "host:reconcile", "host:margin", "report:daily"}
     nlv = _event(algorithm, "gate:nlv")
     assert (nlv.date_rule.symbol, nlv.time_rule.args) == (spx.symbol, (timedelta(minutes=30),))
 
