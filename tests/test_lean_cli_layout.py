@@ -10,6 +10,7 @@ user with `lean init` in an empty folder, and the repository is cloned into it (
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -23,12 +24,11 @@ CLI_OUTPUT_DIRS = ("backtests", "live", "optimizations")
 def _project_files(name: str) -> list[Path]:
     """Files called ``name`` under the project, outside git, virtual environments and outputs."""
     found = []
-    for path in ROOT.rglob(name):
-        parts = path.relative_to(ROOT).parts
-        if any(p.startswith((".git", ".ci-", ".venv", "venv")) or p in ("out", "node_modules")
-               for p in parts):
-            continue
-        found.append(path)
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith((".git", ".ci-", ".venv", "venv"))
+                   and d not in ("out", "node_modules", "__pycache__")
+                   and not (Path(folder) / d / "pyvenv.cfg").exists()]
+        found += [Path(folder) / name] if name in files else []
     return found
 
 
