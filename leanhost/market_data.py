@@ -16,7 +16,7 @@ with ONE chain read (:class:`~leanhost.chains.ChainReader`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -84,7 +84,7 @@ def strategy_subscriptions(strategy: Strategy) -> list[Subscription]:
         ValueError: when the subscriptions of one strategy differ in kind or root (a context
             holds one chain).
     """
-    several = getattr(strategy, "subscriptions", None)
+    several: Callable[[], Iterable[Subscription]] | None = getattr(strategy, "subscriptions", None)
     subs: list[Subscription] = list(several()) if callable(several) else [strategy.subscription()]
     if not subs or len({(s.kind, s.root) for s in subs}) != 1:
         raise ValueError(f"{strategy.name}: subscriptions must share one kind and root, got {subs}")

@@ -1,7 +1,9 @@
 """``python -m replay``: run the enabled strategies over LEAN-format data on disk.
 
-Options mirror the LEAN CLI: ``--parameter NAME VALUE`` (repeatable) overrides a
-``config.json`` parameter exactly as ``lean backtest --parameter`` does.
+Options follow the LEAN CLI's spelling: ``--parameter NAME VALUE`` (repeatable) overrides one
+``config.json`` parameter and keeps the others. (``lean backtest --parameter`` instead replaces
+the whole parameter set: lean-cli, lean/commands/backtest.py, ``backtest``; names it leaves out
+take their defaults, which ``config.json`` holds as shipped.)
 """
 
 from __future__ import annotations

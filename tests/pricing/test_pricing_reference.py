@@ -53,10 +53,22 @@ def test_when_grid_then_vectorised_implied_vol_equals_reference_bisection() -> N
         vega = greeks(model, 100.0, k[m], t[m], r[m], q[m], v[m], w[m]).vega_pts_per_vol_pt
         for i, (kk, tt, rr, qq, ww) in enumerate(zip(k[m], t[m], r[m], q[m], w[m], strict=True)):
             ref = implied_vol_scalar(model, p[i], 100.0, kk, tt, rr, qq, int(ww))
-            assert np.isnan(vec[i]) == math.isnan(ref)
-            if vega[i] > 1e-4 and not math.isnan(ref):  # price pins IV
-                assert abs(vec[i] - ref) < 1e-9
-                assert abs(vec[i] - v[m][i]) < 1e-9
+            if vega[i] > 1e-4:  # price pins IV: both solve it, to the same value
+                assert np.isnan(vec[i]) == math.isnan(ref)
+                if not math.isnan(ref):
+                    assert abs(vec[i] - ref) < 1e-9
+                    assert abs(vec[i] - v[m][i]) < 1e-9
+            else:
+                # The time value is below float resolution (e.g. a 2-day option 20 points in
+                # the money): whether a root exists is decided by the last bits of the price,
+                # which differ between numpy releases (1.26.4 in LEAN's image puts this price one
+                # ulp above the zero-vol bound, 2.x on it). Either answer must reprice the price.
+                if not np.isnan(vec[i]):
+                    repriced = float(price(model, 100.0, kk, tt, rr, qq, vec[i], ww))
+                    assert vec[i] > 0 and abs(repriced - p[i]) < 1e-9
+                if not math.isnan(ref):
+                    repriced = price_scalar(model, 100.0, kk, tt, rr, qq, ref, int(ww))
+                    assert ref > 0 and abs(repriced - p[i]) < 1e-9
 
 
 @settings(max_examples=300, deadline=None)

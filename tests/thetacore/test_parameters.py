@@ -27,12 +27,6 @@ def test_config_json_is_a_lean_project_config_whose_parameters_equal_the_default
     assert all(isinstance(v, str) for v in config["parameters"].values())
 
 
-def test_lean_json_is_a_workspace_config_without_credentials():
-    lean = json.loads((ROOT / "lean.json").read_text())
-    assert lean["data-folder"] == "data"
-    assert not any(k for k in lean if "password" in k or "token" in k or k == "job-user-id")
-
-
 def test_defaults_are_the_rules_table_values():
     p = load_parameters({})
     assert (p.strangle_put_delta_min, p.strangle_put_delta_max) == (0.05, 0.07)
