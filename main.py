@@ -88,6 +88,9 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         desk = RiskDesk(self, self.params, session, self.market, self.router, self.strategies,
                         self.journal, alerts, keys)
         self.router.on_outcome = desk.on_outcome
+        self.router.on_partial = desk.on_partial
+        self.router.on_alert = desk.alerts.alert
+        self.router.unwinds.on_failed = desk.block_entries
         self.settlement.on_position_settled = desk.on_settled
         desk.announce(now_utc(self))
         return desk
@@ -105,17 +108,26 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.risk.after()
 
     def on_order_event(self, order_event: OrderEvent) -> None:
-        handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)
-        if not handled and order_event.is_assignment:
-            self.error(f"ALERT assignment no handler took: {order_event}")
-        self.risk.after()
+        """LEAN's brokerage thread in live (``BrokerageTransactionHandler.HandleOrderEvents``):
+        booked under the entry lock; alerts leave through the alert worker (never blocks)."""
+        with self.entry_lock:
+            handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)
+            if not handled and order_event.is_assignment:
+                self.error(f"ALERT assignment no handler took: {order_event}")
+            self.risk.after()
 
     def on_end_of_algorithm(self) -> None:
+        with self.entry_lock:
+            self._end()
+
+    def _end(self) -> None:
         self.risk.end()
         self.journal.log_summary()
         for group in self.router.active_groups():
             self.error(f"order group still open at the end: {group.intent.tag}: {group.describe_legs()}")
         for ticket in self.router.unwind_tickets:
             self.log(f"orphan unwind order {ticket.order_id} {ticket.symbol}: {ticket.status.name}")
+        for intent in self.router.held.values():
+            self.error(f"close still held at the end: {intent.tag}")
         for alert in self.settlement.alerts:
             self.log(f"alert during the run: {alert}")

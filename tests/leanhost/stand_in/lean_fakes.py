@@ -21,6 +21,7 @@ from lean_algorithm import (
 )
 from lean_types import (
     AccountType,
+    ArgumentException,
     BaseData,
     BrokerageName,
     CashAmount,
@@ -31,6 +32,7 @@ from lean_types import (
     Futures,
     Globals,
     Leg,
+    Market,
     Option,
     OptionChain,
     OptionChains,
@@ -49,14 +51,18 @@ from lean_types import (
     Slice,
     Symbol,
     SymbolProperties,
+    SymbolPropertiesDatabase,
     TimeZones,
+    UpdateOrderFields,
+    lean_symbol_properties,
 )
 
 __all__ = [
-    "AccountType", "BaseData", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
-    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg",
+    "AccountType", "ArgumentException", "BaseData", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
+    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg", "Market",
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
     "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
-    "SymbolProperties", "TimeRule", "TimeRules", "TimeZones",
+    "SymbolProperties", "SymbolPropertiesDatabase", "TimeRule", "TimeRules", "TimeZones",
+    "UpdateOrderFields", "lean_symbol_properties",
 ]
