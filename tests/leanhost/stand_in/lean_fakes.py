@@ -19,6 +19,7 @@ from lean_algorithm import (
     TimeRule,
     TimeRules,
 )
+from lean_threads import BrokerageThread
 from lean_types import (
     AccountType,
     ArgumentException,
@@ -58,7 +59,7 @@ from lean_types import (
 )
 
 __all__ = [
-    "AccountType", "ArgumentException", "BaseData", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
+    "AccountType", "ArgumentException", "BaseData", "BrokerageThread", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
     "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg", "Market",
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
     "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
