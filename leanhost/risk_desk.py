@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from risk.flatten import close_intent, is_losing
-from risk.gate import GateAction
+from risk.gate import HOST_TRIPS, GateAction
 from risk.gate_session import GateSession
 from risk.state import NO_PERIOD, TradingState
 from safety.kill_switch import kill_switch_on, release_override
@@ -62,8 +62,9 @@ if TYPE_CHECKING:
 """Minutes between scheduled NLV marks (as the replay)."""
 
 HOST = "host"
-UNWIND_TRIP = "unwind_failed"
-"""Gate trip set when an unwind fails (blocks entries until an operator clears it)."""
+[UNWIND_TRIP] = HOST_TRIPS
+"""Gate trip set when an unwind fails (``risk.gate.HOST_TRIPS``: blocks entries until an
+operator clears it)."""
 FLATTEN, CLOSE_LOSER = "GATE_FLATTEN", "GATE_CLOSE_LOSER"
 
 

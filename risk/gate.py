@@ -71,6 +71,9 @@ from thetacore.parameters import Parameters
 
 _LOSS_TRIPS = ("loss_daily", "loss_weekly", "loss_monthly", "losing_exits")
 _DRAWDOWN_TRIPS = ("drawdown_stop", "drawdown_flatten")
+HOST_TRIPS = ("unwind_failed",)
+"""Trips a host sets for what only it can see (an unwind of legs left out of ratio failed,
+``leanhost/risk_desk.py``): each stops entries until an operator clears it (no period)."""
 
 
 class GateAction(Enum):
@@ -214,7 +217,8 @@ class Gate:
         if bad:
             return self._verdict(GateAction.REFUSE, 0, bad, alerts)
         steps = [self._kill(), self._circuit(market, now_utc, alerts), self._named_trips(_LOSS_TRIPS),
-                 self._named_trips(_DRAWDOWN_TRIPS), self._fat_finger(intent, market, now_utc),
+                 self._named_trips(_DRAWDOWN_TRIPS), self._named_trips(HOST_TRIPS),
+                 self._fat_finger(intent, market, now_utc),
                  self._phase(intent, account, market), self._vix(intent, market),
                  self._bp(intent, account, market), self._correlation(account, market),
                  self._concentration(intent, account, now_utc), self._per_strategy(intent, account),
