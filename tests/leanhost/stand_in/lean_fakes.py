@@ -32,6 +32,7 @@ from lean_types import (
     Future,
     Futures,
     Globals,
+    InvalidOperationException,
     Leg,
     Market,
     Option,
@@ -43,6 +44,7 @@ from lean_types import (
     Order,
     OrderEvent,
     OrderFee,
+    OrderFeeParameters,
     OrderStatus,
     OrderType,
     Resolution,
@@ -60,9 +62,9 @@ from lean_types import (
 
 __all__ = [
     "AccountType", "ArgumentException", "BaseData", "BrokerageThread", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
-    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg", "Market",
+    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "InvalidOperationException", "Leg", "Market",
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
-    "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
+    "OrderFee", "OrderFeeParameters", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
     "SymbolProperties", "SymbolPropertiesDatabase", "TimeRule", "TimeRules", "TimeZones",
     "UpdateOrderFields", "lean_symbol_properties",
