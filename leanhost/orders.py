@@ -62,15 +62,16 @@ from typing import TYPE_CHECKING
 
 from AlgorithmImports import OrderStatus
 
-from strategies.base import PositionState, Strategy
+from strategies.base import Strategy
 from thetacore.decisions import OrderIntent
 from thetacore.enums import IntentPurpose
 from thetacore.parameters import Parameters
 
 from .brokerage import tastytrade_combo_refusal
 from .journal import DecisionJournal
-from .order_calls import limit_refusal, place, request_cancel, update_limit
+from .order_calls import limit_refusal, place, request_cancel
 from .order_groups import ENDED, LegOrder, OrderGroup
+from .repricing import release_held, reprice, working_closes
 from .scheduling import now_utc
 from .unwinds import UnwindDesk
 
@@ -124,12 +125,12 @@ class OrderRouter:
         until the close it replaces is dead."""
         refusal = self.refusal(intent)
         if refusal:
-            self._report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
+            self.report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
             return None
         if intent.purpose is IntentPurpose.CLOSE:
-            working = self._working_closes(intent)
-            if working:
-                return self._reprice(working, intent)
+            working = working_closes(self.active_groups(), intent)
+            if working:  # reprice in place, or hold until it is dead (leanhost/repricing.py)
+                return reprice(self, working, intent)
             self.held.pop((intent.strategy, intent.position_id), None)
         return self._send_now(intent)
 
@@ -142,7 +143,7 @@ class OrderRouter:
             self._sending = False
         if error:
             self._alert(f"{intent.tag}: {error}")
-            self._report_unfilled(intent, f"refused by LEAN: {error}")
+            self.report_unfilled(intent, f"refused by LEAN: {error}")
             return None
         group = OrderGroup(intent, legs, now_utc(self.algorithm))
         self._attach(group, tickets)
@@ -186,52 +187,6 @@ class OrderRouter:
                 and leg.status not in ENDED
             ):
                 leg.status = ticket.status
-
-    # ----- repricing a working close --------------------------------------------------------
-    def _working_closes(self, intent: OrderIntent) -> list[OrderGroup]:
-        return [g for g in self.active_groups()
-                if (g.intent.strategy, g.intent.position_id) == (intent.strategy, intent.position_id)
-                and g.intent.purpose is IntentPurpose.CLOSE]
-
-    def _reprice(self, working: list[OrderGroup], intent: OrderIntent) -> OrderGroup | None:
-        """Update the one working close of the same legs and size in place; otherwise cancel
-        the working closes and hold ``intent`` until they are dead."""
-        now = now_utc(self.algorithm)
-        [group, *others] = working
-        same = not others and not group.cancel_requested and group.same_order(intent)
-        if same:
-            ticket = next(leg.ticket for leg in group.legs if leg.ticket is not None and leg.status not in ENDED)
-            price = intent.limit_pts / group.legs[0].ratio if len(group.legs) == 1 else intent.limit_pts
-            why = update_limit(ticket, price, intent.tag)
-            if not why:
-                self.journal.note(now, intent.strategy, "REPRICED",
-                                  f"{group.intent.tag} -> {intent.tag}: limit {intent.limit_pts:+.2f} pts")
-                group.intent = intent
-                return group
-            self.algorithm.log(f"{intent.tag}: {why}; canceling the working close instead")
-        self.held[(intent.strategy, intent.position_id)] = intent
-        self.journal.note(now, intent.strategy, "HELD",
-                          f"{intent.tag}: waits until the working close is known dead")
-        for old in working:
-            old.replaced = True
-            if not old.cancel_requested:
-                self.cancel(old, f"replaced by {intent.tag}")
-        return None
-
-    def _release_held(self, group: OrderGroup) -> None:
-        """After a close ended: send the close held for its position, sized to what is left."""
-        key = (group.intent.strategy, group.intent.position_id)
-        if key not in self.held or self._working_closes(group.intent):
-            return
-        intent = self.held.pop(key)
-        pos = self.strategies[intent.strategy].positions.get(intent.position_id)
-        if pos is None or pos.state is PositionState.CLOSED:
-            self._report_unfilled(intent, "dropped: the close it replaced filled first")
-            return
-        if pos.quantity != intent.quantity:
-            intent = replace(intent, quantity=pos.quantity)
-        pos.state = PositionState.CLOSING
-        self.send(intent)
 
     # ----- events -----------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> bool:
@@ -314,10 +269,10 @@ class OrderRouter:
             if group.replaced:
                 self.journal.note(time_utc, intent.strategy, "REPLACED", f"{intent.tag}: {group.describe_legs()}")
             else:
-                self._report_unfilled(intent, f"ended without a fill: {group.describe_legs()}")
+                self.report_unfilled(intent, f"ended without a fill: {group.describe_legs()}")
         else:
             self._partial(group, units, time_utc)
-        self._release_held(group)
+        release_held(self, group)
 
     def _filled(self, intent: OrderIntent, net: float, time_utc: datetime) -> None:
         self.journal.note(time_utc, intent.strategy, "FILLED", f"{intent.tag} at {net:+.2f} pts")
@@ -335,7 +290,7 @@ class OrderRouter:
         text = f"{units} of {intent.quantity} units filled, legs out of ratio unwound: {group.describe_legs()}"
         self.algorithm.error(f"{intent.tag}: PARTIAL FILL {text}")
         if units == 0:
-            self._report_unfilled(intent, f"partially filled: {text}")
+            self.report_unfilled(intent, f"partially filled: {text}")
             return
         net = group.fill_net_pts()
         self.journal.note(time_utc, intent.strategy, "PARTIAL", f"{intent.tag}: {text} at {net:+.2f} pts")
@@ -350,7 +305,8 @@ class OrderRouter:
                 self.on_partial(intent, units, net)
             strategy.on_partially_closed(intent, units, net, time_utc)
 
-    def _report_unfilled(self, intent: OrderIntent, reason: str, loud: bool = False) -> None:
+    def report_unfilled(self, intent: OrderIntent, reason: str, loud: bool = False) -> None:
+        """``intent`` ended (or never went out) without a whole fill: journal, strategy, gate."""
         time_utc = now_utc(self.algorithm)
         if loud:
             self.algorithm.error(f"{intent.tag}: {reason}")

@@ -205,3 +205,40 @@ def test_when_order_events_and_end_of_algorithm_run_then_they_hold_the_entry_loc
         assert worker.is_alive() and seen == []  # waiting for the lock
     worker.join()
     assert seen == [True]
+
+
+def test_when_the_fill_arrives_on_another_thread_while_the_combo_is_being_placed_then_it_is_booked_once(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The brokerage thread reports the fills while ``combo_limit_order`` has not returned yet
+    (the router has no group for these order ids): its ``on_order_event`` waits for the entry
+    lock held by the scheduled decision, then finds the group attached. (Without the lock the
+    router's ``_early_events`` would catch them instead: this test guards against events lost
+    or booked twice, the 200-round test above against the lock's absence.)"""
+    import threading
+
+    from order_world import desk_algorithm, enter
+
+    algorithm, desk = desk_algorithm(lean, make_algorithm)
+    algorithm.live_mode = True
+    place = algorithm.combo_limit_order
+    workers: list[threading.Thread] = []
+
+    def place_and_fill_elsewhere(*args: Any, **kwargs: Any) -> Any:
+        tickets = place(*args, **kwargs)
+        prices = {tickets[0].order_id: 8.75, tickets[1].order_id: 6.35}
+        worker = threading.Thread(target=lambda: [algorithm.fill(t, prices[t.order_id]) for t in tickets])
+        worker.start()
+        worker.join(0.05)  # with the lock it cannot finish while we are still placing
+        workers.append(worker)
+        return tickets
+
+    algorithm.combo_limit_order = place_and_fill_elsewhere
+    combo = enter(algorithm, desk, (3400.0, 3420.0, 1, -2.40))
+    workers[0].join()
+
+    [position] = desk.positions.values()
+    assert position.state is PositionState.OPEN and position.entry_net_pts == pytest.approx(-8.75 + 6.35)
+    assert [e.action for e in algorithm.journal.entries if e.kind == "order"] == ["SENT", "FILLED"]
+    assert [algorithm.securities[t.symbol].holdings.quantity for t in combo.tickets] == [-1, 1]
+    assert algorithm.router.active_groups() == [] and len(algorithm.router.finished) == 1
