@@ -242,3 +242,40 @@ def test_when_the_fill_arrives_on_another_thread_while_the_combo_is_being_placed
     assert [e.action for e in algorithm.journal.entries if e.kind == "order"] == ["SENT", "FILLED"]
     assert [algorithm.securities[t.symbol].holdings.quantity for t in combo.tickets] == [-1, 1]
     assert algorithm.router.active_groups() == [] and len(algorithm.router.finished) == 1
+
+
+def test_when_an_order_event_raises_an_alert_then_smtp_runs_on_the_alert_worker_not_in_the_handler(
+    lean: ModuleType, make_algorithm: Callable[..., Any], host: Callable[[str], ModuleType],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking SMTP call inside ``on_order_event`` would hold LEAN's order-event lock
+    (``BrokerageTransactionHandler.HandleOrderEvents``): the handler returns while the mail
+    is still being sent, on the ``thetadesk-alerts`` thread."""
+    import threading
+
+    from order_world import desk_algorithm, enter
+
+    alerts = host("alerts")
+    for name, value in {"HOST": "127.0.0.1", "PORT": "2525", "FROM": "a@example.com", "TO": "b@example.com"}.items():
+        monkeypatch.setenv(f"THETADESK_SMTP_{name}", value)
+    release, senders = threading.Event(), []
+
+    def slow_mail(settings: Any, subject: str, body: str, timeout_sec: float = 10.0) -> None:
+        senders.append((threading.current_thread().name, subject))
+        release.wait(30)
+
+    monkeypatch.setattr(alerts, "send_mail", slow_mail)
+    algorithm, desk = desk_algorithm(lean, make_algorithm)
+    algorithm.live_mode = True
+    combo = enter(algorithm, desk, (3400.0, 3420.0, 1, -2.40))
+
+    algorithm.emit(combo.tickets[0], lean.OrderStatus.FILLED, 8.75, -1)  # one leg,
+    algorithm.confirm_cancel(combo.tickets[1])  # the other canceled: an unwind...
+    [unwind] = algorithm.limit_orders
+    algorithm.emit(unwind, lean.OrderStatus.INVALID, message="rejected")  # ...that fails: a critical alert
+
+    assert not release.is_set()  # we got here while the mail still waits (inline, it would be MainThread after 30 s)
+    release.set()
+    algorithm.risk.alerts.drain()
+    assert senders and all(name == "thetadesk-alerts" for name, _ in senders)
+    assert any("CRITICAL UNWIND_FAILED" in subject for _, subject in senders)
