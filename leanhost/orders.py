@@ -125,6 +125,8 @@ class OrderRouter:
         until the close it replaces is dead."""
         refusal = self.refusal(intent)
         if refusal:
+            if intent.purpose is IntentPurpose.CLOSE:  # a position that cannot be closed needs a person
+                self._alert(f"{intent.tag}: close refused before sending: {refusal}")
             self.report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
             return None
         if intent.purpose is IntentPurpose.CLOSE:
@@ -241,7 +243,7 @@ class OrderRouter:
             if leg.ticket is not None and leg.status not in ENDED:
                 error = request_cancel(leg.ticket, f"{group.intent.tag} {why}")
                 if error:
-                    self.algorithm.error(f"{group.intent.tag}: {leg.key} {error}")
+                    self._alert(f"{group.intent.tag}: {leg.key} {error}")
 
     def cancel_entries(self, why: str) -> int:
         """Cancel every working entry (OPEN) group; returns how many (the gate's flatten)."""

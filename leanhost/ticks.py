@@ -16,7 +16,12 @@ set here is the finest (0.05): a limit our strategies placed on the CME tick
 ``QCAlgorithm.symbol_properties_database.set_entry(market, root, SecurityType.FUTURE_OPTION,
 SymbolProperties(...))`` (``Common/Securities/SymbolPropertiesDatabase.cs``, ``SetEntry``; key
 ``BaseSecurityDatabase.GetDatabaseSymbolKey``: a future option's ``ID.Symbol``, the future's
-root) BEFORE the options are subscribed, so every contract LEAN creates gets it.
+root) BEFORE the options are subscribed, so every contract LEAN creates gets it (LEAN's own
+Python algorithms call it the same way: ``Algorithm.Python/
+ManuallySetMarketHoursAndSymbolPropertiesDatabaseEntriesAlgorithm.py``).
+
+Index options keep LEAN's own model (``IndexOptionPriceVariationModel``: 0.05 / 0.10 by price),
+equity options the database's 0.01.
 """
 
 from __future__ import annotations

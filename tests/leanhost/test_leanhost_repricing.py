@@ -128,3 +128,7 @@ def test_when_the_old_close_filled_one_of_two_units_then_the_held_close_is_for_t
     [held_close] = algorithm.combo_orders[2:]
     assert held_close.quantity == 1 and held_close.limit_price == pytest.approx(1.50)
     assert holding(algorithm, close.tickets[0]) == -1 and holding(algorithm, close.tickets[1]) == +1
+    # the gate: one unit realized (-(-2.40 + 1.00) x 1 x 50 = +70 USD, a win; 15 given), one still booked
+    stats = algorithm.risk.session.stats["desk"]
+    assert (stats.wins, stats.win_sum_usd) == (16, pytest.approx(7500.0 + 70.0))
+    assert position.position_id in algorithm.risk.session.records

@@ -108,3 +108,4 @@ def test_when_a_close_would_go_out_at_0_00_then_it_is_never_sent(
     [position] = desk.positions.values()
     assert any("LIMIT_PRICE" in n and "0.00" in n for n in position.notes)
     assert any("refused before sending: LIMIT_PRICE" in e for e in algorithm.errors)
+    assert any("close refused before sending: LIMIT_PRICE" in a for a in algorithm.risk.alerts.raised)
