@@ -13,7 +13,9 @@ ticks (never below one tick).
 
 An unwind that LEAN reports Invalid or Canceled, that cannot be priced (no quote) or sent, or
 that is not filled ``unwind_timeout_min`` minutes after sending is a failure: ``on_failed``
-(the risk desk) raises a critical alert and blocks new entries through the gate.
+(the risk desk) raises a critical alert and blocks new entries through the gate. A late
+unwind keeps working and follows the market: each time-out check re-prices it through the far
+side of the quote then (``ticket.update_limit_price``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from thetacore.parameters import Parameters
 from thetacore.products import PRODUCTS
 
 from .brokerage import option_root
-from .order_calls import place_limit, price_increment
+from .order_calls import place_limit, price_increment, update_limit
 from .order_groups import ENDED
 
 if TYPE_CHECKING:
@@ -115,14 +117,30 @@ class UnwindDesk:
         return True
 
     def check_timeouts(self, now_utc: datetime) -> None:
-        """Every working unwind older than ``unwind_timeout_min`` fails (once; it keeps working)."""
+        """Every working unwind older than ``unwind_timeout_min`` fails (once; alert and entry
+        block) and is re-priced to the far side now (``ticket.update_limit_price``) whenever
+        that moved."""
         limit = timedelta(minutes=self.params.unwind_timeout_min)
         for unwind in list(self.working.values()):
-            if not unwind.failed and now_utc - unwind.sent_utc >= limit:
+            if now_utc - unwind.sent_utc < limit:
+                continue
+            if not unwind.failed:
                 unwind.failed = True
                 self._fail(f"{unwind.key} {unwind.quantity:+d} of {unwind.origin_tag}: limit {unwind.price:.2f} "
                            f"not filled after {self.params.unwind_timeout_min} min "
                            f"({unwind.filled_qty:+g} filled)")
+            self._reprice(unwind)
+
+    def _reprice(self, unwind: Unwind) -> None:
+        price = self.marketable_price(unwind.ticket.symbol, unwind.quantity)
+        if price is None or abs(price - unwind.price) < 1e-9:
+            return
+        why = update_limit(unwind.ticket, price, f"{unwind.origin_tag} unwind re-priced")
+        if why:
+            self.algorithm.error(f"unwind of {unwind.key}: re-price to {price:.2f} failed: {why}")
+            return
+        self.algorithm.log(f"unwind of {unwind.key} re-priced {unwind.price:.2f} -> {price:.2f}")
+        unwind.price = price
 
     def _ended(self, unwind: Unwind, status: OrderStatus, message: str) -> None:
         if abs(unwind.filled_qty - unwind.quantity) < 1e-9:

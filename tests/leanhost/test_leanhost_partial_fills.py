@@ -136,3 +136,10 @@ def test_when_an_unwind_is_not_filled_in_time_then_entries_are_blocked(
 
     tripped = algorithm.risk.session.gate.state.tripped
     assert "unwind_failed" in tripped and "not filled after 2 min" in tripped["unwind_failed"].text
+
+    bid = algorithm.securities[long_.symbol].bid_price  # 6.25: the market moves down to 5.50
+    algorithm.securities[long_.symbol].bid_price = 5.50
+    fire(algorithm, "orders:time-outs")
+    assert unwind.limit_price == pytest.approx(5.50 - 2 * 0.25)  # re-priced through the new bid
+    assert unwind.updates and bid == 6.25
+    assert sum("CRITICAL UNWIND_FAILED" in a for a in algorithm.risk.alerts.raised) == 1  # alerted once
