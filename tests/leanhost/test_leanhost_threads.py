@@ -105,6 +105,9 @@ def _one_fill(algorithm: Any) -> bool:
         if not open_legs:
             continue
         ticket = open_legs[0]
+        if ticket.status == 8:  # CancelPending: the brokerage confirms the cancel
+            algorithm.confirm_cancel(ticket)
+            return True
         if len(open_legs) > 1:
             price = algorithm.securities[ticket.symbol].price
         else:
@@ -131,6 +134,7 @@ def test_when_order_events_come_from_the_brokerage_thread_during_decisions_then_
     box["spreads"] = _spreads(probe)
     assert len(box["spreads"]) >= ROUNDS
     algorithm = make_algorithm(build, **RELAXED_GATE)
+    algorithm.live_mode = algorithm.async_cancels = True  # live: a cancel is a request
     install_es_chain(lean, algorithm)
     calm_es_market(algorithm)
     strategy: Scripted = box["strategy"]

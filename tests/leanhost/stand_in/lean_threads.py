@@ -10,6 +10,10 @@ run at the same time. Here the test's own thread plays the real-time thread (it 
 scheduled events) and :class:`BrokerageThread` plays the brokerage: it calls ``step`` over and
 over (each call delivering at most one order event through ``QCAlgorithm.emit``) until
 stopped, recording what ``on_order_event`` raised in :attr:`BrokerageThread.runtime_errors`.
+Use it with ``algorithm.async_cancels = True``: a cancel in live only queues a request
+(``BrokerageTransactionHandler.CancelOrder``); the stand-in's synchronous (backtest) cancel
+would deliver the Canceled event on the caller's thread under the order-event lock, which no
+live LEAN thread does.
 """
 
 from __future__ import annotations
