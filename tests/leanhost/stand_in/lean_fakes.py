@@ -34,7 +34,6 @@ from lean_types import (
     Globals,
     InvalidOperationException,
     Leg,
-    Market,
     Option,
     OptionChain,
     OptionChains,
@@ -62,7 +61,7 @@ from lean_types import (
 
 __all__ = [
     "AccountType", "ArgumentException", "BaseData", "BrokerageThread", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
-    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "InvalidOperationException", "Leg", "Market",
+    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "InvalidOperationException", "Leg",
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
     "OrderFee", "OrderFeeParameters", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",

@@ -77,13 +77,6 @@ class DataNormalizationMode(IntEnum):
     BACKWARDS_RATIO = 6
 
 
-class Market:
-    """LEAN's market names (``Common/Market.cs``)."""
-
-    CME = "cme"
-    USA = "usa"
-
-
 class Futures:
     class Indices:
         SP_500_E_MINI = "ES"
