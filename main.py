@@ -87,8 +87,8 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         for feed in list(self.market.feeds.values())[:1]:
             schedule_every_minute(self, feed.symbol, "orders:time-outs", self.router.check_timeouts)
             self.risk.schedule_marks(feed.symbol)
-            self.reconciler.schedule(feed.symbol, self.entry_lock.wrap)
-            schedule_every_minute(self, feed.symbol, "host:margin", self.entry_lock.wrap(self._check_margin))
+            self.reconciler.schedule(feed.symbol)
+            schedule_every_minute(self, feed.symbol, "host:margin", self._check_margin)
             schedule_daily_report(self, feed.symbol, self.params.daily_report_time_et, self._daily_report)
         self.log(
             f"ThetaDesk: brokerage {self.params.brokerage}, strategies "
@@ -105,6 +105,9 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         desk = RiskDesk(self, self.params, session, self.market, self.router, self.strategies,
                         self.journal, alerts, keys)
         self.router.on_outcome = desk.on_outcome
+        self.router.on_partial = desk.on_partial
+        self.router.on_alert = desk.alerts.alert
+        self.router.unwinds.on_failed = desk.block_entries
         self.settlement.on_position_settled = desk.on_settled
         desk.announce(now_utc(self))
         return desk
@@ -127,10 +130,13 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             send_daily_report(self.risk)
 
     def on_order_event(self, order_event: OrderEvent) -> None:
-        handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)
-        if not handled and order_event.is_assignment:
-            self.error(f"ALERT assignment no handler took: {order_event}")
-        self.risk.after()
+        """LEAN's brokerage thread in live (``BrokerageTransactionHandler.HandleOrderEvents``):
+        booked under the entry lock; alerts leave through the alert worker (never blocks)."""
+        with self.entry_lock:
+            handled = self.router.on_order_event(order_event) or self.settlement.on_order_event(order_event)
+            if not handled and order_event.is_assignment:
+                self.error(f"ALERT assignment no handler took: {order_event}")
+            self.risk.after()
 
     def _check_margin(self) -> None:
         self.brokerage_events.check_margin()
@@ -180,11 +186,17 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             self.risk.after()
 
     def on_end_of_algorithm(self) -> None:
+        with self.entry_lock:
+            self._end()
+
+    def _end(self) -> None:
         self.risk.end()
         self.journal.log_summary()
         for group in self.router.active_groups():
             self.error(f"order group still open at the end: {group.intent.tag}: {group.describe_legs()}")
         for ticket in self.router.unwind_tickets:
             self.log(f"orphan unwind order {ticket.order_id} {ticket.symbol}: {ticket.status.name}")
+        for intent in self.router.held.values():
+            self.error(f"close still held at the end: {intent.tag}")
         for alert in self.settlement.alerts:
             self.log(f"alert during the run: {alert}")

@@ -31,12 +31,22 @@ value). Each one goes, in this order:
 
 Backtests log alerts and deliver nothing. A delivery failure is logged with ``algorithm.error``
 and never raised. A bad SMTP configuration is reported once at start and SMTP stays off.
+
+Threads: SMTP blocks (up to ``SMTP_TIMEOUT_SEC`` per attempt), so it never runs on the thread
+that flushed: an alert raised in ``on_order_event`` is flushed on LEAN's brokerage thread while
+it holds the order-event lock (``BrokerageTransactionHandler.HandleOrderEvents``), and a
+blocking call there would hold up every order event. Mail goes through one worker thread
+(:class:`Courier`, in order); QC notifications only enqueue (``NotificationManager.Email``
+adds to a ``ConcurrentQueue``) and are sent at once. ``on_end_of_algorithm`` waits a bounded
+time for the worker (:meth:`AlertChannel.drain`).
 """
 
 from __future__ import annotations
 
+import queue
 import smtplib
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -52,6 +62,7 @@ DEFAULT_SMTP_PORT = 587
 IMPLICIT_TLS_PORT = 465
 SMTP_TIMEOUT_SEC = 10.0
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DRAIN_TIMEOUT_SEC = 30.0
 
 """Parameter names read with ``get_parameter`` until they are fields of ``Parameters``."""
 
@@ -125,6 +136,34 @@ def send_mail(settings: SmtpSettings, subject: str, body: str, timeout_sec: floa
         server.send_message(message)
 
 
+class Courier:
+    """One daemon worker thread running delivery jobs in order (started on the first job)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def post(self, job: Callable[[], None]) -> None:
+        """Queue ``job`` (it must not raise: failures are its own to report)."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="thetadesk-alerts", daemon=True)
+                self._thread.start()
+        self._jobs.put(job)
+
+    def drain(self, timeout_sec: float) -> bool:
+        """Wait until every queued job ran, at most ``timeout_sec``; True when done."""
+        done = threading.Event()
+        self.post(done.set)
+        return done.wait(timeout_sec)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            job()
+
+
 def is_loud(text: str) -> bool:
     """True for alerts logged with ``algorithm.error`` (all but a limit cleared)."""
     return not any(marker in text for marker in QUIET_MARKERS)
@@ -141,6 +180,7 @@ class AlertChannel:
     raised: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    courier: Courier = field(default_factory=Courier)
 
     @classmethod
     def create(cls, algorithm: QCAlgorithm, env: Mapping[str, str], email: str = "",
@@ -179,7 +219,8 @@ class AlertChannel:
             self.pending.append(text)
 
     def flush(self) -> None:
-        """Deliver the queued alerts as one message on every configured channel."""
+        """Deliver the queued alerts as one message on every configured channel: QC notify
+        at once (it only enqueues), SMTP on the worker thread (never blocks the caller)."""
         if not self.pending:
             return
         alerts, self.pending = self.pending, []
@@ -189,7 +230,13 @@ class AlertChannel:
             self._deliver("QC notify", lambda: self._notify(subject, body, alerts))
         if self.smtp is not None:
             smtp = self.smtp
-            self._deliver(f"SMTP {smtp.host}:{smtp.port}", lambda: send_mail(smtp, subject, body))
+            self.courier.post(lambda: self._deliver(f"SMTP {smtp.host}:{smtp.port}",
+                                                    lambda: send_mail(smtp, subject, body)))
+
+    def drain(self, timeout_sec: float = DRAIN_TIMEOUT_SEC) -> None:
+        """Wait (bounded) for the mail worker; logs when it did not finish in time."""
+        if self.smtp is not None and not self.courier.drain(timeout_sec):
+            self.algorithm.error(f"alert delivery: SMTP still busy after {timeout_sec:g} s")
 
     def report(self, subject: str, body: str) -> None:
         """Log a report (the daily after-close report) line by line with ``algorithm.log`` and,

@@ -60,14 +60,15 @@ def apply_brokerage(algorithm: QCAlgorithm, params: Parameters) -> None:
     also install :class:`TastytradeOptionFeeModel` on every option security LEAN adds."""
     algorithm.set_brokerage_model(BROKERAGE_MODELS[params.brokerage], AccountType.MARGIN)
     if params.brokerage == "tastytrade":
-        algorithm.add_security_initializer(lambda security: install_fee_model(security, params))
+        algorithm.add_security_initializer(lambda security: install_fee_model(security, params, algorithm.error))
 
 
-def install_fee_model(security: Security, params: Parameters) -> None:
+def install_fee_model(security: Security, params: Parameters,
+                      on_problem: Callable[[str], None] | None = None) -> None:
     """Security initializer: options get :class:`TastytradeOptionFeeModel`; futures and
     other securities keep the brokerage model's fee model."""
     if security.type in OPTION_KINDS:
-        security.set_fee_model(TastytradeOptionFeeModel(params))
+        security.set_fee_model(TastytradeOptionFeeModel(params, on_problem))
 
 
 def option_root(security: Security) -> str:
@@ -99,23 +100,61 @@ def order_fee_usd(
     return fee
 
 
+def conservative_fee_usd(params: Parameters, quantity: float) -> float:
+    """The most any option kind can cost to OPEN ``quantity`` contracts (at least one):
+    what :class:`TastytradeOptionFeeModel` charges when it cannot compute the real fee."""
+    n = max(1, round(abs(quantity))) if math.isfinite(quantity) else 1
+    return max(tastytrade_leg_fee_usd(params, kind, n, True) for kind in UnderlyingKind)
+
+
 class TastytradeOptionFeeModel(FeeModel):
     """LEAN fee model charging :func:`thetacore.fees.tastytrade_leg_fee_usd` per option order
-    (one order = one leg of a combo). Returns USD."""
+    (one order = one leg of a combo). Returns USD.
 
-    def __init__(self, params: Parameters) -> None:
+    It never raises: LEAN calls a Python fee model through ``FeeModelPythonWrapper``
+    (``Common/Python/FeeModelPythonWrapper.cs``, ``GetOrderFee``), which on the first
+    exception silently switches for good to the legacy ``get_order_fee(security, order)``
+    call, which this model does not have. Any bad input (a missing security or order, a
+    non-finite quantity, an unknown kind of failure) is logged through ``on_problem`` (the
+    algorithm's ``error``) and charged :func:`conservative_fee_usd`.
+    """
+
+    def __init__(self, params: Parameters, on_problem: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self._params = params
+        self._on_problem = on_problem
 
     def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
+        try:
+            fee = self._fee_usd(parameters)
+        except Exception as exc:  # noqa: BLE001 - must never raise into LEAN (see the class docstring)
+            quantity = _quantity(parameters)
+            fee = conservative_fee_usd(self._params, quantity)
+            if self._on_problem is not None:
+                self._on_problem(f"fee model: {type(exc).__name__}: {exc}; charged a conservative {fee:.2f} USD")
+        return OrderFee(CashAmount(fee, "USD"))
+
+    def _fee_usd(self, parameters: OrderFeeParameters) -> float:
         security, order = parameters.security, parameters.order
         kind = OPTION_KINDS.get(security.type)
         if kind is None:
-            return OrderFee(CashAmount(0.0, "USD"))
+            return 0.0
         facts = PRODUCTS.get(option_root(security))
         micro = facts.micro if facts is not None else False
-        fee = order_fee_usd(self._params, kind, security.holdings.quantity, order.quantity, micro)
-        return OrderFee(CashAmount(fee, "USD"))
+        held, qty = float(security.holdings.quantity), float(order.quantity)
+        if not (math.isfinite(held) and math.isfinite(qty)):
+            raise ValueError(f"holding {held} or order quantity {qty} is not a number")
+        fee = order_fee_usd(self._params, kind, held, qty, micro)
+        if not (math.isfinite(fee) and fee >= 0):
+            raise ValueError(f"fee {fee} is not a price")
+        return fee
+
+
+def _quantity(parameters: OrderFeeParameters) -> float:
+    try:
+        return float(parameters.order.quantity)
+    except Exception:  # noqa: BLE001 - any bad order: one contract
+        return 1.0
 
 
 def tastytrade_combo_refusal(intent: OrderIntent, holding: Callable[[str], float]) -> str:

@@ -33,6 +33,7 @@ from analytics.daily_report import (
     render_daily_report,
 )
 from leanhost.scheduling import NEW_YORK, now_et, now_utc
+from leanhost.serial import schedule_on
 from risk.buying_power_limits import bp_limit_frac
 from strategies.base import PositionState, Strategy
 from thetacore.schedule import DailyAt, ScheduleRule
@@ -49,9 +50,10 @@ EVENT_NAME = "report:daily"
 
 def schedule_daily_report(algorithm: QCAlgorithm, symbol: Symbol, at_et: time,
                           handler: Callable[[], None]) -> None:
-    """Run ``handler`` once per trading day of ``symbol`` at wall time ``at_et`` (New York)."""
-    algorithm.schedule.on(EVENT_NAME, algorithm.date_rules.every_day(symbol),
-                          algorithm.time_rules.at(at_et.hour, at_et.minute, TimeZones.NEW_YORK), handler)
+    """Run ``handler`` once per trading day of ``symbol`` at wall time ``at_et`` (New York),
+    inside the entry lock (:func:`leanhost.serial.schedule_on`)."""
+    schedule_on(algorithm, EVENT_NAME, algorithm.date_rules.every_day(symbol),
+                algorithm.time_rules.at(at_et.hour, at_et.minute, TimeZones.NEW_YORK), handler)
 
 
 def _mark_pts(desk: RiskDesk, strategy: Strategy, position_id: str) -> float:

@@ -52,13 +52,25 @@ class OrderGroup:
     sent_utc: datetime
     cancel_requested: bool = False
     done: bool = False
+    replaced: bool = False  # canceled because a newer close of the position replaces it
+
+    def same_order(self, intent: OrderIntent) -> bool:
+        """True when ``intent`` trades exactly these legs (contracts and ratios) and size."""
+        legs = [(leg.symbol, leg.ratio) for leg in intent.structure.legs]
+        return intent.quantity == self.intent.quantity and legs == [(leg.key, leg.ratio) for leg in self.legs]
+
+    def whole_units(self) -> int:
+        """Whole ratio units filled on every leg: ``min(floor(filled / ratio))``, at least 0
+        (2 of 3 strangles when each leg filled 2 x its ratio)."""
+        return max(0, min(math.floor(leg.filled_qty / leg.ratio + 1e-9) for leg in self.legs))
 
     @property
     def ended(self) -> bool:
         return all(leg.status in ENDED for leg in self.legs)
 
     def fill_net_pts(self) -> float:
-        """Net fill price per unit in points (LEAN sign): ``sum(ratio x average fill)``."""
+        """Net fill price per unit in points (LEAN sign): ``sum(ratio x average fill)`` (after
+        a partial fill: each leg's average over every fill of it, excess included)."""
         return float(sum(leg.ratio * leg.average_fill_pts for leg in self.legs))
 
     def describe_legs(self) -> str:

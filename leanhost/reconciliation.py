@@ -55,6 +55,7 @@ from .chains import ChainReader
 from .entry_blocks import HOST, block, unblock
 from .risk_desk import RiskDesk
 from .scheduling import NEW_YORK, now_utc
+from .serial import schedule_on
 from .settlement import OPTION_TYPES, SettlementDesk
 
 if TYPE_CHECKING:
@@ -87,12 +88,12 @@ class Reconciler:
     risk: RiskDesk
     reported: set[tuple[FindingKind, str]] = field(default_factory=set)
 
-    def schedule(self, symbol: Symbol, wrap: Callable[[Callable[[], None]], Callable[[], None]]) -> None:
-        """The daily check at :data:`CHECK_ET` New York on ``symbol``'s trading days; ``wrap``
-        is the algorithm's entry lock (``EntryLock.wrap``)."""
+    def schedule(self, symbol: Symbol) -> None:
+        """The daily check at :data:`CHECK_ET` New York on ``symbol``'s trading days, inside
+        the entry lock (:func:`leanhost.serial.schedule_on`)."""
         rules = self.algorithm
         at = rules.time_rules.at(CHECK_ET.hour, CHECK_ET.minute, TimeZones.NEW_YORK)
-        rules.schedule.on("host:reconcile", rules.date_rules.every_day(symbol), at, wrap(self.scheduled))
+        schedule_on(rules, "host:reconcile", rules.date_rules.every_day(symbol), at, self.scheduled)
 
     def scheduled(self) -> None:
         """The daily check (not during warm-up)."""

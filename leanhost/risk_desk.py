@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 from risk.flatten import close_intent, is_losing
 from risk.gate import GateAction
 from risk.gate_session import GateSession
+from risk.host_blocks import HostBlock
+from risk.host_blocks import block_entries as block_host_entries
 from risk.state import TradingState
 from safety.kill_switch import kill_switch_on, release_override
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
@@ -54,6 +56,7 @@ from .journal import DecisionJournal
 from .market_data import MarketData
 from .orders import OrderRouter
 from .scheduling import now_utc
+from .serial import schedule_on
 
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm, Symbol
@@ -110,7 +113,8 @@ class RiskDesk:
 
     def schedule_marks(self, symbol: Symbol) -> None:
         """NLV marks every ``nlv_mark_interval_min`` minutes of ``symbol``'s trading days."""
-        self.algorithm.schedule.on(
+        schedule_on(
+            self.algorithm,
             "gate:nlv",
             self.algorithm.date_rules.every_day(symbol),
             self.algorithm.time_rules.every(timedelta(minutes=self.params.nlv_mark_interval_min)),
@@ -151,10 +155,12 @@ class RiskDesk:
         self.alerts.flush()
 
     def end(self) -> None:
-        """``on_end_of_algorithm``: journal, save (every run), deliver alerts."""
+        """``on_end_of_algorithm``: journal, save (every run), deliver alerts (waiting, bounded,
+        for the mail worker)."""
         self.journal_verdicts()
         self.save_if_changed()
         self.alerts.flush()
+        self.alerts.drain()
 
     # ----- marks and the kill switch --------------------------------------------------------
     def scheduled_mark(self) -> None:
@@ -239,6 +245,36 @@ class RiskDesk:
         pos = strategy.positions.get(intent.position_id)
         if filled and pos is not None and pos.state is PositionState.CLOSED:
             self._closed(strategy, pos, now_utc(self.algorithm))
+
+    def on_partial(self, intent: OrderIntent, units: int, fill_net_pts: float) -> None:
+        """Router hook: ``units`` whole units of ``intent`` filled (fewer than asked). An entry
+        is booked at its real size; a close realizes the P&L of ``units`` units (fees stay with
+        the position until it closes whole) and the rest stays booked."""
+        now = now_utc(self.algorithm)
+        if intent.purpose is IntentPurpose.OPEN:
+            self.session.resize(intent.position_id, units, intent.quantity)
+            return
+        strategy = self.strategies[intent.strategy]
+        pos = strategy.positions.get(intent.position_id)
+        if pos is None:
+            return
+        pnl = math.nan if pos.entry_net_pts is None else (
+            -(pos.entry_net_pts + fill_net_pts) * units * pos.structure.multiplier_usd_per_pt)
+        self.journal.note(now, strategy.name, "REALIZED", f"{pos.position_id}: {pnl:+,.2f} USD on {units} of "
+                          f"{pos.quantity} units (partial close)")
+        notice = self.session.on_reduced(pos.position_id, strategy.name, pos.quantity - units, pos.quantity, pnl, now)
+        for text in notice.alerts:
+            self.alerts.alert(text)
+        self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    def block_entries(self, text: str) -> None:
+        """Critical alert, and new entries blocked through the gate (host block
+        ``unwind_failed``, :mod:`risk.host_blocks`: no period, it holds until an operator clears
+        it; it shows in the gate state)."""
+        now = now_utc(self.algorithm)
+        block = HostBlock.UNWIND_FAILED
+        block_host_entries(self.session.gate.state, block, text, now)
+        self.alerts.alert(f"CRITICAL {text}; new entries blocked until an operator clears '{block.value}'")
 
     def on_settled(self, strategy: Strategy, pos: StrategyPosition, time_utc: datetime) -> None:
         """Settlement hook: a position settled whole."""

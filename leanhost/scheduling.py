@@ -12,7 +12,8 @@ LEAN APIs (docs: "Scheduled Events"; ``Common/Scheduling/TimeRules.cs``):
   inside ``[start_et, end_et]`` by the New York clock, read from ``algorithm.utc_time``.
 
 Handlers receive the rule name; they run only when the algorithm is not warming up (LEAN
-rejects orders during warm-up).
+rejects orders during warm-up), and always inside the algorithm's entry lock
+(:func:`leanhost.serial.schedule_on`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from zoneinfo import ZoneInfo
 from AlgorithmImports import TimeZones
 
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
+
+from .serial import schedule_on
 
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm, Symbol
@@ -55,10 +58,10 @@ def schedule_rule(
     days = algorithm.date_rules.every_day(symbol)
     if isinstance(rule, DailyAt):
         at = algorithm.time_rules.at(rule.time_et.hour, rule.time_et.minute, TimeZones.NEW_YORK)
-        algorithm.schedule.on(event_name, days, at, _guarded(algorithm, rule, handler))
+        schedule_on(algorithm, event_name, days, at, _guarded(algorithm, rule, handler))
     elif isinstance(rule, EveryMinutes):
         every = algorithm.time_rules.every(timedelta(minutes=rule.interval_min))
-        algorithm.schedule.on(event_name, days, every, _guarded(algorithm, rule, handler))
+        schedule_on(algorithm, event_name, days, every, _guarded(algorithm, rule, handler))
     else:  # pragma: no cover - ScheduleRule is a closed union
         raise TypeError(f"unknown schedule rule {rule!r}")
 
@@ -67,7 +70,8 @@ def schedule_every_minute(
     algorithm: QCAlgorithm, symbol: Symbol, event_name: str, handler: Callable[[], None]
 ) -> None:
     """Run ``handler`` every minute of ``symbol``'s trading days (order time-outs)."""
-    algorithm.schedule.on(
+    schedule_on(
+        algorithm,
         event_name,
         algorithm.date_rules.every_day(symbol),
         algorithm.time_rules.every(timedelta(minutes=1)),

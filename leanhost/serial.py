@@ -11,6 +11,17 @@ inside :class:`EntryLock`.
 The lock is re-entrant: an order sent from a scheduled decision may have its first events
 delivered synchronously on the same thread (LEAN backtests, and the stand-in), which must
 not deadlock.
+
+Every scheduled event of the host is registered through :func:`schedule_on`, which wraps its
+callback in the algorithm's lock (a test checks that no module calls ``schedule.on``
+directly). Holding the lock while placing, updating or canceling an order is safe in live
+LEAN: ``BrokerageTransactionHandler.Process`` only queues the request and returns, it never
+waits for an order event. What would wait is a synchronous ``market_order``
+(``QCAlgorithm.Trading.cs`` ``MarketOrder`` -> ``Transactions.WaitForOrder``), which the
+host never sends, and a blocking alert delivery, which runs on its own worker thread
+(:mod:`leanhost.alerts`). In live LEAN ``on_order_event`` runs while the brokerage thread
+holds ``BrokerageTransactionHandler._lockHandleOrderEvent`` (``HandleOrderEvents``), so a
+slow handler delays every other order event.
 """
 
 from __future__ import annotations
@@ -19,7 +30,10 @@ import threading
 from collections.abc import Callable
 from functools import wraps
 from types import TracebackType
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from AlgorithmImports import QCAlgorithm
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,3 +70,24 @@ class EntryLock:
                 return fn(*args, **kwargs)
 
         return locked
+
+
+def entry_lock_of(algorithm: QCAlgorithm) -> EntryLock:
+    """The algorithm's :class:`EntryLock` (``algorithm.entry_lock``, created first thing in
+    ``initialize``).
+
+    Raises:
+        RuntimeError: when the algorithm has none (an entry point registered before it).
+    """
+    lock = getattr(algorithm, "entry_lock", None)
+    if not isinstance(lock, EntryLock):
+        raise RuntimeError("algorithm.entry_lock must be created before any entry point is registered")
+    return lock
+
+
+def schedule_on(algorithm: QCAlgorithm, name: str, date_rule: Any, time_rule: Any,
+                callback: Callable[[], None]) -> None:
+    """``algorithm.schedule.on(name, date_rule, time_rule, callback)`` with ``callback`` run
+    inside the algorithm's entry lock (LEAN calls scheduled events on its real-time thread:
+    ``Engine/RealTime/LiveTradingRealTimeHandler.cs``, ``Run``)."""
+    algorithm.schedule.on(name, date_rule, time_rule, entry_lock_of(algorithm).wrap(callback))

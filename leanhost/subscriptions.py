@@ -41,6 +41,8 @@ from thetacore.market_stats import DailyBars
 from thetacore.products import PRODUCTS
 
 from .option_filters import ContractUniverse, option_filter
+from .serial import schedule_on
+from .ticks import set_future_option_ticks
 
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm, Symbol
@@ -165,6 +167,7 @@ def subscribe(algorithm: QCAlgorithm, plan: FeedPlan, underlyings: dict[str, Sym
 def _future_feed(algorithm: QCAlgorithm, plan: FeedPlan) -> UnderlyingFeed:
     future = algorithm.add_future(FUTURE_TICKERS[plan.root], plan.resolution, extended_market_hours=True)
     future.set_filter(0, max(s.dte_max for s in plan.subs) + QUARTER_DAYS)
+    set_future_option_ticks(algorithm, plan.root, future)  # before the options exist (leanhost/ticks.py)
     algorithm.add_future_option(future.symbol, option_filter(*plan.subs))
     daily = DailyHistory(algorithm, future.symbol, DataNormalizationMode.BACKWARDS_RATIO)
     return UnderlyingFeed(plan, future.symbol, daily)
@@ -203,7 +206,8 @@ def schedule_contract_refresh(algorithm: QCAlgorithm, feed: UnderlyingFeed) -> N
     contracts = feed.contracts
     if contracts is None:
         return
-    algorithm.schedule.on(
+    schedule_on(
+        algorithm,
         f"{feed.kind}:{feed.root}:contracts",
         algorithm.date_rules.every_day(feed.symbol),
         algorithm.time_rules.at(CONTRACT_REFRESH_HOUR_ET, CONTRACT_REFRESH_MINUTE_ET, TimeZones.NEW_YORK),

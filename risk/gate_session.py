@@ -130,10 +130,33 @@ class GateSession:
         """An approved entry never filled: its buying power is no longer in use."""
         self.records.pop(position_id, None)
 
+    def resize(self, position_id: str, quantity: int, booked_quantity: int) -> None:
+        """A booked position is really ``quantity`` units, not ``booked_quantity`` (an entry
+        filled in part, or a close that took off some units): its buying power and risk
+        in use scale to the real size (nothing when it is not booked)."""
+        record = self.records.get(position_id)
+        if record is None or booked_quantity <= 0:
+            return
+        frac = quantity / booked_quantity
+        record.bp_usd *= frac
+        record.position = replace(record.position, risk_usd=record.position.risk_usd * frac)
+
     # ----- marks and exits -------------------------------------------------------------------
     def on_closed(self, position_id: str, strategy: str, pnl_usd: float, now_utc: datetime) -> GateNotice:
         """A whole position closed (or settled) with ``pnl_usd`` realized, fees included."""
         self.records.pop(position_id, None)
+        s = self.stats.setdefault(strategy, _Stats())
+        if pnl_usd > 0:
+            s.wins, s.win_sum_usd = s.wins + 1, s.win_sum_usd + pnl_usd
+        elif pnl_usd < 0:
+            s.losses, s.loss_sum_usd = s.losses + 1, s.loss_sum_usd - pnl_usd
+        return self.gate.on_exit(pnl_usd, now_utc)
+
+    def on_reduced(self, position_id: str, strategy: str, remaining: int, before: int, pnl_usd: float,
+                   now_utc: datetime) -> GateNotice:
+        """Part of a position closed (``before - remaining`` units) with ``pnl_usd`` realized:
+        counted as an exit like :meth:`on_closed`; the position stays booked at ``remaining``."""
+        self.resize(position_id, remaining, before)
         s = self.stats.setdefault(strategy, _Stats())
         if pnl_usd > 0:
             s.wins, s.win_sum_usd = s.wins + 1, s.win_sum_usd + pnl_usd

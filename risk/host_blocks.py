@@ -33,6 +33,7 @@ class HostBlock(Enum):
     RECONCILE = "host_reconcile"
     BROKERAGE_MISMATCH = "host_brokerage_mismatch"
     MARGIN_CALL = "host_margin_call"
+    UNWIND_FAILED = "unwind_failed"  # legs out of ratio could not be unwound (leanhost/unwinds.py)
 
 
 def is_host_block(name: str) -> bool:

@@ -180,11 +180,23 @@ class Strategy:
         else:
             pos.state, pos.exit_net_pts, pos.closed_utc = PositionState.CLOSED, fill_net_pts, time_utc
 
-    def on_resized(self, intent: OrderIntent, quantity: int) -> None:
-        """The risk gate cut an opening intent to ``quantity`` units before it was sent."""
+    def on_resized(self, intent: OrderIntent, quantity: int, why: str = "resized by the risk gate") -> None:
+        """An opening intent is ``quantity`` units, not ``intent.quantity``: the risk gate cut it
+        before it was sent, or (``why``) only ``quantity`` whole units of it filled."""
         pos = self.positions[intent.position_id]
-        pos.notes.append(f"resized by the risk gate: {intent.quantity} -> {quantity}")
+        pos.notes.append(f"{why}: {intent.quantity} -> {quantity}")
         pos.quantity = quantity
+
+    def on_partially_closed(self, intent: OrderIntent, units: int, fill_net_pts: float, time_utc: datetime) -> None:
+        """A close of ``intent.quantity`` units filled only ``units`` whole units (at
+        ``fill_net_pts`` per unit) and ended: the position is the rest, open again so that the
+        next check closes it."""
+        pos = self.positions[intent.position_id]
+        pos.notes.append(f"partial close at {time_utc:%Y-%m-%d %H:%M}Z: {units} of {intent.quantity} units "
+                         f"at {fill_net_pts:+.2f} pts")
+        pos.quantity -= units
+        if pos.state is not PositionState.CLOSED:
+            pos.state = PositionState.OPEN
 
     def on_unfilled(self, intent: OrderIntent, reason: str) -> None:
         """The combo of ``intent`` ended without a fill (or was refused before sending); an

@@ -245,6 +245,8 @@ class Parameters:
     # ----- orders and fills ------------------------------------------------------------------
     order_limit_toward_far_frac: float = _p(0.3, "combo limit: mid + frac x (natural - mid)", lo=0.0, hi=1.0)
     order_timeout_min: int = _p(5, "cancel an unfilled combo after this many minutes", lo=1)
+    unwind_through_ticks: int = _p(2, "an unwind limit goes this many ticks through the far side", lo=0, hi=50)
+    unwind_timeout_min: int = _p(2, "an unwind not filled after this many minutes blocks new entries", lo=1)
     replay_fill_toward_far_frac: float = _p(0.3, "replay fill point per leg: 0 = mid, 1 = far side", lo=0.0, hi=1.0)
     max_quote_age_min: int = _p(15, "a quote older than this many minutes is missing, not stale-used", lo=1)
     futures_scan_range_frac: float = _p(0.07, "SPAN scan-range approximation (+/- of futures price)", lo=0.001, hi=0.5)

@@ -47,6 +47,7 @@ def test_when_a_local_live_run_trips_a_limit_then_one_mail_reaches_the_smtp_serv
         _smtp_env(monkeypatch, port)
         algorithm = _run(lean, make_algorithm)
         trip_daily_loss(algorithm)
+        algorithm.risk.alerts.drain()  # SMTP runs on the alert worker thread (leanhost/alerts.py)
 
     [mail] = mailbox.messages
     assert mail.sender == "thetadesk@example.com" and mail.recipients == ["ops@example.com", "risk@example.com"]
@@ -67,6 +68,7 @@ def test_when_the_smtp_server_is_down_then_the_failure_is_logged_and_the_run_goe
     algorithm = _run(lean, make_algorithm)
 
     trip_daily_loss(algorithm)
+    algorithm.risk.alerts.drain()  # SMTP runs on the alert worker thread (leanhost/alerts.py)
 
     assert [e for e in algorithm.errors if "alert delivery" in e] == [
         f"alert delivery by SMTP 127.0.0.1:{port} failed: ConnectionRefusedError: [Errno 111] Connection refused"]

@@ -37,7 +37,8 @@ def test_when_slice_holds_the_es_chains_then_one_snapshot_holds_every_contract(
     n_contracts = sum(len(chain) for chain in current.option_chains.values())
     assert len(snap) == n_contracts > 100
     assert set(snap.expiries().astype(object)) == {date(2020, 3, 20), date(2020, 6, 19)}
-    assert snap.multiplier_usd_per_pt == 50.0 and snap.min_tick_pts == 0.25
+    # 0.05: the CME option tick set by leanhost/ticks.py (LEAN's database alone gives the future's 0.25)
+    assert snap.multiplier_usd_per_pt == 50.0 and snap.min_tick_pts == 0.05
     assert set(np.unique(snap.right)) == {int(Right.CALL), int(Right.PUT)}
     march = snap.underlying_symbol == "ESH20"
     future = algorithm.securities[next(s for s in algorithm.securities if s.value == "ESH20")]

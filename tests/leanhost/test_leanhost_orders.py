@@ -4,6 +4,7 @@ before they are sent."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -51,18 +52,24 @@ def test_when_every_leg_fills_then_the_position_is_open_at_the_net_fill(
     assert [e.action for e in algorithm.journal.entries if e.kind == "order"] == ["SENT", "FILLED"]
 
 
-def test_when_one_leg_fills_and_the_other_is_canceled_then_the_filled_leg_is_closed_at_market(
+def test_when_one_leg_fills_and_the_other_is_canceled_then_the_filled_leg_is_closed_with_a_marketable_limit(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
+    """Unwinds are limit orders, never market orders (LEAN ``QCAlgorithm.Trading.cs``
+    ``MarketOrder`` turns into MarketOnOpen out of hours; ``TastytradeBrokerageModel.
+    CanSubmitOrder`` refuses those)."""
     algorithm = _entered(lean, make_algorithm)
     put, call = algorithm.combo_orders[0].tickets
 
     algorithm.fill(put, 29.10)
     call.cancel("IB passed on the rest of the combo")
 
-    [unwind] = algorithm.market_orders
+    assert algorithm.market_orders == []
+    [unwind] = algorithm.limit_orders
+    ask = algorithm.securities[put.symbol].ask_price  # the put's ask, above 5.00: ES tick 0.25
     assert unwind.symbol == put.symbol and unwind.quantity == +1
-    assert "orphan unwind" in unwind.tag
+    assert unwind.limit_price == pytest.approx(math.ceil(ask / 0.25 - 1e-9) * 0.25 + 2 * 0.25)
+    assert "unwind" in unwind.tag
     assert any("ORPHAN LEG" in e for e in algorithm.errors)
     position = _position(algorithm)
     assert position.state is PositionState.CLOSED and position.exit_reason.startswith(
@@ -87,7 +94,7 @@ def test_when_nothing_fills_before_the_time_out_then_the_group_is_canceled_and_f
     assert _position(algorithm).state is PositionState.CLOSED
 
 
-def test_when_a_time_out_ends_a_partial_fill_then_the_filled_leg_is_closed_at_market(
+def test_when_a_time_out_ends_a_partial_fill_then_the_filled_leg_is_closed_with_a_limit(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
     algorithm = _entered(lean, make_algorithm)
@@ -97,7 +104,8 @@ def test_when_a_time_out_ends_a_partial_fill_then_the_filled_leg_is_closed_at_ma
     algorithm.utc_time += timedelta(minutes=5)
     fire(algorithm, "orders:time-outs")
 
-    [unwind] = algorithm.market_orders
+    assert algorithm.market_orders == []
+    [unwind] = algorithm.limit_orders
     assert unwind.symbol == call.symbol and unwind.quantity == +1
     assert put.status == lean.OrderStatus.CANCELED
 
@@ -282,9 +290,11 @@ def test_when_a_single_leg_crosses_zero_then_tastytrade_still_takes_the_plain_li
 
 
 # ----- replacing a working close --------------------------------------------------------------
-def test_when_a_new_close_of_the_same_position_arrives_then_the_working_close_is_canceled_first(
+def test_when_a_new_close_of_the_same_position_arrives_then_the_working_close_is_repriced_in_place(
     lean: ModuleType, host: Callable[[str], ModuleType]
 ) -> None:
+    """LEAN ``Common/Orders/ComboLimitOrder.cs`` ``ApplyUpdateOrderRequest``: an update of one
+    leg's limit is the group's limit; no second order goes out."""
     algorithm, router, strategy, symbols = _router(lean, host, "interactive_brokers")
     algorithm.on_order_event = router.on_order_event
     legs = [(3000.0, Right.PUT, 1), (3460.0, Right.CALL, 1)]
@@ -293,8 +303,7 @@ def test_when_a_new_close_of_the_same_position_arrives_then_the_working_close_is
 
     second = router.send(_intent(symbols, legs, 12.0, purpose=IntentPurpose.CLOSE))
 
-    assert first is not None and other is not None and second is not None
-    assert [leg.status for leg in first.legs] == [lean.OrderStatus.CANCELED] * 2
-    assert "replaced by p1 close +12" in first.legs[0].ticket.cancel_tags[0]
-    assert strategy.unfilled == [f"ended without a fill: {first.describe_legs()}"]
-    assert router.active_groups() == [other, second]
+    assert first is not None and other is not None and second is first
+    assert len(algorithm.combo_orders) == 2 and algorithm.combo_orders[0].limit_price == 12.0
+    assert first.intent.tag == "p1 close +12" and first.legs[0].ticket.cancel_tags == []
+    assert strategy.unfilled == [] and router.active_groups() == [first, other]

@@ -28,6 +28,7 @@ from lean_fakes import (
     SecurityType,
     TimeZones,
 )
+from lean_fakes import lean_symbol_properties as SymbolProperties  # LEAN's constructor
 
 __all__ = [
     "AccountType",
@@ -48,5 +49,6 @@ __all__ = [
     "QCAlgorithm",
     "Resolution",
     "SecurityType",
+    "SymbolProperties",
     "TimeZones",
 ]

@@ -5,9 +5,12 @@ subscriptions, scheduled events, orders and logs. Tests drive time, data and ord
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +19,7 @@ import pandas as pd
 from lean_types import (
     BROKERAGE_MODELS,
     AccountType,
+    ArgumentException,
     BrokerageMessageEvent,
     BrokerageMessageType,
     BrokerageName,
@@ -32,6 +36,7 @@ from lean_types import (
     OrderEvent,
     OrderFee,
     OrderFeeParameters,
+    OrderResponse,
     OrderStatus,
     OrderType,
     Resolution,
@@ -41,6 +46,8 @@ from lean_types import (
     Slice,
     Symbol,
     SymbolProperties,
+    SymbolPropertiesDatabase,
+    UpdateOrderFields,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -99,6 +106,19 @@ class ConstantRateModel:
 
 
 # ----- orders -----------------------------------------------------------------------------------
+ENDED = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID)
+
+
+def lean_round(price: float, increment: float) -> float:
+    """LEAN's price rounding (``Engine/TransactionHandlers/BrokerageTransactionHandler.cs``,
+    ``RoundOrderPrice``): ``Math.Round(price / increment) * increment`` in decimals, which
+    rounds a midpoint to even; no rounding when the increment is not positive."""
+    if increment <= 0:
+        return price
+    steps = (Decimal(repr(price)) / Decimal(repr(increment))).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return float(steps * Decimal(repr(increment)))
+
+
 @dataclass(eq=False)
 class OrderTicket:
     algorithm: QCAlgorithm
@@ -110,21 +130,60 @@ class OrderTicket:
     limit_price: float | None = None
     status: OrderStatus = OrderStatus.SUBMITTED
     cancel_tags: list[str] = field(default_factory=list)
+    combo: ComboOrder | None = None
+    updates: list[UpdateOrderFields] = field(default_factory=list)
 
-    def cancel(self, tag: str | None = None) -> None:
-        """Backtest behaviour: the cancel is processed at once and reported as an event."""
+    def cancel(self, tag: str | None = None) -> OrderResponse:
+        """Backtest: the cancel is processed at once and reported as an event. With
+        ``algorithm.async_cancels`` (live): only a request; the order turns CancelPending
+        (``BrokerageTransactionHandler.CancelOrder``) and its Canceled event comes when the
+        test calls ``algorithm.confirm_cancel`` (a fill may come first)."""
         self.cancel_tags.append(tag or "")
-        if self.status not in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID):
+        if self.status in ENDED:
+            return OrderResponse(False, f"order {self.order_id} is {self.status.name}")
+        if self.algorithm.cancel_error is not None:
+            raise self.algorithm.cancel_error
+        if self.algorithm.async_cancels:
+            self.status = OrderStatus.CANCEL_PENDING
+        else:
             self.algorithm.emit(self, OrderStatus.CANCELED, message=tag or "")
+        return OrderResponse(True)
+
+    def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
+        """``OrderTicket.UpdateLimitPrice``: ``Update(UpdateOrderFields(LimitPrice, Tag))``."""
+        return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))
+
+    def update(self, fields: UpdateOrderFields) -> OrderResponse:
+        """LEAN ``OrderTicket.Update`` -> ``BrokerageTransactionHandler.UpdateOrder``: a closed
+        order cannot be updated (``InvalidStatus``); a combo leg's new limit is the group's
+        (``ComboLimitOrder.ApplyUpdateOrderRequest`` sets ``GroupOrderManager.LimitPrice``),
+        rounded as a new order (``RoundOrderPrices``). ``algorithm.refuse_updates`` models a
+        brokerage that cannot replace the order."""
+        self.updates.append(fields)
+        if self.status in ENDED:
+            return OrderResponse(False, f"Cannot update closed order with status {self.status.name}")
+        if self.algorithm.refuse_updates:
+            return OrderResponse(False, "brokerage refused the update")
+        if fields.limit_price is not None:
+            if self.combo is not None:
+                self.combo.limit_price = self.algorithm.rounded_combo_limit(self.combo.legs, fields.limit_price)
+            else:
+                security = self.algorithm.securities[self.symbol]
+                self.limit_price = lean_round(fields.limit_price, security.symbol_properties.minimum_price_variation)
+        return OrderResponse(True)
 
 
-@dataclass
+@dataclass(eq=False)
 class ComboOrder:
+    """One combo as LEAN holds it: ``limit_price`` after rounding (and updates),
+    ``asked_limit`` as the algorithm passed it."""
+
     legs: list[Leg]
     quantity: int
     limit_price: float
     tag: str
     tickets: list[OrderTicket]
+    asked_limit: float = 0.0
 
 
 class Transactions:
@@ -309,6 +368,15 @@ class QCAlgorithm:
         # (a test sets TastytradeBrokerageModel()...); a backtest's is LEAN's default.
         self.brokerage_model: Any = DefaultBrokerageModel()
         self.command_results: list[bool | None] = []
+        self._order_ids = itertools.count(1)  # LEAN: Interlocked.Increment, safe from any thread
+        self._order_id_lock = threading.Lock()
+        # LEAN BrokerageTransactionHandler._lockHandleOrderEvent: held while on_order_event runs
+        self.order_event_lock = threading.RLock()
+        self.symbol_properties_database = SymbolPropertiesDatabase()
+        self.async_cancels = False
+        self.refuse_updates = False
+        self.cancel_error: Exception | None = None  # raised by ticket.cancel (a brokerage error)
+        self.order_error: Exception | None = None  # raised by the next order call
         self.live_mode = False
         self.deployment_target = DeploymentTarget.LOCAL_PLATFORM
         self.object_store = ObjectStore()
@@ -340,6 +408,12 @@ class QCAlgorithm:
 
     def add_security(self, security: Security) -> Security:
         """Test helper: what LEAN does when a universe adds a security (or replaces its data)."""
+        custom = self.symbol_properties_database.entry_for(security.symbol)
+        if custom is None and security.symbol.security_type is SecurityType.FUTURE_OPTION:
+            assert security.symbol.underlying is not None
+            custom = self.symbol_properties_database.entry_for(security.symbol.underlying)
+        if custom is not None:  # SecurityService.CreateSecurity -> GetSymbolProperties (custom entry)
+            security.symbol_properties = custom
         for initializer in self.security_initializers:
             initializer(security)
         self.securities[security.symbol] = security
@@ -412,19 +486,50 @@ class QCAlgorithm:
     # --- orders ---
     def _ticket(self, symbol: Symbol, quantity: float, tag: str, order_type: OrderType,
                 limit_price: float | None = None) -> OrderTicket:
-        ticket = OrderTicket(self, len(self.tickets) + 1, symbol, quantity, tag, order_type.name, limit_price)
-        self.tickets[ticket.order_id] = ticket
-        self.transactions.orders[ticket.order_id] = Order(ticket.order_id, symbol, quantity, order_type)
+        with self._order_id_lock:
+            order_id = next(self._order_ids)
+            ticket = OrderTicket(self, order_id, symbol, quantity, tag, order_type.name, limit_price)
+            self.tickets[ticket.order_id] = ticket
+            self.transactions.orders[ticket.order_id] = Order(ticket.order_id, symbol, quantity, order_type)
         return ticket
+
+    def _raise_order_error(self) -> None:
+        error, self.order_error = self.order_error, None
+        if error is not None:
+            raise error
+
+    def rounded_combo_limit(self, legs: list[Leg], limit_price: float) -> float:
+        """``BrokerageTransactionHandler.RoundOrderPrices`` (``ComboLimit``): the group's limit
+        rounded to the smallest positive increment among the legs' securities
+        (``SecurityPriceVariationModel``: the symbol properties' minimum price variation)."""
+        increments = [self.securities[leg.symbol].symbol_properties.minimum_price_variation
+                      for leg in legs if leg.symbol in self.securities]
+        positive = [i for i in increments if i > 0]
+        return lean_round(limit_price, min(positive)) if positive else limit_price
 
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float, asynchronous: bool = False,
                           tag: str = "", order_properties: Any = None) -> list[OrderTicket]:
+        """``QCAlgorithm.Trading.cs`` ``ComboLimitOrder``: a zero limit (``-0.0`` included)
+        throws ``ArgumentException("ComboLimitOrder requires a limit price")``; the limit is
+        then rounded as LEAN rounds it before sending (``RoundOrderPrices``)."""
+        self._raise_order_error()
+        if limit_price == 0:
+            raise ArgumentException("ComboLimitOrder requires a limit price")
         tickets = [self._ticket(leg.symbol, leg.quantity * quantity, tag, OrderType.COMBO_LIMIT) for leg in legs]
-        self.combo_orders.append(ComboOrder(list(legs), quantity, limit_price, tag, tickets))
+        combo = ComboOrder(list(legs), quantity, self.rounded_combo_limit(list(legs), limit_price), tag, tickets,
+                           limit_price)
+        for ticket in tickets:
+            ticket.combo = combo
+        self.combo_orders.append(combo)
         return tickets
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, asynchronous: bool = False,
                     tag: str = "", order_properties: Any = None) -> OrderTicket:
+        """A limit order, its price rounded to the security's increment (``RoundOrderPrices``)."""
+        self._raise_order_error()
+        security = self.securities.get(symbol)
+        if security is not None:
+            limit_price = lean_round(limit_price, security.symbol_properties.minimum_price_variation)
         ticket = self._ticket(symbol, quantity, tag, OrderType.LIMIT, limit_price)
         self.limit_orders.append(ticket)
         return ticket
@@ -434,6 +539,12 @@ class QCAlgorithm:
         ticket = self._ticket(symbol, quantity, tag, OrderType.MARKET)
         self.market_orders.append(ticket)
         return ticket
+
+    def confirm_cancel(self, ticket: OrderTicket, message: str = "") -> None:
+        """Test helper (live): the brokerage confirms a requested cancel; nothing when the
+        order ended meanwhile (it filled first)."""
+        if ticket.status not in ENDED:
+            self.emit(ticket, OrderStatus.CANCELED, message=message)
 
     def emit(self, ticket: OrderTicket, status: OrderStatus, fill_price: float = 0.0, fill_quantity: float = 0.0,
              message: str = "") -> None:
@@ -447,8 +558,9 @@ class QCAlgorithm:
                 order = Order(ticket.order_id, ticket.symbol, fill_quantity, OrderType.LIMIT)
                 fee = security.fee_model.get_order_fee(OrderFeeParameters(security, order))
             security.holdings.quantity += fill_quantity
-        self.on_order_event(OrderEvent(ticket.order_id, ticket.symbol, self.utc_time, status, fill_price,
-                                       fill_quantity, message, order_fee=fee))
+        with self.order_event_lock:  # BrokerageTransactionHandler.HandleOrderEvents
+            self.on_order_event(OrderEvent(ticket.order_id, ticket.symbol, self.utc_time, status, fill_price,
+                                           fill_quantity, message, order_fee=fee))
 
     def fill(self, ticket: OrderTicket, price: float) -> None:
         """Test helper: fill ``ticket`` whole at ``price``."""

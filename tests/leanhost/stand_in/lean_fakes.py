@@ -19,8 +19,10 @@ from lean_algorithm import (
     TimeRule,
     TimeRules,
 )
+from lean_threads import BrokerageThread
 from lean_types import (
     AccountType,
+    ArgumentException,
     BaseData,
     BrokerageMessageEvent,
     BrokerageMessageType,
@@ -35,6 +37,7 @@ from lean_types import (
     Futures,
     Globals,
     InteractiveBrokersBrokerageModel,
+    InvalidOperationException,
     Leg,
     MarginCallModel,
     Option,
@@ -46,6 +49,7 @@ from lean_types import (
     Order,
     OrderEvent,
     OrderFee,
+    OrderFeeParameters,
     OrderStatus,
     OrderType,
     Resolution,
@@ -55,17 +59,21 @@ from lean_types import (
     Slice,
     Symbol,
     SymbolProperties,
+    SymbolPropertiesDatabase,
     TastytradeBrokerageModel,
     TimeZones,
+    UpdateOrderFields,
+    lean_symbol_properties,
 )
 
 __all__ = [
     "BrokerageMessageEvent", "BrokerageMessageType", "Command", "DefaultBrokerageModel",
     "InteractiveBrokersBrokerageModel", "MarginCallModel", "TastytradeBrokerageModel",
-    "AccountType", "BaseData", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
-    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "Leg",
+    "AccountType", "ArgumentException", "BaseData", "BrokerageThread", "BrokerageName", "CashAmount", "ComboOrder", "DataNormalizationMode",
+    "DateRule", "DateRules", "DeploymentTarget", "FeeModel", "Future", "Futures", "Globals", "InvalidOperationException", "Leg",
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
-    "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
+    "OrderFee", "OrderFeeParameters", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
-    "SymbolProperties", "TimeRule", "TimeRules", "TimeZones",
+    "SymbolProperties", "SymbolPropertiesDatabase", "TimeRule", "TimeRules", "TimeZones",
+    "UpdateOrderFields", "lean_symbol_properties",
 ]

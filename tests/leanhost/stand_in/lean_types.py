@@ -50,6 +50,7 @@ class OrderStatus(IntEnum):
 class OrderType(IntEnum):
     MARKET = 0
     LIMIT = 1
+    MARKET_ON_OPEN = 4
     OPTION_EXERCISE = 6
     COMBO_LIMIT = 9
 
@@ -182,8 +183,44 @@ class Symbol:
 # ----- securities -----------------------------------------------------------------------------
 @dataclass
 class SymbolProperties:
+    """LEAN's ``SymbolProperties``: the stand-in's securities are built with the two fields
+    leanhost reads; :meth:`create` takes LEAN's constructor arguments
+    (``description, quote_currency, contract_multiplier, minimum_price_variation, lot_size,
+    market_ticker``)."""
+
     contract_multiplier: float
     minimum_price_variation: float
+    description: str = ""
+    quote_currency: str = "USD"
+    lot_size: float = 1.0
+    market_ticker: str = ""
+
+
+def lean_symbol_properties(description: str, quote_currency: str, contract_multiplier: float,
+                           minimum_price_variation: float, lot_size: float, market_ticker: str,
+                           minimum_order_size: float | None = None, price_magnifier: float = 1,
+                           strike_multiplier: float = 1) -> SymbolProperties:
+    """``SymbolProperties(...)`` with LEAN's constructor (``Common/Securities/SymbolProperties.cs``):
+    what ``AlgorithmImports.SymbolProperties`` is in the stand-in."""
+    return SymbolProperties(contract_multiplier, minimum_price_variation, description, quote_currency,
+                            lot_size, market_ticker)
+
+
+class SymbolPropertiesDatabase:
+    """``QCAlgorithm.symbol_properties_database``: only the custom entries an algorithm sets
+    (``Common/Securities/SymbolPropertiesDatabase.cs``, ``SetEntry``), keyed by ``(market,
+    ticker, security type)``; the ticker of a future option is its future's root
+    (``BaseSecurityDatabase.GetDatabaseSymbolKey``: ``symbol.ID.Symbol``)."""
+
+    def __init__(self) -> None:
+        self.custom: dict[tuple[str, str, SecurityType], SymbolProperties] = {}
+
+    def set_entry(self, market: str, symbol: str, security_type: SecurityType, properties: Any) -> bool:
+        self.custom[(market, symbol, security_type)] = properties
+        return True
+
+    def entry_for(self, symbol: Symbol) -> SymbolProperties | None:
+        return self.custom.get((symbol.id.market, symbol.id.symbol, symbol.security_type))
 
 
 @dataclass
@@ -359,6 +396,32 @@ class Order:
     symbol: Symbol
     quantity: float
     type: OrderType
+
+
+class ArgumentException(Exception):  # noqa: N818 - LEAN's (.NET) name, as pythonnet raises it
+    """.NET ``System.ArgumentException`` as pythonnet surfaces it in Python (a subclass of
+    ``Exception``)."""
+
+
+class InvalidOperationException(Exception):  # noqa: N818 - LEAN's (.NET) name
+    """.NET ``System.InvalidOperationException`` as pythonnet surfaces it."""
+
+
+@dataclass
+class UpdateOrderFields:
+    """LEAN's ``UpdateOrderFields`` (``Common/Orders/UpdateOrderFields.cs``): what to change."""
+
+    limit_price: float | None = None
+    quantity: float | None = None
+    tag: str | None = None
+
+
+@dataclass
+class OrderResponse:
+    """LEAN's ``OrderResponse``: ``is_success`` and, when it failed, ``error_message``."""
+
+    is_success: bool
+    error_message: str = ""
 
 
 @dataclass
