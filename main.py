@@ -58,7 +58,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
 
         self.journal = DecisionJournal(self)
         self.chains = ChainReader(self)
-        self.strategies = {s.name: s for s in build_strategies(self.params)}
+        self.strategies = {s.name: s for s in build_strategies(self.params) if self._admitted(s)}
         self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
         self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
@@ -78,6 +78,14 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             f"{', '.join(self.strategies) or 'none'}, feeds "
             f"{', '.join(f'{k}:{r}' for k, r in self.market.feeds) or 'none'}"
         )
+
+    def _admitted(self, strategy: Strategy) -> bool:
+        """False, with an error logged, for a strategy that refuses its parameters at start
+        (e.g. a 0DTE underlying without daily expiries): it is neither subscribed nor scheduled."""
+        refusal = strategy.start_refusal()
+        if refusal is not None:
+            self.error(f"ThetaDesk: {strategy.name} not started: {refusal}")
+        return refusal is None
 
     def _risk_desk(self) -> RiskDesk:
         """The risk gate (state restored from the object store; a corrupt state stops here)

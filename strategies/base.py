@@ -132,6 +132,13 @@ class Strategy:
     def subscription(self) -> Subscription:
         raise NotImplementedError
 
+    def start_refusal(self) -> str | None:
+        """Why this strategy must not run with its parameters (one line, shown by the host
+        at start), or ``None``. Both hosts drop a strategy that refuses: the LEAN host logs
+        it with ``error`` and neither subscribes nor schedules it; the replay lists it in
+        ``problems``."""
+        return None
+
     def subscriptions(self) -> list[Subscription]:
         """Every data window the strategy needs (same kind and root); by default its one
         :meth:`subscription`. The LEAN host subscribes each; the replay serves the root."""

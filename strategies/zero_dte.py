@@ -86,6 +86,17 @@ class ZeroDte(Strategy):
             EveryMinutes(MANAGE, p.zdte_manage_interval_min, p.zdte_entry_time_et, p.zdte_flatten_et),
         ]
 
+    def start_refusal(self) -> str | None:
+        """A 0DTE trade needs an expiry every trading day: an underlying whose product has
+        none (ES, MES: one expiry per futures contract month in LEAN, see
+        :mod:`thetacore.products`) is refused at start."""
+        root = self.p.zdte_underlying
+        if PRODUCTS[root].daily_expiries:
+            return None
+        daily = ", ".join(r for r, f in PRODUCTS.items() if f.daily_expiries)
+        return (f"zdte_underlying={root}: {root} options have no daily expiries (one per futures contract "
+                f"month in LEAN), so there is no same-day expiry to trade; use {daily}")
+
     def subscription(self) -> Subscription:
         """Today's expiry only, strikes within the filter range, and VIX. The root follows
         the phase of ``starting_cash_usd`` (the only NLV known before the first decision):

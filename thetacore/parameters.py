@@ -83,7 +83,8 @@ class Parameters:
 
     # ----- 0DTE (strategy-rules.md, "0DTE (Friday)") ------------------------------------------
     zdte_enabled: bool = _p(True, "run the 0DTE trade")
-    zdte_underlying: str = _p("ES", "ES options (MES below phase 2) or SPXW index options", choices=ZDTE_UNDERLYINGS)
+    zdte_underlying: str = _p("SPXW", "SPXW index options (daily expiries); ES is refused at start: one "
+                              "expiry a month in LEAN", choices=ZDTE_UNDERLYINGS)
     zdte_entry_weekday: int = _p(4, "entry weekday, 0=Mon..4=Fri; -1 = any day", lo=-1, hi=4)
     zdte_move_start_et: time = _p(time(9, 30), "start of the move read (the open), ET")
     zdte_entry_time_et: time = _p(time(10, 30), "end of the move read and entry time (never earlier), ET")
