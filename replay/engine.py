@@ -137,7 +137,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 run.mark(t)
             for strat in active:
                 market = owner[strat.name]
-                for rule in due_rules(rules[strat.name], t, market.is_trading_day):
+                for rule in due_rules(rules[strat.name], t, market.is_trading_day, market.early_close_min):
                     ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ()))
                     for decision in strat.on_schedule(rule.name, ctx):

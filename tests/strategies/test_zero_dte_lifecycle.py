@@ -298,7 +298,8 @@ def test_when_before_1030_or_no_0dte_expiry_then_declined():
 def test_schedules_and_subscriptions():
     strat = ZeroDte(load_parameters({}))
     assert strat.schedules() == [DailyAt("move_start", time(9, 31)), DailyAt("entry", time(10, 30)),
-                                 DailyAt("time_stop", time(15, 0)), DailyAt("flatten", time(15, 30)),
+                                 DailyAt("time_stop", time(15, 0), before_close=True),
+                                 DailyAt("flatten", time(15, 30), before_close=True),
                                  EveryMinutes("manage", 5, time(10, 30), time(15, 30))]
     sub = strat.subscription()  # starting cash 100,000: phase 4, SPXW (the default since issue 7 item 10)
     assert (sub.root, sub.kind, sub.dte_min, sub.dte_max, sub.needs_vix) == ("SPXW", "index_option", 0, 0, True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from lean_types import (
     OrderType,
     Resolution,
     Security,
+    SecurityExchangeHours,
     SecurityManager,
     SecurityType,
     Slice,
@@ -64,6 +65,24 @@ class TimeRules:
 
     def every(self, interval: timedelta) -> TimeRule:
         return TimeRule("every", (interval,))
+
+    def before_market_close(self, symbol: Symbol, minutes_before_close: float = 0,
+                            extended_market_close: bool = False) -> TimeRule:
+        return TimeRule("before_market_close", (symbol, minutes_before_close, extended_market_close))
+
+
+def before_market_close_utc(security: Security, rule: TimeRule, day: date) -> datetime | None:
+    """When a ``before_market_close`` rule fires on ``day`` (naive UTC), or ``None`` on a closed
+    day. Copies LEAN ``Common/Scheduling/TimeRules.cs`` ``BeforeMarketClose(Symbol, double,
+    bool)``: ``exchangeHours.GetLastDailyMarketClose(date, extended) - minutes`` where
+    ``IsDateOpen(date)``, converted from the exchange's time zone."""
+    _, minutes, extended = rule.args
+    hours = security.exchange.hours
+    if not hours.is_date_open(day, extended):
+        return None
+    local = hours.get_last_daily_market_close(day, extended) - timedelta(minutes=minutes)
+    zone = ZoneInfo(str(security.exchange.time_zone))
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -200,6 +219,7 @@ class QCAlgorithm:
         self.added_contracts: list[tuple[Symbol, Resolution | None]] = []
         self.removed_contracts: list[Symbol] = []
         self.schedule = ScheduleManager()
+        self.index_early_closes: dict[date, time] = {}  # exchange-local (Chicago) closes of every index
         self.date_rules = DateRules()
         self.time_rules = TimeRules()
         self.current_slice: Slice | None = None
@@ -265,6 +285,9 @@ class QCAlgorithm:
     def add_index(self, ticker: str, resolution: Resolution | None = None, **kwargs: Any) -> Security:
         index = Security(Symbol.index(ticker), SecurityType.INDEX, SymbolProperties(1.0, 0.01))
         index.exchange.time_zone = "America/Chicago"
+        # LEAN Data/market-hours/market-hours-database.json "Index-usa-SPX": market 08:30-15:15
+        # America/Chicago; early closes from "Index-usa-[*]" (tests fill index_early_closes).
+        index.exchange.hours = SecurityExchangeHours(time(15, 15), self.index_early_closes)
         self.indexes.append((index, resolution))
         return self.add_security(index)
 

@@ -18,6 +18,7 @@ from lean_algorithm import (
     ScheduledEvent,
     TimeRule,
     TimeRules,
+    before_market_close_utc,
 )
 from lean_types import (
     AccountType,
@@ -44,6 +45,7 @@ from lean_types import (
     OrderType,
     Resolution,
     Security,
+    SecurityExchangeHours,
     SecurityIdentifier,
     SecurityType,
     Slice,
@@ -58,5 +60,5 @@ __all__ = [
     "NotificationManager", "ObjectStore", "Option", "OptionChain", "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order", "OrderEvent",
     "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
-    "SymbolProperties", "TimeRule", "TimeRules", "TimeZones",
+    "SymbolProperties", "TimeRule", "TimeRules", "TimeZones", "SecurityExchangeHours", "before_market_close_utc",
 ]

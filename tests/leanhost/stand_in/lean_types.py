@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Any
 
@@ -183,8 +183,29 @@ class SecurityHolding:
 
 
 @dataclass
+class SecurityExchangeHours:
+    """LEAN ``Common/Securities/SecurityExchangeHours.cs``, reduced to one regular session a
+    day: ``regular_close`` (exchange time zone) and ``early_closes`` by date; weekends closed.
+    Tests set the hours of the symbol they schedule on (SPX: 15:15 CT)."""
+
+    regular_close: time = time(16, 0)
+    early_closes: dict[date, time] = field(default_factory=dict)
+    holidays: set[date] = field(default_factory=set)
+
+    def is_date_open(self, local_date_time: datetime | date, extended_market_hours: bool = False) -> bool:
+        day = local_date_time.date() if isinstance(local_date_time, datetime) else local_date_time
+        return day.weekday() < 5 and day not in self.holidays
+
+    def get_last_daily_market_close(self, local_date_time: datetime | date, extended_market_hours: bool) -> datetime:
+        """``GetLastDailyMarketClose``: the day's regular close, early closes included."""
+        day = local_date_time.date() if isinstance(local_date_time, datetime) else local_date_time
+        return datetime.combine(day, self.early_closes.get(day, self.regular_close))
+
+
+@dataclass
 class SecurityExchange:
     time_zone: str = "America/New_York"
+    hours: SecurityExchangeHours = field(default_factory=SecurityExchangeHours)
 
 
 @dataclass
