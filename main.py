@@ -57,7 +57,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         apply_brokerage(self, self.params)
 
         self.journal = DecisionJournal(self)
-        self.chains = ChainReader(self)
+        self.chains = ChainReader(self, max_quote_age_min=self.params.max_quote_age_min)
         self.strategies = {s.name: s for s in build_strategies(self.params) if self._admitted(s)}
         self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
         self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days

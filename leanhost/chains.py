@@ -12,7 +12,11 @@ Where the contracts come from (docs: "Option Chains"; ``Engine/DataFeeds/TimeSli
   it before firing events), so quotes are closes of bars that ended by then: no look-ahead.
 * single-contract feeds (LEAPs, hour bars): a slice holds a contract only in the steps where
   it has data, so these are read from ``algorithm.securities[symbol]`` (``bid_price``,
-  ``ask_price``, ``get_last_data().end_time``) for every contract the feed tracks.
+  ``ask_price``, the end of the last real quote bar) for every contract the feed tracks.
+* fill-forward (:mod:`leanhost.freshness`): a chain row's ``time`` is that of a
+  fill-forwarded bar, i.e. now; the quote time kept is the end of the contract security's
+  last REAL quote bar (``security.cache.get_data(QuoteBar)``), so an old quote ages and the
+  ``max_quote_age_min`` checks refuse it.
 
 Contract facts come from ``security.symbol_properties`` (``contract_multiplier``: USD per
 point; ``minimum_price_variation``: tick in points); exercise style and settlement from
@@ -43,10 +47,11 @@ from thetacore.chain import ChainSnapshot
 from thetacore.enums import Right
 from thetacore.products import product
 
+from .freshness import UNKNOWN, bar_minutes, is_fresh, real_quote_time_utc
 from .subscriptions import UnderlyingFeed
 
 if TYPE_CHECKING:
-    from AlgorithmImports import BaseData, OptionChain, QCAlgorithm, Security, Slice, Symbol
+    from AlgorithmImports import OptionChain, QCAlgorithm, Security, Slice, Symbol
 
 
 def quote_pts(value: float) -> float:
@@ -102,14 +107,19 @@ class ChainReader:
     algorithm: QCAlgorithm
     symbols: dict[str, Symbol] = field(default_factory=dict)
     _keys: dict[Symbol, str] = field(default_factory=dict)  # the other way
+    max_quote_age_min: float = math.inf  # an underlying quote older than this is no price
 
     def read(self, feed: UnderlyingFeed, time_utc: datetime) -> ChainRead:
         """Every option contract of ``feed`` now, as one snapshot, with the underlying price."""
         rows, problems = _Rows(), []
+        limit_min = self.max_quote_age_min + bar_minutes(feed.plan.resolution)  # the underlying's bars
         fronts: list[tuple[datetime, float]] = []
         if feed.plan.chain_subs:
-            problems += self._read_slice(feed.root, rows, fronts, time_utc)
+            problems += self._read_slice(feed.root, rows, fronts, time_utc, limit_min)
         under = self._underlying_now(feed, fronts)
+        if feed.kind != "future_option" and math.isfinite(under) and not self._fresh(feed.symbol, time_utc, limit_min):
+            problems.append(f"{feed.symbol} quote older than {limit_min:g} min or fill-forwarded: no price")
+            under = math.nan
         if feed.contracts is not None:
             problems += self._read_contracts(feed, under, rows)
         problem = "; ".join(p for p in problems if p)
@@ -119,13 +129,17 @@ class ChainReader:
             return ChainRead(None, f"no {feed.root} option contract is a subscribed security", under)
         return ChainRead(self._snapshot(feed.root, time_utc, rows, rows.security), problem, under)
 
+    def _fresh(self, symbol: Symbol, time_utc: datetime, limit_min: float) -> bool:
+        securities = self.algorithm.securities
+        return not securities.contains_key(symbol) or is_fresh(securities[symbol], time_utc, limit_min)
+
     def key_of(self, symbol: Symbol) -> str | None:
         """The snapshot string of a contract seen in a chain, else ``None``."""
         return self._keys.get(symbol)
 
     # ----- sources ------------------------------------------------------------------------
     def _read_slice(
-        self, root: str, rows: _Rows, fronts: list[tuple[datetime, float]], time_utc: datetime
+        self, root: str, rows: _Rows, fronts: list[tuple[datetime, float]], time_utc: datetime, limit_min: float
     ) -> list[str]:
         # None before the first data slice, although the stubs do not say so.
         current: Slice | None = self.algorithm.current_slice
@@ -135,17 +149,19 @@ class ChainReader:
         if not chains:
             return [f"no {root} option chain in the slice at {time_utc:%Y-%m-%d %H:%M}Z"]
         for canonical, chain in chains:
-            self._read_chain(canonical, chain, rows, fronts)
+            self._read_chain(canonical, chain, rows, fronts, time_utc, limit_min)
         return []
 
     def _read_chain(
-        self, canonical: Symbol, chain: OptionChain, rows: _Rows, fronts: list[tuple[datetime, float]]
+        self, canonical: Symbol, chain: OptionChain, rows: _Rows, fronts: list[tuple[datetime, float]],
+        time_utc: datetime, limit_min: float,
     ) -> None:
         securities = self.algorithm.securities
         under_symbol = canonical.underlying
         under_security = securities[under_symbol] if securities.contains_key(under_symbol) else None
         underlying = _price_pts(under_security, chain)
-        if canonical.security_type == SecurityType.FUTURE_OPTION and math.isfinite(underlying):
+        fresh = under_security is None or is_fresh(under_security, time_utc, limit_min)
+        if canonical.security_type == SecurityType.FUTURE_OPTION and math.isfinite(underlying) and fresh:
             fronts.append((under_symbol.id.date, underlying))
         tz: ZoneInfo | None = None
         for contract in chain:
@@ -157,6 +173,9 @@ class ChainReader:
             bid, ask = quote_pts(contract.bid_price), quote_pts(contract.ask_price)
             quoted = math.isfinite(bid) or math.isfinite(ask)
             time = _utc(contract.time, tz or _zone(under_security)) if quoted else None
+            if quoted and security is not None:  # a fill-forwarded chain row: the real bar's age
+                real = real_quote_time_utc(security)
+                time = time if real is UNKNOWN else real if isinstance(real, datetime) else None
             rows.add(self._key(symbol), symbol, underlying, bid, ask, time)
 
     def _read_contracts(self, feed: UnderlyingFeed, underlying: float, rows: _Rows) -> list[str]:
@@ -170,10 +189,9 @@ class ChainReader:
             security = securities[symbol]
             rows.security = rows.security or security
             bid, ask = quote_pts(security.bid_price), quote_pts(security.ask_price)
-            # None before the contract's first data, although the stubs do not say so.
-            last: BaseData | None = security.get_last_data()
+            real = real_quote_time_utc(security)  # the last real quote bar (fill-forward: None)
             quoted = math.isfinite(bid) or math.isfinite(ask)
-            time = _utc(last.end_time, _zone(security)) if quoted and last is not None else None
+            time = real if quoted and isinstance(real, datetime) else None
             rows.add(self._key(symbol), symbol, underlying, bid, ask, time)
         if not feed.contracts.tracked:
             return [f"no {feed.root} contract picked yet (refreshed {feed.contracts.refreshed_on})"]

@@ -28,6 +28,7 @@ from strategies.base import MarketContext, Strategy, Subscription
 from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
+from .freshness import bar_minutes
 from .scheduling import NEW_YORK
 from .subscriptions import (
     INDEX_OF,
@@ -132,6 +133,14 @@ class MarketData:
             market.vix = algorithm.add_index("VIX", Resolution.MINUTE).symbol
             market.vix_daily = DailyHistory(algorithm, market.vix, None, VIX_HISTORY_BARS)
         return market
+
+    def bar_minutes_of(self, symbol: Symbol) -> int:
+        """Bar length (minutes) of the subscription serving the option ``symbol``: 60 for
+        a single contract picked at hour resolution (LEAPs), else the feed's chain resolution."""
+        for feed in self.feeds.values():
+            if feed.contracts is not None and symbol.value in feed.contracts.tracked:
+                return bar_minutes(feed.contracts.resolution)
+        return 1
 
     def feed_of(self, strategy: Strategy) -> UnderlyingFeed:
         """The feed serving ``strategy``."""

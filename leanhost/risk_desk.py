@@ -42,6 +42,7 @@ from thetacore.parameters import Parameters
 
 from .alerts import AlertChannel
 from .chains import quote_pts
+from .freshness import is_fresh
 from .gate_store import (
     KILL_SWITCH_VALUES,
     StoreKeys,
@@ -262,12 +263,18 @@ class RiskDesk:
                 self.router.send(close)
 
     def quote(self, key: str) -> tuple[float, float]:
-        """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side."""
+        """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side, and
+        both NaN when the last real quote is fill-forwarded or older than
+        ``max_quote_age_min`` plus one bar (:func:`leanhost.freshness.is_fresh`: a stale quote
+        is no price)."""
         symbol = self.router.symbols.get(key)
         securities = self.algorithm.securities
         if symbol is None or not securities.contains_key(symbol):
             return math.nan, math.nan
         security = securities[symbol]
+        limit_min = self.params.max_quote_age_min + self.market.bar_minutes_of(symbol)
+        if not is_fresh(security, now_utc(self.algorithm), limit_min):
+            return math.nan, math.nan
         return quote_pts(security.bid_price), quote_pts(security.ask_price)
 
     # ----- journal and state ------------------------------------------------------------------

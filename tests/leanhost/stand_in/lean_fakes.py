@@ -43,8 +43,10 @@ from lean_types import (
     OrderFee,
     OrderStatus,
     OrderType,
+    QuoteBar,
     Resolution,
     Security,
+    SecurityCache,
     SecurityExchangeHours,
     SecurityIdentifier,
     SecurityType,
@@ -52,6 +54,7 @@ from lean_types import (
     Symbol,
     SymbolProperties,
     TimeZones,
+    TradeBar,
 )
 
 __all__ = [
@@ -61,4 +64,5 @@ __all__ = [
     "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "Portfolio", "QCAlgorithm", "Resolution",
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
     "SymbolProperties", "TimeRule", "TimeRules", "TimeZones", "SecurityExchangeHours", "before_market_close_utc",
+    "QuoteBar", "TradeBar", "SecurityCache",
 ]
