@@ -29,7 +29,9 @@ The underlying price of a decision: the index or equity (mid of its quote, else 
 price); for futures options the front future (the earliest-expiring future of the chain with
 a price). :attr:`ChainReader.symbols` maps snapshot strings back to LEAN ``Symbol`` objects
 for orders (and :meth:`ChainReader.key_of` the other way, for order events); it keeps every
-contract ever seen, so positions stay tradable after their contracts leave the filter.
+contract ever seen, so positions stay tradable after their contracts leave the filter, and a
+held contract missing from the slice's chain (an empty chain in a data gap) is read from its
+security (logged once a day per root), so its strategy still sees it.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ class ChainReader:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     _keys: dict[Symbol, str] = field(default_factory=dict)  # the other way
     max_quote_age_min: float = math.inf  # an underlying quote older than this is no price
+    _empty_logged: set[tuple[str, date]] = field(default_factory=set)  # (root, UTC day) logged empty
 
     def read(self, feed: UnderlyingFeed, time_utc: datetime) -> ChainRead:
         """Every option contract of ``feed`` now, as one snapshot, with the underlying price."""
@@ -116,6 +119,7 @@ class ChainReader:
         fronts: list[tuple[datetime, float]] = []
         if feed.plan.chain_subs:
             problems += self._read_slice(feed.root, rows, fronts, time_utc, limit_min)
+            problems += self._read_held(feed.root, rows)
         under = self._underlying_now(feed, fronts)
         if feed.kind != "future_option" and math.isfinite(under) and not self._fresh(feed.symbol, time_utc, limit_min):
             problems.append(f"{feed.symbol} quote older than {limit_min:g} min or fill-forwarded: no price")
@@ -150,7 +154,13 @@ class ChainReader:
             return [f"no {root} option chain in the slice at {time_utc:%Y-%m-%d %H:%M}Z"]
         for canonical, chain in chains:
             self._read_chain(canonical, chain, rows, fronts, time_utc, limit_min)
-        return []
+        if rows.symbol:
+            return []
+        text = f"the {root} option chain is empty at {time_utc:%Y-%m-%d %H:%M}Z (a data gap?)"
+        if (root, time_utc.date()) not in self._empty_logged:
+            self._empty_logged.add((root, time_utc.date()))
+            self.algorithm.log(f"{text}; held contracts are read from their securities")
+        return [text]
 
     def _read_chain(
         self, canonical: Symbol, chain: OptionChain, rows: _Rows, fronts: list[tuple[datetime, float]],
@@ -186,16 +196,31 @@ class ChainReader:
             if not securities.contains_key(symbol):
                 missing += 1
                 continue
-            security = securities[symbol]
-            rows.security = rows.security or security
-            bid, ask = quote_pts(security.bid_price), quote_pts(security.ask_price)
-            real = real_quote_time_utc(security)  # the last real quote bar (fill-forward: None)
-            quoted = math.isfinite(bid) or math.isfinite(ask)
-            time = real if quoted and isinstance(real, datetime) else None
-            rows.add(self._key(symbol), symbol, underlying, bid, ask, time)
+            self._add_security(symbol, securities[symbol], underlying, rows)
         if not feed.contracts.tracked:
             return [f"no {feed.root} contract picked yet (refreshed {feed.contracts.refreshed_on})"]
         return [f"{missing} picked {feed.root} contract(s) not yet securities"] if missing else []
+
+    def _read_held(self, root: str, rows: _Rows) -> list[str]:
+        """Held contracts of ``root`` that the slice's chain lacks (an empty chain in a data gap,
+        or a live history provider without canonical history) are read from their securities:
+        a position never drops out of the snapshot its strategy manages it by."""
+        securities = self.algorithm.securities
+        held = [s for k, s in self.symbols.items() if k not in rows.seen and _root_of(s) == root
+                and securities.contains_key(s) and securities[s].holdings.quantity != 0]
+        for symbol in held:
+            under = symbol.underlying
+            price = _price_pts(securities[under] if securities.contains_key(under) else None, None)
+            self._add_security(symbol, securities[symbol], price, rows)
+        return [f"{len(held)} held {root} contract(s) not in the chain: read from their securities"] if held else []
+
+    def _add_security(self, symbol: Symbol, security: Security, underlying: float, rows: _Rows) -> None:
+        """One row from the contract's security: its quote and the end of its last REAL quote bar."""
+        rows.security = rows.security or security
+        bid, ask = quote_pts(security.bid_price), quote_pts(security.ask_price)
+        real = real_quote_time_utc(security)  # the last real quote bar (fill-forward: None)
+        quoted = math.isfinite(bid) or math.isfinite(ask)
+        rows.add(self._key(symbol), symbol, underlying, bid, ask, real if quoted and isinstance(real, datetime) else None)
 
     def _underlying_now(self, feed: UnderlyingFeed, fronts: list[tuple[datetime, float]]) -> float:
         if feed.kind == "future_option":
@@ -246,8 +271,8 @@ class ChainReader:
 
 
 def _root_of(canonical: Symbol) -> str:
-    """Root of an option chain key: the future's root for futures options (``"ES"``), the
-    option root otherwise (``"SPXW"``, ``"SPY"``)."""
+    """Root of an option chain key or contract: the future's root for futures options
+    (``"ES"``), the option root otherwise (``"SPXW"``, ``"SPY"``)."""
     if canonical.security_type == SecurityType.FUTURE_OPTION:
         return canonical.underlying.id.symbol
     return canonical.id.symbol
