@@ -13,7 +13,8 @@ operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 :mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
 exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). Every
-decision and verdict is journaled (:mod:`leanhost.journal`). The rules themselves live in the
+decision and verdict is journaled within QuantConnect's log limits (:mod:`leanhost.journal`);
+per-strategy charts and runtime/summary statistics at the NLV marks (:mod:`leanhost.dashboard`). The rules themselves live in the
 pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
 """
 
@@ -28,6 +29,7 @@ from AlgorithmImports import QCAlgorithm
 from leanhost.alerts import AlertChannel
 from leanhost.brokerage import apply_brokerage
 from leanhost.chains import ChainReader
+from leanhost.dashboard import Dashboard
 from leanhost.gate_store import load_gate_session, store_keys
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
@@ -64,6 +66,9 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)
         self.risk = self._risk_desk()
+        self.dashboard = Dashboard(self, self.strategies, self.risk.session, self.router.fees_usd,
+                                   self.risk.quote, self.market.vix_level)
+        self.risk.on_mark = self.dashboard.update  # charts and statistics at the NLV marks
 
         for strategy in self.strategies.values():
             feed = self.market.feed_of(strategy)
@@ -106,6 +111,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         now = now_utc(self)
         self.risk.before_decision(now)
         context = self.market.context(feed, now)
+        self.dashboard.saw(strategy.name, context)
         for decision in strategy.on_schedule(rule_name, context):
             self.journal.record(decision)
             if decision.intent is not None:
@@ -121,6 +127,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
     def on_end_of_algorithm(self) -> None:
         self.risk.end()
         self.journal.log_summary()
+        self.dashboard.summarize()
         for group in self.router.active_groups():
             self.error(f"order group still open at the end: {group.intent.tag}: {group.describe_legs()}")
         for ticket in self.router.unwind_tickets:

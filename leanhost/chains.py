@@ -158,7 +158,7 @@ class ChainReader:
             return []
         text = f"the {root} option chain is empty at {time_utc:%Y-%m-%d %H:%M}Z (a data gap?)"
         if (root, time_utc.date()) not in self._empty_logged:
-            self._empty_logged.add((root, time_utc.date()))
+            self._empty_logged = {k for k in self._empty_logged if k[1] == time_utc.date()} | {(root, time_utc.date())}
             self.algorithm.log(f"{text}; held contracts are read from their securities")
         return [text]
 

@@ -25,7 +25,7 @@ read before each decision and at each NLV mark, and a change is applied with
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -92,6 +92,7 @@ class RiskDesk:
     _journaled: int = 0
     _kill_raw: str | None = None
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    on_mark: Callable[[datetime], None] | None = None  # after each scheduled NLV mark (the dashboard)
 
     # ----- set-up --------------------------------------------------------------------------
     def announce(self, now: datetime) -> None:
@@ -166,6 +167,8 @@ class RiskDesk:
         self.poll_kill_switch(now)
         self.poll_clear_requests(now)
         self.mark_nlv(now)
+        if self.on_mark is not None:
+            self.on_mark(now)
         self.after()
 
     def mark_nlv(self, now: datetime) -> None:
@@ -279,11 +282,13 @@ class RiskDesk:
 
     # ----- journal and state ------------------------------------------------------------------
     def journal_verdicts(self) -> None:
-        """Journal the session's verdict rows not journaled yet."""
+        """Journal the session's verdict rows not journaled yet, then drop them from the
+        session (the journal keeps them: memory stays bounded in a months-long run)."""
         rows = self.session.journal
         for row in rows[self._journaled:]:
             self.journal.verdict(row)
-        self._journaled = len(rows)
+        rows.clear()
+        self._journaled = 0
 
     def save_if_changed(self) -> None:
         """Save the state when it differs from the last save."""

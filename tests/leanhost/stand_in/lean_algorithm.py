@@ -232,6 +232,9 @@ class QCAlgorithm:
         self.history_frames: dict[str, pd.DataFrame] = {}  # by symbol value; else history_frame
         self.history_requests: list[tuple[Any, ...]] = []
         self.logs: list[str] = []
+        self.plots: list[tuple[str, str, float, datetime]] = []
+        self.runtime_statistics: dict[str, str] = {}
+        self.summary_statistics: dict[str, str] = {}
         self.errors: list[str] = []
         self.combo_orders: list[ComboOrder] = []
         self.limit_orders: list[OrderTicket] = []
@@ -328,6 +331,31 @@ class QCAlgorithm:
     def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None, **kwargs: Any) -> pd.DataFrame:
         self.history_requests.append((symbol, periods, resolution, kwargs))
         return self.history_frames.get(symbol.value, self.history_frame)
+
+    # --- charts and statistics ---
+    # LEAN Algorithm/QCAlgorithm.Plotting.cs ReservedChartSeriesNames: an empty list reserves the chart.
+    RESERVED_CHARTS: dict[str, tuple[str, ...]] = {
+        "Strategy Equity": ("Equity", "Return"), "Capacity": ("Strategy Capacity",),
+        "Drawdown": ("Equity Drawdown",), "Benchmark": ("Benchmark",), "Assets Sales Volume": (),
+        "Exposure": (), "Portfolio Margin": (), "Portfolio Turnover": ("Portfolio Turnover",),
+    }
+
+    def plot(self, chart: str, series: str, value: float) -> None:
+        """``Plot(chart, series, value)``; raises for a reserved chart or series (as LEAN's
+        ``TryGetChartSeries``)."""
+        reserved = self.RESERVED_CHARTS.get(chart)
+        if reserved is not None and (not reserved or series in reserved):
+            raise ValueError(f"'{chart}'/'{series}' is reserved")
+        self.plots.append((chart, series, float(value), self.utc_time))
+
+    def set_runtime_statistic(self, name: str, value: Any) -> None:
+        self.runtime_statistics[name] = str(value)
+
+    def set_summary_statistic(self, name: str, value: Any) -> None:
+        """LEAN ``SetSummaryStatistic``: names "0".."100" are reserved (ArgumentException)."""
+        if name.isdigit() and 0 <= int(name) <= 100:
+            raise ValueError(f"'{name}' is a reserved statistic name.")
+        self.summary_statistics[name] = str(value)
 
     # --- logging ---
     def log(self, message: Any) -> None:
