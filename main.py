@@ -31,6 +31,7 @@ from leanhost.brokerage import apply_brokerage
 from leanhost.chains import ChainReader
 from leanhost.dashboard import Dashboard
 from leanhost.gate_store import load_gate_session, store_keys
+from leanhost.iv_history import restore_iv_readings, save_iv_readings
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
 from leanhost.orders import OrderRouter
@@ -69,6 +70,8 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.dashboard = Dashboard(self, self.strategies, self.risk.session, self.router.fees_usd,
                                    self.risk.quote, self.market.vix_level)
         self.risk.on_mark = self.dashboard.update  # charts and statistics at the NLV marks
+        self.iv_saved: dict[str, str] = {}  # IV readings survive a live restart (leanhost/iv_history.py)
+        restore_iv_readings(self, self.risk.keys, self.strategies.values())
 
         for strategy in self.strategies.values():
             feed = self.market.feed_of(strategy)
@@ -116,6 +119,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             self.journal.record(decision)
             if decision.intent is not None:
                 self.risk.route(strategy, decision, context)
+        save_iv_readings(self, self.risk.keys, strategy, self.iv_saved)
         self.risk.after()
 
     def on_order_event(self, order_event: OrderEvent) -> None:

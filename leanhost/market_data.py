@@ -4,8 +4,10 @@ LEAN APIs: ``add_index("VIX", Resolution.MINUTE)`` (docs: "Indices > Requesting 
 index's ``price``, NaN here before its first data: never a default), subscribed whenever any
 strategy runs because the risk gate checks VIX and its previous close for every entry; that
 previous close comes from ``history(vix, n, Resolution.DAILY)`` once per New York day
-(:meth:`MarketData.vix_prev_close`, NaN when missing or stale); ``portfolio.total_portfolio_value``
-(net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
+(:meth:`MarketData.vix_prev_close`, NaN when missing or stale), and those daily bars are in
+every context (``vix_daily``: the labelled IV-rank proxy of a strategy without its own IV
+history yet; LEAN's history is available before a backtest's first day and at a live start);
+``portfolio.total_portfolio_value`` (net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
 user keeps ``events/events.csv``, parsed by :func:`thetacore.events.parse_events_csv`);
 ``risk_free_interest_rate_model.get_interest_rate(time)`` (fraction).
 
@@ -45,8 +47,9 @@ if TYPE_CHECKING:
 EVENTS_FILE = Path("events") / "events.csv"
 """The user-maintained events file, relative to LEAN's data folder."""
 
-VIX_HISTORY_BARS = 10
-"""Daily VIX bars requested once a day: enough to span a long weekend and a holiday."""
+VIX_HISTORY_BARS = 300
+"""Daily VIX bars requested once a day: the previous close (spans any weekend and holiday)
+and a year of closes for the labelled IV-rank proxy (``strangle_iv_rank_vix_proxy``)."""
 
 """A previous VIX close older than this many calendar days is stale (a data gap): NaN."""
 
@@ -165,6 +168,7 @@ class MarketData:
             self.vix_level(),
             float(algorithm.portfolio.total_portfolio_value),
             events,
+            self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
         )
 
     def vix_level(self) -> float:
