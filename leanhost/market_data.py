@@ -30,8 +30,8 @@ from strategies.base import MarketContext, Strategy, Subscription
 from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
-from .freshness import bar_minutes
-from .scheduling import NEW_YORK
+from .freshness import bar_minutes, is_fresh
+from .scheduling import NEW_YORK, now_utc
 from .subscriptions import (
     INDEX_OF,
     DailyHistory,
@@ -172,7 +172,9 @@ class MarketData:
         )
 
     def vix_level(self) -> float:
-        """VIX now (index points); NaN without a VIX subscription or before its first data."""
+        """VIX now (index points); NaN without a VIX subscription, before its first data, or
+        when its last real bar is older than ``max_quote_age_min`` + 1 minute (a data gap
+        LEAN fills forward: :mod:`leanhost.freshness`)."""
         if self.vix is None:
             return math.nan
         securities = self.algorithm.securities
@@ -180,6 +182,8 @@ class MarketData:
             return math.nan
         security = securities[self.vix]
         price = float(security.price)
+        if not is_fresh(security, now_utc(self.algorithm), self.reader.max_quote_age_min + bar_minutes(Resolution.MINUTE)):
+            return math.nan
         return price if security.has_data and math.isfinite(price) and price > 0 else math.nan
 
     def vix_prev_close(self, today_et: date) -> float:

@@ -113,3 +113,14 @@ def test_when_the_underlying_index_is_stale_then_its_price_is_unknown(
     spx.receive(lean.TradeBar(spx.symbol, 3738.81, _local(NOW_UTC)))
     read = algorithm.chains.read(algorithm.market.feeds[("index_option", "SPXW")], NOW_UTC)
     assert read.underlying_pts == 3738.81 and "SPX quote" not in read.problem
+
+
+def test_when_vix_has_no_real_bar_for_20_minutes_then_its_level_is_unknown(
+        lean: ModuleType, make_algorithm: Callable[..., Any]) -> None:
+    """VIX's last REAL trade bar (LEAN caches no fill-forward bar) 20 min old > 15 + 1 min: NaN."""
+    algorithm, _, _ = _world(lean, make_algorithm)
+    vix = algorithm.securities[lean.Symbol.index("VIX")]
+    vix.receive(lean.TradeBar(vix.symbol, 22.4, _local(NOW_UTC - timedelta(minutes=20))))
+    assert math.isnan(algorithm.market.vix_level())
+    vix.receive(lean.TradeBar(vix.symbol, 22.6, _local(NOW_UTC - timedelta(minutes=1))))
+    assert algorithm.market.vix_level() == 22.6
