@@ -14,8 +14,9 @@ operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
 exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). Every
 decision and verdict is journaled within QuantConnect's log limits (:mod:`leanhost.journal`);
-per-strategy charts and runtime/summary statistics at the NLV marks (:mod:`leanhost.dashboard`). The rules themselves live in the
-pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
+per-strategy charts and runtime/summary statistics come at the NLV marks
+(:mod:`leanhost.dashboard`). The rules themselves live in the pure core (``strategies/``,
+``thetacore/``, ``risk/``), which never imports LEAN.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def full_day_close_et(algorithm: QCAlgorithm, symbol: Symbol) -> time:
     from the exchange's time zone.
 
     Raises:
-        ValueError: when the symbol is not a security yet or its exchange has no close.
+        ValueError: when the symbol is not a security yet.
     """
     securities = algorithm.securities
     if not securities.contains_key(symbol):
@@ -93,8 +93,6 @@ def full_day_close_et(algorithm: QCAlgorithm, symbol: Symbol) -> time:
     exchange = securities[symbol].exchange
     zone = ZoneInfo(str(exchange.time_zone))
     closes = [exchange.hours.get_last_daily_market_close(day, False) for day in REFERENCE_WEEK]
-    if not closes:  # pragma: no cover - REFERENCE_WEEK is not empty
-        raise ValueError(f"{symbol}: no market close")
     latest = max(c.replace(tzinfo=zone).astimezone(NEW_YORK).time() for c in closes)
     return latest.replace(second=0, microsecond=0)
 
