@@ -16,7 +16,9 @@ exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settle
 and start-up reconciliation settles, adopts or blocks on LEAN's holdings
 (:mod:`leanhost.reconciliation`). Operator live commands (:mod:`leanhost.operator`), brokerage
 messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
-decision and verdict is journaled (:mod:`leanhost.journal`). The rules themselves live in the
+decision and verdict is journaled within QuantConnect's log limits (:mod:`leanhost.journal`);
+per-strategy charts and runtime/summary statistics come at the NLV marks
+(:mod:`leanhost.dashboard`). The rules themselves live in the
 pure core (``strategies/``, ``thetacore/``, ``risk/``), which never imports LEAN.
 """
 
@@ -33,7 +35,9 @@ from leanhost.brokerage import apply_brokerage
 from leanhost.brokerage_events import BrokerageEvents, disable_lean_margin_calls, live_model_name
 from leanhost.chains import ChainReader
 from leanhost.daily_report import schedule_daily_report, send_daily_report
+from leanhost.dashboard import Dashboard
 from leanhost.gate_store import load_gate_session, store_keys
+from leanhost.iv_history import restore_iv_readings, save_iv_readings
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
 from leanhost.operator import OperatorCommands
@@ -66,8 +70,8 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         disable_lean_margin_calls(self)  # no single-leg liquidation: leanhost.brokerage_events
 
         self.journal = DecisionJournal(self)
-        self.chains = ChainReader(self)
-        self.strategies = {s.name: s for s in build_strategies(self.params)}
+        self.chains = ChainReader(self, max_quote_age_min=self.params.max_quote_age_min)
+        self.strategies = {s.name: s for s in build_strategies(self.params) if self._admitted(s)}
         self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
         self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
@@ -78,6 +82,11 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.brokerage_events.at_start(live_model)
         self.reconciler = Reconciler(self, self.params, self.chains, self.chains.symbols, self.strategies,
                                      self.settlement, self.risk)
+        self.dashboard = Dashboard(self, self.strategies, self.risk.session, self.router.fees_usd,
+                                   self.risk.quote, self.market.vix_level)
+        self.risk.on_mark = self.dashboard.update  # charts and statistics at the NLV marks
+        self.iv_saved: dict[str, str] = {}  # IV readings survive a live restart (leanhost/iv_history.py)
+        restore_iv_readings(self, self.risk.keys, self.strategies.values())
 
         for strategy in self.strategies.values():
             feed = self.market.feed_of(strategy)
@@ -95,6 +104,14 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             f"{', '.join(self.strategies) or 'none'}, feeds "
             f"{', '.join(f'{k}:{r}' for k, r in self.market.feeds) or 'none'}"
         )
+
+    def _admitted(self, strategy: Strategy) -> bool:
+        """False, with an error logged, for a strategy that refuses its parameters at start
+        (e.g. a 0DTE underlying without daily expiries): it is neither subscribed nor scheduled."""
+        refusal = strategy.start_refusal()
+        if refusal is not None:
+            self.error(f"ThetaDesk: {strategy.name} not started: {refusal}")
+        return refusal is None
 
     def _risk_desk(self) -> RiskDesk:
         """The risk gate (state restored from the object store; a corrupt state stops here)
@@ -118,10 +135,12 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         now = now_utc(self)
         self.risk.before_decision(now)
         context = self.market.context(feed, now)
+        self.dashboard.saw(strategy.name, context)
         for decision in strategy.on_schedule(rule_name, context):
             self.journal.record(decision)
             if decision.intent is not None:
                 self.risk.route(strategy, decision, context)
+        save_iv_readings(self, self.risk.keys, strategy, self.iv_saved)
         self.risk.after()
 
     def _daily_report(self) -> None:
@@ -192,6 +211,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
     def _end(self) -> None:
         self.risk.end()
         self.journal.log_summary()
+        self.dashboard.summarize()
         for group in self.router.active_groups():
             self.error(f"order group still open at the end: {group.intent.tag}: {group.describe_legs()}")
         for ticket in self.router.unwind_tickets:

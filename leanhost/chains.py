@@ -12,7 +12,11 @@ Where the contracts come from (docs: "Option Chains"; ``Engine/DataFeeds/TimeSli
   it before firing events), so quotes are closes of bars that ended by then: no look-ahead.
 * single-contract feeds (LEAPs, hour bars): a slice holds a contract only in the steps where
   it has data, so these are read from ``algorithm.securities[symbol]`` (``bid_price``,
-  ``ask_price``, ``get_last_data().end_time``) for every contract the feed tracks.
+  ``ask_price``, the end of the last real quote bar) for every contract the feed tracks.
+* fill-forward (:mod:`leanhost.freshness`): a chain row's ``time`` is that of a
+  fill-forwarded bar, i.e. now; the quote time kept is the end of the contract security's
+  last REAL quote bar (``security.cache.get_data(QuoteBar)``), so an old quote ages and the
+  ``max_quote_age_min`` checks refuse it.
 
 Contract facts come from ``security.symbol_properties`` (``contract_multiplier``: USD per
 point; ``minimum_price_variation``: tick in points); exercise style and settlement from
@@ -25,7 +29,9 @@ The underlying price of a decision: the index or equity (mid of its quote, else 
 price); for futures options the front future (the earliest-expiring future of the chain with
 a price). :attr:`ChainReader.symbols` maps snapshot strings back to LEAN ``Symbol`` objects
 for orders (and :meth:`ChainReader.key_of` the other way, for order events); it keeps every
-contract ever seen, so positions stay tradable after their contracts leave the filter.
+contract ever seen, so positions stay tradable after their contracts leave the filter, and a
+held contract missing from the slice's chain (an empty chain in a data gap) is read from its
+security (logged once a day per root), so its strategy still sees it.
 """
 
 from __future__ import annotations
@@ -43,10 +49,11 @@ from thetacore.chain import ChainSnapshot
 from thetacore.enums import Right
 from thetacore.products import product
 
+from .freshness import UNKNOWN, bar_minutes, is_fresh, real_quote_time_utc
 from .subscriptions import UnderlyingFeed
 
 if TYPE_CHECKING:
-    from AlgorithmImports import BaseData, OptionChain, QCAlgorithm, Security, Slice, Symbol
+    from AlgorithmImports import OptionChain, QCAlgorithm, Security, Slice, Symbol
 
 
 def quote_pts(value: float) -> float:
@@ -102,14 +109,21 @@ class ChainReader:
     algorithm: QCAlgorithm
     symbols: dict[str, Symbol] = field(default_factory=dict)
     _keys: dict[Symbol, str] = field(default_factory=dict)  # the other way
+    max_quote_age_min: float = math.inf  # an underlying quote older than this is no price
+    _empty_logged: set[tuple[str, date]] = field(default_factory=set)  # (root, UTC day) logged empty
 
     def read(self, feed: UnderlyingFeed, time_utc: datetime) -> ChainRead:
         """Every option contract of ``feed`` now, as one snapshot, with the underlying price."""
         rows, problems = _Rows(), []
+        limit_min = self.max_quote_age_min + bar_minutes(feed.plan.resolution)  # the underlying's bars
         fronts: list[tuple[datetime, float]] = []
         if feed.plan.chain_subs:
-            problems += self._read_slice(feed.root, rows, fronts, time_utc)
+            problems += self._read_slice(feed.root, rows, fronts, time_utc, limit_min)
+            problems += self._read_held(feed.root, rows)
         under = self._underlying_now(feed, fronts)
+        if feed.kind != "future_option" and math.isfinite(under) and not self._fresh(feed.symbol, time_utc, limit_min):
+            problems.append(f"{feed.symbol} quote older than {limit_min:g} min or fill-forwarded: no price")
+            under = math.nan
         if feed.contracts is not None:
             problems += self._read_contracts(feed, under, rows)
         problem = "; ".join(p for p in problems if p)
@@ -119,13 +133,17 @@ class ChainReader:
             return ChainRead(None, f"no {feed.root} option contract is a subscribed security", under)
         return ChainRead(self._snapshot(feed.root, time_utc, rows, rows.security), problem, under)
 
+    def _fresh(self, symbol: Symbol, time_utc: datetime, limit_min: float) -> bool:
+        securities = self.algorithm.securities
+        return not securities.contains_key(symbol) or is_fresh(securities[symbol], time_utc, limit_min)
+
     def key_of(self, symbol: Symbol) -> str | None:
         """The snapshot string of a contract seen in a chain, else ``None``."""
         return self._keys.get(symbol)
 
     # ----- sources ------------------------------------------------------------------------
     def _read_slice(
-        self, root: str, rows: _Rows, fronts: list[tuple[datetime, float]], time_utc: datetime
+        self, root: str, rows: _Rows, fronts: list[tuple[datetime, float]], time_utc: datetime, limit_min: float
     ) -> list[str]:
         # None before the first data slice, although the stubs do not say so.
         current: Slice | None = self.algorithm.current_slice
@@ -135,17 +153,25 @@ class ChainReader:
         if not chains:
             return [f"no {root} option chain in the slice at {time_utc:%Y-%m-%d %H:%M}Z"]
         for canonical, chain in chains:
-            self._read_chain(canonical, chain, rows, fronts)
-        return []
+            self._read_chain(canonical, chain, rows, fronts, time_utc, limit_min)
+        if rows.symbol:
+            return []
+        text = f"the {root} option chain is empty at {time_utc:%Y-%m-%d %H:%M}Z (a data gap?)"
+        if (root, time_utc.date()) not in self._empty_logged:
+            self._empty_logged = {k for k in self._empty_logged if k[1] == time_utc.date()} | {(root, time_utc.date())}
+            self.algorithm.log(f"{text}; held contracts are read from their securities")
+        return [text]
 
     def _read_chain(
-        self, canonical: Symbol, chain: OptionChain, rows: _Rows, fronts: list[tuple[datetime, float]]
+        self, canonical: Symbol, chain: OptionChain, rows: _Rows, fronts: list[tuple[datetime, float]],
+        time_utc: datetime, limit_min: float,
     ) -> None:
         securities = self.algorithm.securities
         under_symbol = canonical.underlying
         under_security = securities[under_symbol] if securities.contains_key(under_symbol) else None
         underlying = _price_pts(under_security, chain)
-        if canonical.security_type == SecurityType.FUTURE_OPTION and math.isfinite(underlying):
+        fresh = under_security is None or is_fresh(under_security, time_utc, limit_min)
+        if canonical.security_type == SecurityType.FUTURE_OPTION and math.isfinite(underlying) and fresh:
             fronts.append((under_symbol.id.date, underlying))
         tz: ZoneInfo | None = None
         for contract in chain:
@@ -157,6 +183,9 @@ class ChainReader:
             bid, ask = quote_pts(contract.bid_price), quote_pts(contract.ask_price)
             quoted = math.isfinite(bid) or math.isfinite(ask)
             time = _utc(contract.time, tz or _zone(under_security)) if quoted else None
+            if quoted and security is not None:  # a fill-forwarded chain row: the real bar's age
+                real = real_quote_time_utc(security)
+                time = time if real is UNKNOWN else real if isinstance(real, datetime) else None
             rows.add(self._key(symbol), symbol, underlying, bid, ask, time)
 
     def _read_contracts(self, feed: UnderlyingFeed, underlying: float, rows: _Rows) -> list[str]:
@@ -167,17 +196,31 @@ class ChainReader:
             if not securities.contains_key(symbol):
                 missing += 1
                 continue
-            security = securities[symbol]
-            rows.security = rows.security or security
-            bid, ask = quote_pts(security.bid_price), quote_pts(security.ask_price)
-            # None before the contract's first data, although the stubs do not say so.
-            last: BaseData | None = security.get_last_data()
-            quoted = math.isfinite(bid) or math.isfinite(ask)
-            time = _utc(last.end_time, _zone(security)) if quoted and last is not None else None
-            rows.add(self._key(symbol), symbol, underlying, bid, ask, time)
+            self._add_security(symbol, securities[symbol], underlying, rows)
         if not feed.contracts.tracked:
             return [f"no {feed.root} contract picked yet (refreshed {feed.contracts.refreshed_on})"]
         return [f"{missing} picked {feed.root} contract(s) not yet securities"] if missing else []
+
+    def _read_held(self, root: str, rows: _Rows) -> list[str]:
+        """Held contracts of ``root`` that the slice's chain lacks (an empty chain in a data gap,
+        or a live history provider without canonical history) are read from their securities:
+        a position never drops out of the snapshot its strategy manages it by."""
+        securities = self.algorithm.securities
+        held = [s for k, s in self.symbols.items() if k not in rows.seen and _root_of(s) == root
+                and securities.contains_key(s) and securities[s].holdings.quantity != 0]
+        for symbol in held:
+            under = symbol.underlying
+            price = _price_pts(securities[under] if securities.contains_key(under) else None, None)
+            self._add_security(symbol, securities[symbol], price, rows)
+        return [f"{len(held)} held {root} contract(s) not in the chain: read from their securities"] if held else []
+
+    def _add_security(self, symbol: Symbol, security: Security, underlying: float, rows: _Rows) -> None:
+        """One row from the contract's security: its quote and the end of its last REAL quote bar."""
+        rows.security = rows.security or security
+        bid, ask = quote_pts(security.bid_price), quote_pts(security.ask_price)
+        real = real_quote_time_utc(security)  # the last real quote bar (fill-forward: None)
+        quoted = math.isfinite(bid) or math.isfinite(ask)
+        rows.add(self._key(symbol), symbol, underlying, bid, ask, real if quoted and isinstance(real, datetime) else None)
 
     def _underlying_now(self, feed: UnderlyingFeed, fronts: list[tuple[datetime, float]]) -> float:
         if feed.kind == "future_option":
@@ -228,8 +271,8 @@ class ChainReader:
 
 
 def _root_of(canonical: Symbol) -> str:
-    """Root of an option chain key: the future's root for futures options (``"ES"``), the
-    option root otherwise (``"SPXW"``, ``"SPY"``)."""
+    """Root of an option chain key or contract: the future's root for futures options
+    (``"ES"``), the option root otherwise (``"SPXW"``, ``"SPY"``)."""
     if canonical.security_type == SecurityType.FUTURE_OPTION:
         return canonical.underlying.id.symbol
     return canonical.id.symbol

@@ -1,4 +1,5 @@
-"""The decision journal: every decision and order outcome, logged and kept in memory.
+"""The decision journal: every decision and order outcome, counted, logged within
+QuantConnect's limits, and the latest ones kept in memory.
 
 LEAN APIs: ``QCAlgorithm.log`` (backtest log / live log stream) and
 ``on_end_of_algorithm`` (the summary). Decisions are journaled verbatim (time, strategy,
@@ -6,22 +7,50 @@ action, reason codes and texts); the host never reinterprets them. So are the ri
 verdicts (kind ``"gate"``, action ``APPROVE`` / ``RESIZE`` / ``REFUSE``): the rows of
 :attr:`risk.gate_session.GateSession.journal`, with every field kept in ``details``.
 
-Persistence seam: :meth:`DecisionJournal.rows` returns JSON-ready dictionaries. Saving them
-to ``object_store`` (keys prefixed with the project, lean-notes.md "Live") and reloading them
-on restart is a later issue; it will read and write exactly these rows.
+Limits of a months-long live run (QuantConnect docs, "Logging": a cloud project's live log
+keeps at most 100,000 lines, the oldest removed beyond that; the log volume per day is capped
+by organization tier, e.g. 10 KB on the free tier; the same text logged twice is kept once;
+LEAN ``Common/Packets/Controls.cs``: ``BacktestLogLimit`` 10,000 lines, ``DailyLogLimit``),
+so the journal
+
+* keeps the latest :data:`KEEP_ENTRIES` entries in a ring buffer and the whole run's counts
+  in counters (memory bounded whatever the run's length; :meth:`summary_lines` covers the
+  whole run);
+* logs a repeated decision without an order (same strategy, action and reason codes: a
+  decline or hold every few minutes) once per New York day, and then one line with how many
+  repeats it left out, when the day ends;
+* logs at most :data:`MAX_LINES_PER_DAY` lines a day (about 40 KB) and then one line saying
+  how many it left out; every entry is still counted and kept in the ring buffer.
+
+Persistence seam: :meth:`DecisionJournal.rows` returns JSON-ready dictionaries of the
+entries in memory. Saving them to ``object_store`` is a later issue.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from thetacore.decisions import Decision
 
 if TYPE_CHECKING:
     from AlgorithmImports import QCAlgorithm
+
+KEEP_ENTRIES = 2000
+"""Entries kept in memory (the latest ones)."""
+
+MAX_LINES_PER_DAY = 400
+"""Journal lines logged per New York day at most (x ~100 characters: ~40 KB; a year of
+full days stays well under QuantConnect's 100,000-line live log only with the collapsing
+of repeats, which brings a normal day to a few dozen lines)."""
+
+COLLAPSIBLE = frozenset({"DECLINED", "HELD"})
+"""Decision actions whose repeats (same strategy and reason codes) are logged once a day."""
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)
@@ -42,10 +71,24 @@ class JournalEntry:
 
 @dataclass
 class DecisionJournal:
-    """Logs each entry with ``algorithm.log`` and keeps it in :attr:`entries`."""
+    """Counts every entry, logs it within the limits above and keeps the latest ones in
+    :attr:`entries` (a ring buffer of :data:`KEEP_ENTRIES`)."""
 
     algorithm: QCAlgorithm
-    entries: list[JournalEntry] = field(default_factory=list)
+    keep_entries: int = KEEP_ENTRIES
+    max_lines_per_day: int = MAX_LINES_PER_DAY
+    entries: deque[JournalEntry] = field(init=False)
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (kind, strategy, action)
+    code_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, code)
+    lines_logged: int = 0
+    _day: date | None = None
+    _day_lines: int = 0
+    _day_over_cap: int = 0
+    _seen_today: set[tuple[str, str, tuple[str, ...]]] = field(default_factory=set)
+    _repeats: Counter[tuple[str, str, tuple[str, ...]]] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.entries = deque(maxlen=self.keep_entries)
 
     def record(self, decision: Decision) -> JournalEntry:
         """Journal one strategy decision."""
@@ -58,7 +101,7 @@ class DecisionJournal:
             decision.reason_text,
             dict(decision.details),
         )
-        return self._add(entry)
+        return self._add(entry, collapsible=decision.intent is None and decision.action.name in COLLAPSIBLE)
 
     def note(self, time_utc: datetime, strategy: str, outcome: str, text: str) -> JournalEntry:
         """Journal an order outcome of ``strategy`` (``SENT``, ``FILLED``, ``UNFILLED``...)."""
@@ -74,13 +117,15 @@ class DecisionJournal:
         return self._add(entry)
 
     def verdicts(self) -> list[JournalEntry]:
+        """Gate verdicts among the entries in memory."""
         return [e for e in self.entries if e.kind == "gate"]
 
     def decisions(self) -> list[JournalEntry]:
+        """Decisions among the entries in memory."""
         return [e for e in self.entries if e.kind == "decision"]
 
     def rows(self) -> list[dict[str, Any]]:
-        """JSON-ready rows (the seam for object_store persistence)."""
+        """JSON-ready rows of the entries in memory (the seam for object_store persistence)."""
         return [
             {
                 "time_utc": e.time_utc.isoformat(),
@@ -95,30 +140,66 @@ class DecisionJournal:
         ]
 
     def summary_lines(self) -> list[str]:
-        """Counts of decisions by strategy and action, of reason codes, of gate verdicts and
-        their codes, and of order outcomes."""
-        actions = Counter((e.strategy, e.action) for e in self.entries if e.kind == "decision")
-        codes = Counter(c for e in self.entries if e.kind == "decision" for c in e.codes)
-        gate = Counter((e.strategy, e.action) for e in self.entries if e.kind == "gate")
-        gate_codes = Counter(c for e in self.entries if e.kind == "gate" for c in e.codes)
-        orders = Counter((e.strategy, e.action) for e in self.entries if e.kind == "order")
-        lines = [f"journal: {len(self.decisions())} decision(s), {len(self.entries)} entries"]
-        lines += [f"  {s} {a}: {n}" for (s, a), n in sorted(actions.items())]
-        lines += [f"  reason {c}: {n}" for c, n in sorted(codes.items())]
-        lines += [f"  gate {s} {a}: {n}" for (s, a), n in sorted(gate.items())]
-        lines += [f"  gate reason {c}: {n}" for c, n in sorted(gate_codes.items())]
-        lines += [f"  orders {s} {a}: {n}" for (s, a), n in sorted(orders.items())]
+        """Counts over the whole run: decisions by strategy and action, reason codes, gate
+        verdicts and their codes, order outcomes."""
+        def of(kind: str) -> list[tuple[str, str, int]]:
+            return sorted((s, a, n) for (k, s, a), n in self.counts.items() if k == kind)
+
+        total = sum(self.counts.values())
+        decisions = sum(n for (k, _, _), n in self.counts.items() if k == "decision")
+        lines = [f"journal: {decisions} decision(s), {total} entries"]
+        lines += [f"  {s} {a}: {n}" for s, a, n in of("decision")]
+        lines += [f"  reason {c}: {n}" for (k, c), n in sorted(self.code_counts.items()) if k == "decision"]
+        lines += [f"  gate {s} {a}: {n}" for s, a, n in of("gate")]
+        lines += [f"  gate reason {c}: {n}" for (k, c), n in sorted(self.code_counts.items()) if k == "gate"]
+        lines += [f"  orders {s} {a}: {n}" for s, a, n in of("order")]
         return lines
 
     def log_summary(self) -> None:
-        """Log :meth:`summary_lines` (called from ``on_end_of_algorithm``)."""
+        """Log what the current day left out, then :meth:`summary_lines` (called from
+        ``on_end_of_algorithm``)."""
+        self._close_day()
         for line in self.summary_lines():
             self.algorithm.log(line)
 
-    def _add(self, entry: JournalEntry) -> JournalEntry:
+    # ----- counting and logging -----------------------------------------------------------------
+    def _add(self, entry: JournalEntry, collapsible: bool = False) -> JournalEntry:
         self.entries.append(entry)
-        self.algorithm.log(entry.line())
+        self.counts[(entry.kind, entry.strategy, entry.action)] += 1
+        self.code_counts.update((entry.kind, c) for c in entry.codes)
+        day = entry.time_utc.astimezone(NEW_YORK).date() if entry.time_utc.tzinfo else entry.time_utc.date()
+        if day != self._day:
+            self._close_day()
+            self._day = day
+        key = (entry.strategy, entry.action, entry.codes)
+        if collapsible and key in self._seen_today:
+            self._repeats[key] += 1
+        elif self._day_lines >= self.max_lines_per_day:
+            self._day_over_cap += 1
+        else:
+            if collapsible:
+                self._seen_today.add(key)
+            self._log(entry.line())
         return entry
+
+    def _close_day(self) -> None:
+        """One line per collapsed repeat and one for lines over the cap, for the day ending."""
+        if self._day is None:
+            return
+        for (strategy, action, codes), n in sorted(self._repeats.items()):
+            self._log(f"{self._day} {strategy} {action} repeated {n} more time(s) that day with the same "
+                      f"reasons ({', '.join(codes) or 'none'}): not logged again")
+        if self._day_over_cap:
+            self._log(f"{self._day} journal: {self._day_over_cap} line(s) over the {self.max_lines_per_day}-line "
+                      "daily cap not logged (counted in the summary)")
+        self._seen_today.clear()
+        self._repeats.clear()
+        self._day_lines = self._day_over_cap = 0
+
+    def _log(self, line: str) -> None:
+        self._day_lines += 1
+        self.lines_logged += 1
+        self.algorithm.log(line)
 
 
 def _plain(value: Any) -> Any:

@@ -4,8 +4,10 @@ LEAN APIs: ``add_index("VIX", Resolution.MINUTE)`` (docs: "Indices > Requesting 
 index's ``price``, NaN here before its first data: never a default), subscribed whenever any
 strategy runs because the risk gate checks VIX and its previous close for every entry; that
 previous close comes from ``history(vix, n, Resolution.DAILY)`` once per New York day
-(:meth:`MarketData.vix_prev_close`, NaN when missing or stale); ``portfolio.total_portfolio_value``
-(net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
+(:meth:`MarketData.vix_prev_close`, NaN when missing or stale), and those daily bars are in
+every context (``vix_daily``: the labelled IV-rank proxy of a strategy without its own IV
+history yet; LEAN's history is available before a backtest's first day and at a live start);
+``portfolio.total_portfolio_value`` (net liquidation value, USD); ``Globals.data_folder`` (the data folder LEAN reads, where the
 user keeps ``events/events.csv``, parsed by :func:`thetacore.events.parse_events_csv`);
 ``risk_free_interest_rate_model.get_interest_rate(time)`` (fraction).
 
@@ -28,7 +30,8 @@ from strategies.base import MarketContext, Strategy, Subscription
 from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
-from .scheduling import NEW_YORK
+from .freshness import bar_minutes, is_fresh
+from .scheduling import NEW_YORK, now_utc
 from .subscriptions import (
     INDEX_OF,
     DailyHistory,
@@ -44,8 +47,9 @@ if TYPE_CHECKING:
 EVENTS_FILE = Path("events") / "events.csv"
 """The user-maintained events file, relative to LEAN's data folder."""
 
-VIX_HISTORY_BARS = 10
-"""Daily VIX bars requested once a day: enough to span a long weekend and a holiday."""
+VIX_HISTORY_BARS = 300
+"""Daily VIX bars requested once a day: the previous close (spans any weekend and holiday)
+and a year of closes for the labelled IV-rank proxy (``strangle_iv_rank_vix_proxy``)."""
 
 """A previous VIX close older than this many calendar days is stale (a data gap): NaN."""
 
@@ -133,6 +137,14 @@ class MarketData:
             market.vix_daily = DailyHistory(algorithm, market.vix, None, VIX_HISTORY_BARS)
         return market
 
+    def bar_minutes_of(self, symbol: Symbol) -> int:
+        """Bar length (minutes) of the subscription serving the option ``symbol``: 60 for
+        a single contract picked at hour resolution (LEAPs), else the feed's chain resolution."""
+        for feed in self.feeds.values():
+            if feed.contracts is not None and symbol.value in feed.contracts.tracked:
+                return bar_minutes(feed.contracts.resolution)
+        return 1
+
     def feed_of(self, strategy: Strategy) -> UnderlyingFeed:
         """The feed serving ``strategy``."""
         sub = strategy_subscriptions(strategy)[0]
@@ -156,10 +168,13 @@ class MarketData:
             self.vix_level(),
             float(algorithm.portfolio.total_portfolio_value),
             events,
+            self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
         )
 
     def vix_level(self) -> float:
-        """VIX now (index points); NaN without a VIX subscription or before its first data."""
+        """VIX now (index points); NaN without a VIX subscription, before its first data, or
+        when its last real bar is older than ``max_quote_age_min`` + 1 minute (a data gap
+        LEAN fills forward: :mod:`leanhost.freshness`)."""
         if self.vix is None:
             return math.nan
         securities = self.algorithm.securities
@@ -167,6 +182,8 @@ class MarketData:
             return math.nan
         security = securities[self.vix]
         price = float(security.price)
+        if not is_fresh(security, now_utc(self.algorithm), self.reader.max_quote_age_min + bar_minutes(Resolution.MINUTE)):
+            return math.nan
         return price if security.has_data and math.isfinite(price) and price > 0 else math.nan
 
     def vix_prev_close(self, today_et: date) -> float:

@@ -109,7 +109,9 @@ class ContractUniverse:
 
     def refresh(self) -> None:
         """Re-pick the contracts for today (New York date of ``algorithm.time``). A failing
-        chain request or a missing underlying price keeps the current contracts, logged."""
+        chain request, an empty chain (``option_chain`` in a data gap, or live with a history
+        provider that has no canonical option history) or a missing underlying price keeps the
+        current contracts, logged."""
         today = self.algorithm.time.date()
         try:
             chain = self.algorithm.option_chain(self.underlying)
@@ -121,6 +123,12 @@ class ContractUniverse:
         if not price:
             self.algorithm.log(
                 f"{self.underlying} contracts: no underlying price on {today}; "
+                f"keeping {len(self.tracked)} contract(s)"
+            )
+            return
+        if not contracts:  # a data gap, or a live history provider without canonical history
+            self.algorithm.log(
+                f"{self.underlying} contracts: the option chain is empty on {today}; "
                 f"keeping {len(self.tracked)} contract(s)"
             )
             return

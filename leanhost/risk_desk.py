@@ -25,7 +25,7 @@ read before each decision and at each NLV mark, and a change is applied with
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ from thetacore.parameters import Parameters
 
 from .alerts import AlertChannel
 from .chains import quote_pts
+from .freshness import is_fresh
 from .gate_store import (
     KILL_SWITCH_VALUES,
     StoreKeys,
@@ -94,6 +95,7 @@ class RiskDesk:
     _journaled: int = 0
     _kill_raw: str | None = None
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    on_mark: Callable[[datetime], None] | None = None  # after each scheduled NLV mark (the dashboard)
 
     # ----- set-up --------------------------------------------------------------------------
     def announce(self, now: datetime) -> None:
@@ -171,6 +173,8 @@ class RiskDesk:
         self.poll_kill_switch(now)
         self.poll_clear_requests(now)
         self.mark_nlv(now)
+        if self.on_mark is not None:
+            self.on_mark(now)
         self.after()
 
     def mark_nlv(self, now: datetime) -> None:
@@ -333,21 +337,29 @@ class RiskDesk:
         self.router.send(close)
 
     def quote(self, key: str) -> tuple[float, float]:
-        """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side."""
+        """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side, and
+        both NaN when the last real quote is fill-forwarded or older than
+        ``max_quote_age_min`` plus one bar (:func:`leanhost.freshness.is_fresh`: a stale quote
+        is no price)."""
         symbol = self.router.symbols.get(key)
         securities = self.algorithm.securities
         if symbol is None or not securities.contains_key(symbol):
             return math.nan, math.nan
         security = securities[symbol]
+        limit_min = self.params.max_quote_age_min + self.market.bar_minutes_of(symbol)
+        if not is_fresh(security, now_utc(self.algorithm), limit_min):
+            return math.nan, math.nan
         return quote_pts(security.bid_price), quote_pts(security.ask_price)
 
     # ----- journal and state ------------------------------------------------------------------
     def journal_verdicts(self) -> None:
-        """Journal the session's verdict rows not journaled yet."""
+        """Journal the session's verdict rows not journaled yet, then drop them from the
+        session (the journal keeps them: memory stays bounded in a months-long run)."""
         rows = self.session.journal
         for row in rows[self._journaled:]:
             self.journal.verdict(row)
-        self._journaled = len(rows)
+        rows.clear()
+        self._journaled = 0
 
     def save_if_changed(self) -> None:
         """Save the state when it differs from the last save."""

@@ -83,8 +83,9 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
-    A strategy whose data is absent from the folder is skipped with a reason in
-    ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
+    A strategy whose data is absent from the folder, or that refuses its parameters
+    (:meth:`~strategies.base.Strategy.start_refusal`: a 0DTE underlying without daily
+    expiries), is skipped with a reason in ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
     the risk gate's persisted state from an earlier run (tripped limits survive restarts).
 
     Raises:
@@ -97,6 +98,10 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     markets: dict[tuple[str, str, str], OptionMarket] = {}
     owner: dict[str, OptionMarket] = {}
     for strat in strategies:
+        refusal = strat.start_refusal()
+        if refusal is not None:
+            result.problems.append(f"{strat.name}: refused at start, {refusal}")
+            continue
         sub = strat.subscription()
         key = (sub.kind, sub.root, sub.resolution)
         try:
@@ -133,7 +138,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 run.mark(t)
             for strat in active:
                 market = owner[strat.name]
-                for rule in due_rules(rules[strat.name], t, market.is_trading_day):
+                for rule in due_rules(rules[strat.name], t, market.is_trading_day, market.early_close_min):
                     ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ()))
                     for decision in strat.on_schedule(rule.name, ctx):

@@ -108,6 +108,12 @@ class OptionMarket:
         exchange (with extended hours where the LEAN host subscribes them), holidays excluded."""
         return self.hours.is_trading_day(day, extended_hours=self.extended_hours)
 
+    def early_close_min(self, day: date) -> int:
+        """Minutes by which ``day``'s regular close is earlier than a full day's (0 on a
+        full day or a closed day): the shift of the ``before_close`` rules
+        (:class:`thetacore.schedule.DailyAt`)."""
+        return self.hours.early_close_min(day)
+
     def data_days(self) -> set[date]:
         """New York dates that are regular sessions of the exchange and on which an option of
         this market has a quote between 09:30 and 16:00 ET (the days a strategy on this

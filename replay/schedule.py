@@ -2,13 +2,15 @@
 
 Same meaning as the LEAN host (see :mod:`thetacore.schedule`): rules fire only on trading
 days of the underlying's exchange (LEAN ``date_rules.every_day(symbol)``), at New York wall
-clock times.
+clock times. A ``DailyAt(..., before_close=True)`` rule fires earlier on an early-close day by
+the minutes the close is early (LEAN ``time_rules.before_market_close``: the same number of
+minutes before that day's close as on a full day), read from the market-hours database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
@@ -16,15 +18,25 @@ from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callable[[date], bool]) -> list[ScheduleRule]:
-    """Rules that fire at minute ``t_utc`` (a whole minute, timezone-aware)."""
+def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callable[[date], bool],
+              early_close_min: Callable[[date], int] | None = None) -> list[ScheduleRule]:
+    """Rules that fire at minute ``t_utc`` (a whole minute, timezone-aware).
+    ``early_close_min(day)``: minutes by which ``day`` closes early (0 on a full day; ``None``:
+    never early)."""
     local = t_utc.astimezone(NEW_YORK)
     if not is_trading_day(local.date()):
         return []
     wall = local.time().replace(second=0, microsecond=0)
     minute_of_day = local.hour * 60 + local.minute
+    shift_min = early_close_min(local.date()) if early_close_min is not None else 0
     out: list[ScheduleRule] = []
     for rule in rules:
-        if isinstance(rule, DailyAt) and wall == rule.time_et or isinstance(rule, EveryMinutes) and minute_of_day % rule.interval_min == 0 and rule.admits(wall):
+        if isinstance(rule, DailyAt) and wall == _fire_time(rule, local.date(), shift_min) or isinstance(rule, EveryMinutes) and minute_of_day % rule.interval_min == 0 and rule.admits(wall):
             out.append(rule)
     return out
+
+
+def _fire_time(rule: DailyAt, day: date, shift_min: int) -> time:
+    if not rule.before_close or shift_min <= 0:
+        return rule.time_et
+    return (datetime.combine(day, rule.time_et) - timedelta(minutes=shift_min)).time()

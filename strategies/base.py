@@ -42,6 +42,9 @@ class MarketContext:
         vix_level: VIX now (index points), NaN when the host has no VIX: never a default.
         nlv_usd: account net liquidation value in dollars, NaN when unknown.
         event_dates: listed earnings/event dates of the underlying (user-maintained file).
+        vix_daily: completed daily VIX bars (close = the session's VIX close), oldest first;
+            ``None`` when the host has none. A labelled IV-rank proxy before a strategy has
+            its own IV history (:mod:`strategies.futures_strangle`).
     """
 
     time_utc: datetime
@@ -54,6 +57,7 @@ class MarketContext:
     vix_level: float = float("nan")
     nlv_usd: float = float("nan")
     event_dates: tuple[date, ...] = ()
+    vix_daily: DailyBars | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,13 @@ class Strategy:
 
     def subscription(self) -> Subscription:
         raise NotImplementedError
+
+    def start_refusal(self) -> str | None:
+        """Why this strategy must not run with its parameters (one line, shown by the host
+        at start), or ``None``. Both hosts drop a strategy that refuses: the LEAN host logs
+        it with ``error`` and neither subscribes nor schedules it; the replay lists it in
+        ``problems``."""
+        return None
 
     def subscriptions(self) -> list[Subscription]:
         """Every data window the strategy needs (same kind and root); by default its one

@@ -7,6 +7,13 @@ delta), provided IV rank >= 30 and the underlying is consolidating (20-day range
 price). Every unmet rule is recorded as a reason, with its numbers; no rule is skipped
 silently for missing data: missing data is itself a reason.
 
+IV rank: of the strategy's own daily ATM IV readings (one per entry-rule decision; the LEAN
+host persists them in the object store so a live restart keeps them). Until there are
+``strangle_iv_rank_min_history_days`` of them, and only with ``strangle_iv_rank_vix_proxy``,
+the rank is that of VIX's daily closes plus VIX now (:func:`vix_proxy_readings`; the host
+gives ``ctx.vix_daily`` from LEAN's daily history, so a backtest's first day is ready),
+journaled as ``iv_rank_source`` "VIX proxy" and named in the reason; never a mix of the two.
+
 Management: take profit when 50% of the credit is captured (cost to close at mid <= half
 the credit); close at 21 DTE.
 """
@@ -37,6 +44,17 @@ from thetacore.structures import QuoteError, Structure, StructureKind
 
 ENTRY = "entry"
 MANAGE = "manage"
+
+
+def vix_proxy_readings(ctx: MarketContext) -> np.ndarray:
+    """VIX daily closes before ``ctx.today_et`` and VIX now (when known), oldest first: the
+    IV-rank proxy (VIX is the 30-day implied volatility of S&P 500 options, the index the ES
+    options are written on; a proxy, not the ES options' own IV, and journaled as such)."""
+    if ctx.vix_daily is None:
+        return np.empty(0)
+    before = ctx.vix_daily.before(ctx.today_et).close_pts
+    closes = before[np.isfinite(before) & (before > 0)]
+    return np.append(closes, ctx.vix_level) if np.isfinite(ctx.vix_level) and ctx.vix_level > 0 else closes
 
 
 class FuturesStrangle(Strategy):
@@ -138,13 +156,18 @@ class FuturesStrangle(Strategy):
         if p.strangle_iv_rank_min_frac <= 0:
             return []
         readings = np.array([self.iv_readings[d] for d in sorted(self.iv_readings)])
+        source = "ATM IV"
         if len(readings) < p.strangle_iv_rank_min_history_days:
-            return [Reason("IV_RANK_UNAVAILABLE", f"{len(readings)} daily IV reading(s) < "
-                           f"{p.strangle_iv_rank_min_history_days} required for an IV rank")]
+            proxy = vix_proxy_readings(ctx) if p.strangle_iv_rank_vix_proxy else np.empty(0)
+            if len(proxy) < p.strangle_iv_rank_min_history_days:
+                return [Reason("IV_RANK_UNAVAILABLE", f"{len(readings)} daily IV reading(s) < "
+                               f"{p.strangle_iv_rank_min_history_days} required for an IV rank"
+                               + (f"; {len(proxy)} VIX close(s) for the VIX proxy" if len(proxy) else ""))]
+            readings, source = proxy, f"VIX proxy ({len(readings)} own IV reading(s) so far)"
         rank = iv_rank_frac(readings, p.strangle_iv_rank_lookback_days)
-        details["iv_rank_frac"] = round(rank, 4)
+        details["iv_rank_frac"], details["iv_rank_source"] = round(rank, 4), source
         if rank < p.strangle_iv_rank_min_frac:
-            return [Reason("IV_RANK_LOW", f"IV rank {rank:.2f} < {p.strangle_iv_rank_min_frac:.2f}")]
+            return [Reason("IV_RANK_LOW", f"IV rank {rank:.2f} < {p.strangle_iv_rank_min_frac:.2f} ({source})")]
         return []
 
     def _consolidation_reasons(self, ctx: MarketContext, details: dict[str, object]) -> list[Reason]:

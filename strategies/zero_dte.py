@@ -19,7 +19,10 @@ Contracts by account phase; on ES, phase 1 trades MES (micros only) and SPXW is 
 
 Exits, checked every ``zdte_manage_interval_min`` from entry until the flatten: time stop
 at 15:00 ET whatever the P&L (also its own rule, so it fires at 15:00 whatever the
-interval); stop when the cost to close at mid reaches 2x the credit; take profit at 50% of
+interval); the time-stop and flatten rules are ``before_close`` rules
+(:class:`thetacore.schedule.DailyAt`; LEAN ``time_rules.before_market_close``), so on an
+early-close day (13:00 ET) both fire as long before that close as on a full day, and the
+time stop then applies from the minute its rule fired; stop when the cost to close at mid reaches 2x the credit; take profit at 50% of
 the credit. Final flatten at 15:30 ET closes everything still open at the natural price,
 re-sending a close that is still working (the host replaces it) or came back unfilled. Long
 wings nobody bids for are left to expire worthless (:func:`zero_dte_rules.closing_structure`).
@@ -73,6 +76,8 @@ class ZeroDte(Strategy):
         self.traded_days: dict[date, str] = {}
         self._products: dict[str, OptionProduct] = {}
         self._close_tags: dict[str, str] = {}
+        self.time_stop_on: date | None = None  # the day the time_stop rule last fired
+        self.flatten_on: date | None = None  # the day the flatten rule last fired
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:
@@ -81,10 +86,21 @@ class ZeroDte(Strategy):
         return [
             DailyAt(MOVE_START, first_bar_end),
             DailyAt(ENTRY, p.zdte_entry_time_et),
-            DailyAt(TIME_STOP, p.zdte_time_stop_et),
-            DailyAt(FLATTEN, p.zdte_flatten_et),
+            DailyAt(TIME_STOP, p.zdte_time_stop_et, before_close=True),
+            DailyAt(FLATTEN, p.zdte_flatten_et, before_close=True),
             EveryMinutes(MANAGE, p.zdte_manage_interval_min, p.zdte_entry_time_et, p.zdte_flatten_et),
         ]
+
+    def start_refusal(self) -> str | None:
+        """A 0DTE trade needs an expiry every trading day: an underlying whose product has
+        none (ES, MES: one expiry per futures contract month in LEAN, see
+        :mod:`thetacore.products`) is refused at start."""
+        root = self.p.zdte_underlying
+        if PRODUCTS[root].daily_expiries:
+            return None
+        daily = ", ".join(r for r, f in PRODUCTS.items() if f.daily_expiries)
+        return (f"zdte_underlying={root}: {root} options have no daily expiries (one per futures contract "
+                f"month in LEAN), so there is no same-day expiry to trade; use {daily}")
 
     def subscription(self) -> Subscription:
         """Today's expiry only, strikes within the filter range, and VIX. The root follows
@@ -107,8 +123,15 @@ class ZeroDte(Strategy):
         def move_start(ctx: MarketContext) -> list[Decision]:
             self.record_move_start(ctx)
             return []
+        def time_stop(ctx: MarketContext) -> list[Decision]:
+            self.time_stop_on = ctx.today_et
+            return self.manage(ctx)
+
+        def flatten(ctx: MarketContext) -> list[Decision]:
+            self.flatten_on = ctx.today_et
+            return self.flatten(ctx)
         return {MOVE_START: move_start, ENTRY: lambda ctx: [self.entry_decision(ctx)],
-                MANAGE: self.manage, TIME_STOP: self.manage, FLATTEN: self.flatten}
+                MANAGE: self.manage, TIME_STOP: time_stop, FLATTEN: flatten}
 
     # ----- entry -----------------------------------------------------------------------
     def record_move_start(self, ctx: MarketContext) -> None:
@@ -144,7 +167,7 @@ class ZeroDte(Strategy):
         if p.zdte_entry_weekday >= 0 and today.weekday() != p.zdte_entry_weekday:
             out.append(Reason("NOT_ENTRY_DAY", f"{today.isoformat()} is a {today:%A}; 0DTE entries on "
                               f"{date(2024, 1, 1 + p.zdte_entry_weekday):%A}s"))
-        if now < p.zdte_entry_time_et or now >= p.zdte_time_stop_et:
+        if now < p.zdte_entry_time_et or now >= p.zdte_time_stop_et or self.time_stop_on == today:
             out.append(Reason("OUTSIDE_ENTRY_WINDOW", f"{now:%H:%M} ET: entries from "
                               f"{p.zdte_entry_time_et:%H:%M} ET, never at or after the "
                               f"{p.zdte_time_stop_et:%H:%M} ET time stop"))
@@ -185,7 +208,7 @@ class ZeroDte(Strategy):
         """Exit checks for every open position: time stop, stop loss, take profit. From the
         flatten minute on the flatten rule alone acts."""
         now = et_minute(ctx.time_utc)
-        if now >= self.p.zdte_flatten_et:
+        if now >= self.p.zdte_flatten_et or self.flatten_on == ctx.today_et:
             return []
         far = self.p.order_limit_toward_far_frac
         return self.exit_decisions(ctx, lambda pos: self._exit_reason(pos, ctx, now),
@@ -204,10 +227,11 @@ class ZeroDte(Strategy):
     def _exit_reason(self, pos: StrategyPosition, ctx: MarketContext, now: time) -> Reason | None:
         p, credit = self.p, pos.credit_pts
         cost, problem = self._cost_to_close(pos, ctx)
-        if now >= p.zdte_time_stop_et:
+        if now >= p.zdte_time_stop_et or self.time_stop_on == ctx.today_et:
             value = f"cost to close {cost:.2f} pts, credit {credit:.2f}" if cost is not None else problem
-            return Reason("TIME_STOP", f"{now:%H:%M} ET >= time stop {p.zdte_time_stop_et:%H:%M} ET: close "
-                          f"whatever the P&L ({value})")
+            when = (f"{now:%H:%M} ET >= time stop {p.zdte_time_stop_et:%H:%M} ET" if now >= p.zdte_time_stop_et
+                    else f"{now:%H:%M} ET: time stop moved earlier by today's early close")
+            return Reason("TIME_STOP", f"{when}: close whatever the P&L ({value})")
         if cost is None:
             return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {problem}")
         if credit <= 0:

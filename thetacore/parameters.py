@@ -66,6 +66,8 @@ class Parameters:
     strangle_iv_rank_min_frac: float = _p(0.30, "minimum IV rank (0.30 = 30); 0 disables the filter", lo=0.0, hi=1.0)
     strangle_iv_rank_lookback_days: int = _p(252, "IV-rank window in trading days", lo=2)
     strangle_iv_rank_min_history_days: int = _p(20, "fewest daily IV readings for an IV rank", lo=2)
+    strangle_iv_rank_vix_proxy: bool = _p(True, "until the strangle has its own IV readings, rank VIX's daily "
+                                          "closes instead (journaled as a VIX proxy)")
     strangle_consolidation_days: int = _p(20, "consolidation window in trading days; 0 disables", lo=0)
     strangle_consolidation_max_range_frac: float = _p(0.08, "max (high-low)/last close over the window", lo=0.0)
     strangle_take_profit_frac: float = _p(0.50, "close when this fraction of the credit is captured", lo=0.01, hi=1.0)
@@ -83,7 +85,8 @@ class Parameters:
 
     # ----- 0DTE (strategy-rules.md, "0DTE (Friday)") ------------------------------------------
     zdte_enabled: bool = _p(True, "run the 0DTE trade")
-    zdte_underlying: str = _p("ES", "ES options (MES below phase 2) or SPXW index options", choices=ZDTE_UNDERLYINGS)
+    zdte_underlying: str = _p("SPXW", "SPXW index options (daily expiries); ES is refused at start: one "
+                              "expiry a month in LEAN", choices=ZDTE_UNDERLYINGS)
     zdte_entry_weekday: int = _p(4, "entry weekday, 0=Mon..4=Fri; -1 = any day", lo=-1, hi=4)
     zdte_move_start_et: time = _p(time(9, 30), "start of the move read (the open), ET")
     zdte_entry_time_et: time = _p(time(10, 30), "end of the move read and entry time (never earlier), ET")

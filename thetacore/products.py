@@ -14,6 +14,13 @@ Ticks: LEAN's symbol-properties database has no ES future-option row, so LEAN re
 future's 0.25 for ES options; the exchange's reduced tick below 5.00 is kept here, and combo
 limits use the finest tick among their legs (spreads may trade in the legs' smallest
 increment).
+
+Daily expiries (``daily_expiries``, what a 0DTE trade needs): SPXW lists an expiry every
+trading day (Cboe: Tuesday/Thursday SPXW added 2022; Monday/Wednesday/Friday before). ES and
+MES options in LEAN expire once per futures contract month:
+``Common/Securities/FutureOption/FuturesOptionsExpiryFunctions.cs`` maps ES to
+``FuturesExpiryUtilityFunctions.ThirdFriday`` of the contract month and has no MES entry (the
+future's own expiry), so an ES "0DTE" chain exists on a handful of days a year.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class OptionProduct:
     small_tick_pts: float
     small_tick_below_pts: float
     micro: bool = False
+    daily_expiries: bool = False
 
     def leg_tick_pts(self, premium_pts: float) -> float:
         """Price increment of one option at ``premium_pts`` (points)."""
@@ -58,7 +66,7 @@ PRODUCTS: dict[str, OptionProduct] = {
     "SPX": OptionProduct("SPX", UnderlyingKind.INDEX, ExerciseStyle.EUROPEAN, Settlement.CASH,
                          time(9, 30), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0),
     "SPXW": OptionProduct("SPXW", UnderlyingKind.INDEX, ExerciseStyle.EUROPEAN, Settlement.CASH,
-                          time(16, 0), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0),
+                          time(16, 0), PricingModel.BLACK_SCHOLES, 0.10, 0.05, 3.0, daily_expiries=True),
     "SPY": OptionProduct("SPY", UnderlyingKind.EQUITY, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,
                          time(16, 0), PricingModel.BLACK_SCHOLES, 0.01, 0.01, 0.0),
     "QQQ": OptionProduct("QQQ", UnderlyingKind.EQUITY, ExerciseStyle.AMERICAN, Settlement.PHYSICAL,

@@ -3,6 +3,13 @@
 * :class:`DailyAt` = LEAN ``date_rules.every_day(symbol)`` + ``time_rules.at(h, m,
   TimeZones.NEW_YORK)``: once on every trading day of the underlying's exchange, at a wall
   clock time in America/New_York.
+  With ``before_close=True`` the rule is tied to the close instead: ``time_et`` on a full
+  day, and on a day the exchange closes early (2023-07-03, 2023-11-24: the US index and
+  equity markets close at 13:00 ET) as many minutes before that day's close as ``time_et`` is
+  before a full day's close. LEAN: ``time_rules.before_market_close(symbol, minutes)``
+  (``Common/Scheduling/TimeRules.cs`` ``BeforeMarketClose``: the symbol's exchange hours,
+  ``GetLastDailyMarketClose(date, extendedMarketClose=false)``, i.e. the regular-hours close
+  of each day, early closes included) with ``minutes`` = full-day close - ``time_et``.
 * :class:`EveryMinutes` = LEAN ``date_rules.every_day(symbol)`` +
   ``time_rules.every(timedelta(minutes=n))``: at every multiple of ``n`` minutes after
   midnight (New York), of which the host passes on those inside ``[start_et, end_et]``.
@@ -16,10 +23,18 @@ from datetime import time
 
 @dataclass(frozen=True)
 class DailyAt:
-    """Fire once per trading day at ``time_et`` (America/New_York)."""
+    """Fire once per trading day at ``time_et`` (America/New_York); with ``before_close``,
+    earlier on an early-close day by as much as the close is early (see the module
+    docstring)."""
 
     name: str
     time_et: time
+    before_close: bool = False
+
+
+def minutes_between(earlier: time, later: time) -> int:
+    """Whole minutes from wall time ``earlier`` to ``later`` on the same day (may be < 0)."""
+    return (later.hour * 60 + later.minute) - (earlier.hour * 60 + earlier.minute)
 
 
 @dataclass(frozen=True)

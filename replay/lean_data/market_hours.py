@@ -102,6 +102,23 @@ class MarketHoursEntry:
         opening = _offset(self.late_opens.get(day))
         return _adjust(segs, close, opening)
 
+    def last_market_close(self, day: date, full_day: bool = False) -> timedelta | None:
+        """End of ``day``'s last regular-market segment, from local midnight
+        (``SecurityExchangeHours.GetLastDailyMarketClose(date, extendedMarketHours=false)``,
+        which ``TimeRules.BeforeMarketClose`` uses); ``full_day``: the weekday's close
+        without that day's early close. ``None`` when the market does not open that day."""
+        segs = self.weekly[day.weekday()] if full_day else self.segments(day)
+        ends = [seg.end for seg in segs if seg.state is SessionState.MARKET and seg.end > seg.start]
+        return max(ends) if ends else None
+
+    def early_close_min(self, day: date) -> int:
+        """Minutes by which ``day``'s regular close is earlier than the weekday's full-day
+        close (0 on a full day or a closed day)."""
+        close, full = self.last_market_close(day), self.last_market_close(day, full_day=True)
+        if close is None or full is None or close >= full:
+            return 0
+        return int((full - close).total_seconds() // 60)
+
     def sessions(self, day: date) -> list[tuple[datetime, datetime, SessionState]]:
         """``(start, end, state)`` of each segment of ``day`` as aware exchange-tz datetimes.
 

@@ -221,7 +221,8 @@ def test_when_vix_daily_history_has_the_last_session_then_its_close_is_the_previ
 
     assert (monday, again, tuesday) == (22.75, 22.75, 26.97)
     vix_requests = [r for r in algorithm.history_requests if r[0].value == "VIX"]
-    assert [(r[1], r[2]) for r in vix_requests] == [(10, lean.Resolution.DAILY)] * 2  # one per day
+    # 300 bars since issue 7 item 9d: the previous close and a year of closes for the IV-rank VIX proxy
+    assert [(r[1], r[2]) for r in vix_requests] == [(300, lean.Resolution.DAILY)] * 2  # one per day
 
 
 @pytest.mark.parametrize("closes", [{}, {date(2020, 12, 24): 21.53}])

@@ -34,6 +34,7 @@ from thetacore.schedule import DailyAt, EveryMinutes
 
 D = date(2021, 1, 4)
 SPXW_ANY_DAY = {"zdte_underlying": "SPXW", "zdte_entry_weekday": "-1"}
+ES_ANY_DAY = {"zdte_underlying": "ES", "zdte_entry_weekday": "-1"}  # the strategy rules for ES; hosts refuse it
 REAL_START = 3766.63  # REAL: SPX close of the 09:30-09:31 bar
 SPOT_1030 = 3738.81  # REAL: SPX close of the 10:29-10:30 bar
 SMILE = SmileModel(atm_iv_frac=0.31)
@@ -256,7 +257,7 @@ def test_when_nlv_is_unknown_then_no_entry_but_the_structure_is_still_evaluated(
 
 def test_when_phase_1_on_es_then_one_mes_contract():
     """MODELLED MES chain (Black-76, $5 multiplier) on the real SPX level as the future."""
-    strat = strategy({"zdte_entry_weekday": "-1"})
+    strat = strategy(ES_ANY_DAY)
     d = enter(strat, ctx_at(time(10, 30), nlv=30_000.0, root="MES"))
     assert (d.details["account_phase"], d.details["product"], d.intent.quantity) == (1, "MES", 1)
     assert d.intent.structure.multiplier_usd_per_pt == 5.0 and d.intent.structure.underlying_kind.value == "future"
@@ -266,7 +267,7 @@ def test_when_phase_1_on_es_then_one_mes_contract():
 
 
 @pytest.mark.parametrize(("params", "root", "code", "text"), [
-    ({"zdte_entry_weekday": "-1"}, "ES", "PRODUCT_MISMATCH", "this phase trades MES options; the host's chain is ES"),
+    (ES_ANY_DAY, "ES", "PRODUCT_MISMATCH", "this phase trades MES options; the host's chain is ES"),
     (SPXW_ANY_DAY, "SPXW", "PHASE_MICROS_ONLY", "phase 1 (NLV 30,000 < 40,000) trades micros only"),
 ])
 def test_when_phase_1_and_not_a_micro_then_declined(params, root, code, text):
@@ -297,10 +298,12 @@ def test_when_before_1030_or_no_0dte_expiry_then_declined():
 def test_schedules_and_subscriptions():
     strat = ZeroDte(load_parameters({}))
     assert strat.schedules() == [DailyAt("move_start", time(9, 31)), DailyAt("entry", time(10, 30)),
-                                 DailyAt("time_stop", time(15, 0)), DailyAt("flatten", time(15, 30)),
+                                 DailyAt("time_stop", time(15, 0), before_close=True),
+                                 DailyAt("flatten", time(15, 30), before_close=True),
                                  EveryMinutes("manage", 5, time(10, 30), time(15, 30))]
-    sub = strat.subscription()  # starting cash 100,000: phase 4, ES
-    assert (sub.root, sub.kind, sub.dte_min, sub.dte_max, sub.needs_vix) == ("ES", "future_option", 0, 0, True)
-    assert ZeroDte(load_parameters({"starting_cash_usd": "30000"})).subscription().root == "MES"
-    sub = ZeroDte(load_parameters({"zdte_underlying": "SPXW"})).subscription()
-    assert (sub.root, sub.kind) == ("SPXW", "index_option")
+    sub = strat.subscription()  # starting cash 100,000: phase 4, SPXW (the default since issue 7 item 10)
+    assert (sub.root, sub.kind, sub.dte_min, sub.dte_max, sub.needs_vix) == ("SPXW", "index_option", 0, 0, True)
+    es = {"zdte_underlying": "ES"}
+    assert ZeroDte(load_parameters({**es, "starting_cash_usd": "30000"})).subscription().root == "MES"
+    sub = ZeroDte(load_parameters(es)).subscription()
+    assert (sub.root, sub.kind) == ("ES", "future_option")

@@ -9,7 +9,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from lean_types import (
     OrderType,
     Resolution,
     Security,
+    SecurityExchangeHours,
     SecurityManager,
     SecurityType,
     Slice,
@@ -77,6 +78,24 @@ class TimeRules:
 
     def every(self, interval: timedelta) -> TimeRule:
         return TimeRule("every", (interval,))
+
+    def before_market_close(self, symbol: Symbol, minutes_before_close: float = 0,
+                            extended_market_close: bool = False) -> TimeRule:
+        return TimeRule("before_market_close", (symbol, minutes_before_close, extended_market_close))
+
+
+def before_market_close_utc(security: Security, rule: TimeRule, day: date) -> datetime | None:
+    """When a ``before_market_close`` rule fires on ``day`` (naive UTC), or ``None`` on a closed
+    day. Copies LEAN ``Common/Scheduling/TimeRules.cs`` ``BeforeMarketClose(Symbol, double,
+    bool)``: ``exchangeHours.GetLastDailyMarketClose(date, extended) - minutes`` where
+    ``IsDateOpen(date)``, converted from the exchange's time zone."""
+    _, minutes, extended = rule.args
+    hours = security.exchange.hours
+    if not hours.is_date_open(day, extended):
+        return None
+    local = hours.get_last_daily_market_close(day, extended) - timedelta(minutes=minutes)
+    zone = ZoneInfo(str(security.exchange.time_zone))
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -347,6 +366,7 @@ class QCAlgorithm:
         self.added_contracts: list[tuple[Symbol, Resolution | None]] = []
         self.removed_contracts: list[Symbol] = []
         self.schedule = ScheduleManager()
+        self.index_early_closes: dict[date, time] = {}  # exchange-local (Chicago) closes of every index
         self.date_rules = DateRules()
         self.time_rules = TimeRules()
         self.current_slice: Slice | None = None
@@ -359,6 +379,9 @@ class QCAlgorithm:
         self.history_frames: dict[str, pd.DataFrame] = {}  # by symbol value; else history_frame
         self.history_requests: list[tuple[Any, ...]] = []
         self.logs: list[str] = []
+        self.plots: list[tuple[str, str, float, datetime]] = []
+        self.runtime_statistics: dict[str, str] = {}
+        self.summary_statistics: dict[str, str] = {}
         self.errors: list[str] = []
         self.combo_orders: list[ComboOrder] = []
         self.limit_orders: list[OrderTicket] = []
@@ -432,6 +455,9 @@ class QCAlgorithm:
     def add_index(self, ticker: str, resolution: Resolution | None = None, **kwargs: Any) -> Security:
         index = Security(Symbol.index(ticker), SecurityType.INDEX, SymbolProperties(1.0, 0.01))
         index.exchange.time_zone = "America/Chicago"
+        # LEAN Data/market-hours/market-hours-database.json "Index-usa-SPX": market 08:30-15:15
+        # America/Chicago; early closes from "Index-usa-[*]" (tests fill index_early_closes).
+        index.exchange.hours = SecurityExchangeHours(time(15, 15), self.index_early_closes)
         self.indexes.append((index, resolution))
         return self.add_security(index)
 
@@ -472,6 +498,31 @@ class QCAlgorithm:
     def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None, **kwargs: Any) -> pd.DataFrame:
         self.history_requests.append((symbol, periods, resolution, kwargs))
         return self.history_frames.get(symbol.value, self.history_frame)
+
+    # --- charts and statistics ---
+    # LEAN Algorithm/QCAlgorithm.Plotting.cs ReservedChartSeriesNames: an empty list reserves the chart.
+    RESERVED_CHARTS: dict[str, tuple[str, ...]] = {
+        "Strategy Equity": ("Equity", "Return"), "Capacity": ("Strategy Capacity",),
+        "Drawdown": ("Equity Drawdown",), "Benchmark": ("Benchmark",), "Assets Sales Volume": (),
+        "Exposure": (), "Portfolio Margin": (), "Portfolio Turnover": ("Portfolio Turnover",),
+    }
+
+    def plot(self, chart: str, series: str, value: float) -> None:
+        """``Plot(chart, series, value)``; raises for a reserved chart or series (as LEAN's
+        ``TryGetChartSeries``)."""
+        reserved = self.RESERVED_CHARTS.get(chart)
+        if reserved is not None and (not reserved or series in reserved):
+            raise ValueError(f"'{chart}'/'{series}' is reserved")
+        self.plots.append((chart, series, float(value), self.utc_time))
+
+    def set_runtime_statistic(self, name: str, value: Any) -> None:
+        self.runtime_statistics[name] = str(value)
+
+    def set_summary_statistic(self, name: str, value: Any) -> None:
+        """LEAN ``SetSummaryStatistic``: names "0".."100" are reserved (ArgumentException)."""
+        if name.isdigit() and 0 <= int(name) <= 100:
+            raise ValueError(f"'{name}' is a reserved statistic name.")
+        self.summary_statistics[name] = str(value)
 
     # --- logging ---
     def log(self, message: Any) -> None:

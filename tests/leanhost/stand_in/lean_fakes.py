@@ -18,6 +18,7 @@ from lean_algorithm import (
     ScheduledEvent,
     TimeRule,
     TimeRules,
+    before_market_close_utc,
 )
 from lean_threads import BrokerageThread
 from lean_types import (
@@ -52,8 +53,11 @@ from lean_types import (
     OrderFeeParameters,
     OrderStatus,
     OrderType,
+    QuoteBar,
     Resolution,
     Security,
+    SecurityCache,
+    SecurityExchangeHours,
     SecurityIdentifier,
     SecurityType,
     Slice,
@@ -62,6 +66,7 @@ from lean_types import (
     SymbolPropertiesDatabase,
     TastytradeBrokerageModel,
     TimeZones,
+    TradeBar,
     UpdateOrderFields,
     lean_symbol_properties,
 )
@@ -76,4 +81,5 @@ __all__ = [
     "ScheduledEvent", "Security", "SecurityIdentifier", "SecurityType", "Slice", "Symbol",
     "SymbolProperties", "SymbolPropertiesDatabase", "TimeRule", "TimeRules", "TimeZones",
     "UpdateOrderFields", "lean_symbol_properties",
+    "SecurityExchangeHours", "before_market_close_utc", "QuoteBar", "TradeBar", "SecurityCache",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import IntEnum
 from typing import Any
 
@@ -229,8 +229,29 @@ class SecurityHolding:
 
 
 @dataclass
+class SecurityExchangeHours:
+    """LEAN ``Common/Securities/SecurityExchangeHours.cs``, reduced to one regular session a
+    day: ``regular_close`` (exchange time zone) and ``early_closes`` by date; weekends closed.
+    Tests set the hours of the symbol they schedule on (SPX: 15:15 CT)."""
+
+    regular_close: time = time(16, 0)
+    early_closes: dict[date, time] = field(default_factory=dict)
+    holidays: set[date] = field(default_factory=set)
+
+    def is_date_open(self, local_date_time: datetime | date, extended_market_hours: bool = False) -> bool:
+        day = local_date_time.date() if isinstance(local_date_time, datetime) else local_date_time
+        return day.weekday() < 5 and day not in self.holidays
+
+    def get_last_daily_market_close(self, local_date_time: datetime | date, extended_market_hours: bool) -> datetime:
+        """``GetLastDailyMarketClose``: the day's regular close, early closes included."""
+        day = local_date_time.date() if isinstance(local_date_time, datetime) else local_date_time
+        return datetime.combine(day, self.early_closes.get(day, self.regular_close))
+
+
+@dataclass
 class SecurityExchange:
     time_zone: str = "America/New_York"
+    hours: SecurityExchangeHours = field(default_factory=SecurityExchangeHours)
 
 
 @dataclass
@@ -238,6 +259,38 @@ class BaseData:
     symbol: Symbol | None
     price: float
     end_time: datetime | None = None  # local exchange time
+    # LEAN Common/Data/BaseData.cs IsFillForward: set on the copies FillForwardEnumerator emits
+    is_fill_forward: bool = False
+
+
+@dataclass
+class QuoteBar(BaseData):
+    """LEAN ``Common/Data/Market/QuoteBar.cs``: the closes of the bid and ask bars."""
+
+    bid_close: float = 0.0
+    ask_close: float = 0.0
+
+    def fill_forward(self, end_time: datetime) -> QuoteBar:
+        """LEAN ``BaseData.Clone(fillForward: true)`` as ``FillForwardEnumerator`` emits it:
+        the same prices, a new end time, ``is_fill_forward``."""
+        return QuoteBar(self.symbol, self.price, end_time, True, self.bid_close, self.ask_close)
+
+
+@dataclass
+class TradeBar(BaseData):
+    """LEAN ``Common/Data/Market/TradeBar.cs`` (its close is ``price``)."""
+
+
+class SecurityCache:
+    """LEAN ``Common/Securities/SecurityCache.cs``: the last data point of each type.
+    ``get_data(QuoteBar)`` is ``GetData<T>()``; ``get_data()`` the last data of any type."""
+
+    def __init__(self) -> None:
+        self.by_type: dict[type, BaseData] = {}
+        self.last: BaseData | None = None
+
+    def get_data(self, data_type: type | None = None) -> BaseData | None:
+        return self.last if data_type is None else self.by_type.get(data_type)
 
 
 @dataclass(eq=False)
@@ -252,6 +305,23 @@ class Security:
     exchange: SecurityExchange = field(default_factory=SecurityExchange)
     fee_model: Any = None
     last_data: BaseData | None = None
+    cache: SecurityCache = field(default_factory=SecurityCache)
+
+    def receive(self, data: BaseData) -> None:
+        """A data point reaching the security. Copies LEAN ``SecurityCache.ProcessDataPoint``
+        (``Common/Securities/SecurityCache.cs``): a fill-forward point is not cached and
+        changes neither the last data nor the prices; a real one is stored by type, becomes
+        the last data and sets bid/ask (quote bar) or price."""
+        if data.is_fill_forward:
+            return
+        self.cache.by_type[type(data)] = data
+        self.cache.last = self.last_data = data
+        if isinstance(data, QuoteBar):
+            self.bid_price, self.ask_price = data.bid_close, data.ask_close
+            if data.bid_close > 0 and data.ask_close > 0:
+                self.price = (data.bid_close + data.ask_close) / 2
+        else:
+            self.price = data.price
 
     @property
     def has_data(self) -> bool:
