@@ -106,7 +106,12 @@ class GateSession:
         assert ctx.chain is not None
         try:
             prod = product(ctx.chain.root.split("*")[0])
-            chain = with_greeks(ctx.chain, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
+            # the legs' greeks only (elementwise, so equal to the whole chain's), or the
+            # strategy's greeked chain when it used the same model inputs: never the chain again
+            legs = np.array([ctx.chain.index_of(leg.symbol) for leg in intent.structure.legs])
+            key = ("with_greeks", prod.model, ctx.rate_frac, 0.0, prod.expiry_time_et)
+            source = ctx.chain if key in ctx.chain.derived else ctx.chain.select(legs)
+            chain = with_greeks(source, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                                 expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
             t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))

@@ -45,18 +45,25 @@ def with_greeks(
         calendar day and vega per vol point at that IV. Time to expiry is
         ``(expiry date at expiry_time_et New York, in UTC - chain.time_utc) / 365 days``.
         Contracts without a mid, without an underlying price, already expired, or whose mid
-        has no IV solution (outside the no-arbitrage bounds) keep NaN everywhere.
+        has no IV solution (outside the no-arbitrage bounds) keep NaN everywhere. The
+        result is cached on ``chain`` (a snapshot's arrays never change): every later call
+        with the same arguments in the same decision -- the strategy's, the gate's --
+        returns the same copy without computing anything.
 
     Raises:
         ValueError: if ``model`` is unknown.
     """
+    key = ("with_greeks", model, rate_frac, yield_frac, expiry_time_et)
+    cached = chain.derived.get(key)
+    if isinstance(cached, ChainSnapshot):
+        return cached
     t_years = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
     right = chain.right.astype("float64")
     iv = implied_vol(model, chain.mid_pts, chain.underlying_pts, chain.strike_pts, t_years,
                      rate_frac, yield_frac, right)
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
-    return replace(
+    out = replace(
         chain,
         iv_frac=iv,
         delta=g.delta,
@@ -64,3 +71,7 @@ def with_greeks(
         theta_pts_per_day=g.theta_pts_per_day,
         vega_pts_per_vol_pt=g.vega_pts_per_vol_pt,
     )
+    out.share_index_with(chain)
+    chain.derived[key] = out
+    out.derived[key] = out  # greeking the greeked copy again is free
+    return out
