@@ -11,12 +11,14 @@ and the greeks stored in LEAN's universe files are never used: see
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import date, time
+
+import numpy as np
 
 from thetacore.chain import ChainSnapshot
 from thetacore.pricing import PricingModel, greeks, implied_vol, time_to_expiry_years
 
-__all__ = ["time_to_expiry_years", "with_greeks"]
+__all__ = ["expiry_greeks", "time_to_expiry_years", "with_greeks"]
 
 
 def with_greeks(
@@ -74,4 +76,31 @@ def with_greeks(
     out.share_index_with(chain)
     chain.derived[key] = out
     out.derived[key] = out  # greeking the greeked copy again is free
+    return out
+
+
+def expiry_greeks(
+    chain: ChainSnapshot,
+    expiry: date,
+    *,
+    model: PricingModel,
+    rate_frac: float,
+    yield_frac: float,
+    expiry_time_et: time,
+) -> ChainSnapshot:
+    """:func:`with_greeks` of only the contracts expiring on ``expiry`` (a new, smaller
+    snapshot, in the chain's order), for a rule that has chosen its expiry from the dates
+    alone. The IV and greeks are elementwise, so every contract gets exactly the numbers
+    the whole chain's :func:`with_greeks` would give it. Cached on ``chain`` per expiry.
+
+    Raises:
+        ValueError: if ``model`` is unknown.
+    """
+    key = ("expiry_greeks", expiry, model, rate_frac, yield_frac, expiry_time_et)
+    cached = chain.derived.get(key)
+    if isinstance(cached, ChainSnapshot):
+        return cached
+    out = with_greeks(chain.select(chain.expiry == np.datetime64(expiry, "D")), model=model, rate_frac=rate_frac,
+                      yield_frac=yield_frac, expiry_time_et=expiry_time_et)
+    chain.derived[key] = out
     return out
