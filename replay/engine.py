@@ -122,7 +122,8 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     for day in all_days:
         active = [s for s in result.strategies if day in result.days[s.name]]
         for t in minutes(day, day):
-            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t)):
+            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
+                                                         quotes.next_underlying_quote_utc):
                 for strat, pos in _settle_positions(result.strategies, broker, t):
                     run.closed(strat, pos, t)
             for order in broker.step(t):

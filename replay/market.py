@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,64 @@ class _Series:
                 return float((b + a) / 2)
             i -= 1
         return float("nan")
+
+
+@dataclass
+class _Flat:
+    """Every contract's quote series in one array, for whole-chain snapshots by array
+    operations: contract ``c``'s bars sit at ``start[c]:start[c+1]``, sorted by time, and
+    ``key = c * span + (end_ms - base)`` is sorted, so one ``searchsorted`` finds the latest
+    bar of every contract at once."""
+
+    symbol: np.ndarray
+    underlying: np.ndarray
+    underlying_code: np.ndarray
+    underlying_names: list[str]
+    strike: np.ndarray
+    expiry: np.ndarray
+    right: np.ndarray
+    start: np.ndarray
+    key: np.ndarray
+    end_ms: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    base: np.int64
+    span: np.int64
+
+    @classmethod
+    def build(cls, options: list[_Contract]) -> _Flat:
+        n = len(options)
+        lens = np.array([len(c.quotes.end_ms) for c in options], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        parts = [c.quotes for c in options]
+        end_ms = np.concatenate([q.end_ms for q in parts]) if n else np.array([], "datetime64[ms]")
+        raw = end_ms.astype(np.int64)
+        base = np.int64(raw.min() - 1) if raw.size else np.int64(0)
+        span = np.int64((raw.max() - base if raw.size else 0) + 2)
+        names = sorted({c.underlying for c in options})
+        code = {u: k for k, u in enumerate(names)}
+        return cls(
+            np.array([c.symbol for c in options], dtype=object), np.array([c.underlying for c in options], dtype=object),
+            np.array([code[c.underlying] for c in options], dtype=np.int64), names,
+            np.array([c.strike for c in options], dtype=float),
+            np.array([np.datetime64(c.expiry, "D") for c in options], dtype="datetime64[D]"),
+            np.array([c.right for c in options], dtype=np.int8), start,
+            np.repeat(np.arange(n, dtype=np.int64) * span, lens) + (raw - base), end_ms,
+            np.concatenate([q.bid for q in parts]) if n else np.array([]),
+            np.concatenate([q.ask for q in parts]) if n else np.array([]), base, span,
+        )
+
+    def latest(self, t: np.datetime64, max_age: np.timedelta64) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, ok)``: per contract, the index of its latest bar ending at or before ``t`` and
+        whether there is one no older than ``max_age`` (:meth:`_Series.at` for all at once)."""
+        n = len(self.symbol)
+        offset = min(max(int(t.astype(np.int64)) - int(self.base), 0), int(self.span) - 1)
+        i = np.searchsorted(self.key, np.arange(n, dtype=np.int64) * self.span + offset, side="right") - 1
+        ok = i >= self.start[:-1]
+        safe = np.where(ok, i, 0)
+        if self.end_ms.size:
+            ok &= (t - self.end_ms[safe]) <= max_age
+        return safe, ok
 
 
 def _series(parts: list[QuoteBars]) -> _Series:
@@ -161,36 +220,84 @@ class OptionMarket:
 
     # ----- snapshots ---------------------------------------------------------------------
     def chain_at(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str]:
-        """The option chain as of ``t_utc``, or ``None`` with the reason."""
+        """The option chain as of ``t_utc``, or ``None`` with the reason.
+
+        Array operations only (issue 10): one ``searchsorted`` of every contract's key into
+        the flattened quote series (:class:`_Flat`), then masks; the same rows, in the same
+        order, as asking each contract's series in turn.
+        """
+        flat = self._flat()
         t = _ms(t_utc)
-        unders = self.underlying_mids(t_utc)
-        today = t_utc.astimezone(NEW_YORK).date()
-        rows = [(c, *c.quotes.at(t, self.max_age)) for c in self.options if c.expiry >= today]
-        rows = [r for r in rows if not np.isnat(r[3])]
-        if not rows:
+        today = np.datetime64(t_utc.astimezone(NEW_YORK).date(), "D")
+        i, ok = flat.latest(t, self.max_age)
+        keep = np.flatnonzero(ok & (flat.expiry >= today))
+        if keep.size == 0:
             return None, (f"no {self.root} option quote within {_minutes(self.max_age)} min before "
                           f"{t_utc.astimezone(NEW_YORK):%Y-%m-%d %H:%M} ET")
+        unders = self.underlying_mids(t_utc)
+        under_pts = np.array([unders.get(u, np.nan) for u in flat.underlying_names])[flat.underlying_code[keep]]
+        at = i[keep]
         chain = ChainSnapshot(
             self.root + self.label, t_utc, self.multiplier, self.product.style, self.product.settlement,
-            np.array([r[0].symbol for r in rows], dtype=object),
-            np.array([r[0].underlying for r in rows], dtype=object),
-            np.array([unders.get(r[0].underlying, np.nan) for r in rows]), np.array([r[0].strike for r in rows]),
-            np.array([np.datetime64(r[0].expiry, "D") for r in rows]),
-            np.array([r[0].right for r in rows], dtype=np.int8),
-            np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-            np.array([r[3] for r in rows], dtype="datetime64[ms]"), min_tick_pts=self.tick,
+            flat.symbol[keep], flat.underlying[keep], under_pts, flat.strike[keep], flat.expiry[keep],
+            flat.right[keep], flat.bid[at], flat.ask[at], flat.end_ms[at], min_tick_pts=self.tick,
         )
         problem = "" if np.isfinite(chain.underlying_pts).all() else "some underlyings have no quote"
         return chain, problem
 
+    def _flat(self) -> _Flat:
+        if getattr(self, "_flat_cache", None) is None:
+            self._flat_cache = _Flat.build(self.options)
+        return self._flat_cache
+
     def context(self, t_utc: datetime, *, nlv_usd: float = float("nan"), vix_level: float = float("nan"),
                 event_dates: tuple[date, ...] = ()) -> MarketContext:
-        """A :class:`MarketContext` for a decision at ``t_utc`` (one chain read)."""
-        chain, problem = self.chain_at(t_utc)
+        """A :class:`MarketContext` for a decision at ``t_utc`` (at most one chain read).
+
+        The chain is built on the rule's first read of ``ctx.chain`` (:class:`LazyChainContext`):
+        a management rule with nothing to manage reads nothing.
+        """
         today = t_utc.astimezone(NEW_YORK).date()
         spot = self.underlying_mids(t_utc).get(self.front_underlying(today), float("nan"))
-        return MarketContext(t_utc, today, chain, self.rates.rate_on(today), problem, self.daily_bars(today),
-                             spot, vix_level, nlv_usd, event_dates)
+        return LazyChainContext(t_utc, today, partial(self.chain_at, t_utc), self.rates.rate_on(today), "",
+                                self.daily_bars(today), spot, vix_level, nlv_usd, event_dates)
+
+
+class LazyChainContext(MarketContext):
+    """A :class:`MarketContext` whose ``chain`` (and ``chain_problem``) come from a loader
+    called on first read, once: constructed with the loader (a callable returning
+    ``(chain, problem)``) in place of the chain."""
+
+    @property  # type: ignore[override]
+    def chain(self) -> ChainSnapshot | None:
+        state = self.__dict__
+        if "_chain" not in state:
+            state["_chain"], state["_problem"] = state.pop("_loader")()
+        chain: ChainSnapshot | None = state["_chain"]
+        return chain
+
+    @chain.setter
+    def chain(self, value: object) -> None:
+        if callable(value):
+            self.__dict__["_loader"] = value
+        else:
+            self.__dict__["_chain"] = value
+
+    @property  # type: ignore[override]
+    def chain_problem(self) -> str:
+        if self.chain is None or "_problem" in self.__dict__:
+            return str(self.__dict__.get("_problem", ""))
+        return ""
+
+    @chain_problem.setter
+    def chain_problem(self, value: str) -> None:
+        if value:
+            self.__dict__["_problem"] = value
+
+    @property
+    def chain_loaded(self) -> bool:
+        """Whether the chain has been read (benchmarks count snapshots with it)."""
+        return "_chain" in self.__dict__
 
 
 class FutureOptionMarket(OptionMarket):
