@@ -160,12 +160,16 @@ class OptionMarket:
         self.max_age = np.timedelta64(max_quote_age_min * 60_000, "ms")
         self.product = product(root)
         self.extended_hours = extended_hours
+        self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
 
     # ----- calendar ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
         """LEAN ``date_rules.every_day(symbol)``: a day with a session of the underlying's
         exchange (with extended hours where the LEAN host subscribes them), holidays excluded."""
-        return self.hours.is_trading_day(day, extended_hours=self.extended_hours)
+        known = self._trading_days.get(day)
+        if known is None:
+            known = self._trading_days[day] = self.hours.is_trading_day(day, extended_hours=self.extended_hours)
+        return known
 
     def data_days(self) -> set[date]:
         """New York dates that are regular sessions of the exchange and on which an option of
