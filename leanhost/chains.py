@@ -150,10 +150,13 @@ class ChainReader:
         tz: ZoneInfo | None = None
         for contract in chain:
             symbol = contract.symbol
-            security = securities[symbol] if securities.contains_key(symbol) else None
-            if security is not None:
-                rows.security = rows.security or security
-                tz = tz or _zone(security)
+            # one contract's security gives the multiplier, tick and time zone of them all:
+            # no further read across the bridge once both are known (issue 10)
+            if rows.security is None or tz is None:
+                security = securities[symbol] if securities.contains_key(symbol) else None
+                if security is not None:
+                    rows.security = rows.security or security
+                    tz = tz or _zone(security)
             bid, ask = quote_pts(contract.bid_price), quote_pts(contract.ask_price)
             quoted = math.isfinite(bid) or math.isfinite(ask)
             time = _utc(contract.time, tz or _zone(under_security)) if quoted else None
