@@ -131,9 +131,10 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 run.after_order(by_name[order.intent.strategy], order, t)
             if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
                 run.mark(t)
+            local = t.astimezone(NEW_YORK)
             for strat in active:
                 market = owner[strat.name]
-                for rule in due_rules(rules[strat.name], t, market.is_trading_day):
+                for rule in due_rules(rules[strat.name], t, market.is_trading_day, local):
                     ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ()))
                     for decision in strat.on_schedule(rule.name, ctx):

@@ -16,9 +16,11 @@ from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callable[[date], bool]) -> list[ScheduleRule]:
-    """Rules that fire at minute ``t_utc`` (a whole minute, timezone-aware)."""
-    local = t_utc.astimezone(NEW_YORK)
+def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callable[[date], bool],
+              local: datetime | None = None) -> list[ScheduleRule]:
+    """Rules that fire at minute ``t_utc`` (a whole minute, timezone-aware); ``local``, when
+    given, is ``t_utc`` in New York time (computed once per minute by the caller)."""
+    local = local or t_utc.astimezone(NEW_YORK)
     if not is_trading_day(local.date()):
         return []
     wall = local.time().replace(second=0, microsecond=0)

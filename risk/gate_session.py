@@ -25,6 +25,7 @@ from risk.gate import Gate, GateAction, GateNotice, GateVerdict
 from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, StrategyStats
 from risk.state import GateState
 from strategies.base import MarketContext
+from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
@@ -84,7 +85,8 @@ class GateSession:
             verdict = GateVerdict(GateAction.REFUSE, 0, (Reason("NO_CHAIN", "no chain to check the intent against"),))
             self._log(now_utc, intent, verdict, "")
             return verdict
-        bp_unit = self._bp_usd_per_unit(intent, ctx) if intent.purpose is IntentPurpose.OPEN else 0.0
+        chain = legs_chain(intent, chain)  # the legs' rows only: nothing reads the rest of the chain
+        bp_unit = self._bp_usd_per_unit(intent, ctx, chain) if intent.purpose is IntentPurpose.OPEN else 0.0
         daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
         prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
@@ -101,17 +103,12 @@ class GateSession:
             self.records[intent.position_id] = _Record(pos, bp_unit * verdict.quantity)
         return verdict
 
-    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext) -> float:
-        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal)."""
-        assert ctx.chain is not None
+    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot) -> float:
+        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal),
+        from the IVs of the legs alone (:func:`legs_chain`; IV and greeks are elementwise)."""
         try:
-            prod = product(ctx.chain.root.split("*")[0])
-            # the legs' greeks only (elementwise, so equal to the whole chain's), or the
-            # strategy's greeked chain when it used the same model inputs: never the chain again
-            legs = np.array([ctx.chain.index_of(leg.symbol) for leg in intent.structure.legs])
-            key = ("with_greeks", prod.model, ctx.rate_frac, 0.0, prod.expiry_time_et)
-            source = ctx.chain if key in ctx.chain.derived else ctx.chain.select(legs)
-            chain = with_greeks(source, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
+            prod = product(legs.root.split("*")[0])
+            chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                                 expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
             t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
@@ -170,3 +167,21 @@ def defined_risk(intent: OrderIntent) -> bool:
         key = (int(leg.right), leg.expiry)
         net[key] = net.get(key, 0) + leg.ratio
     return all(v >= 0 for v in net.values())
+
+
+def legs_chain(intent: OrderIntent, chain: ChainSnapshot) -> ChainSnapshot:
+    """The rows of ``intent``'s legs (those the chain holds, in leg order), as a snapshot.
+
+    Found in a per-expiry snapshot the strategy already built
+    (:func:`thetacore.chain_greeks.expiry_greeks`, cached on ``chain``) when that holds every
+    leg, so the gate never indexes or greeks the whole chain; else by the chain's own
+    symbol index (built once per snapshot). The rows are the chain's, value for value.
+    """
+    symbols = [leg.symbol for leg in intent.structure.legs]
+    for key, sub in list(chain.derived.items()):
+        if isinstance(key, tuple) and key[:1] == ("expiry_greeks",) and isinstance(sub, ChainSnapshot):
+            index = sub.symbol_index()
+            if all(s in index for s in symbols):
+                return sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
+    index = chain.symbol_index()
+    return chain.select(np.array([index[s] for s in symbols if s in index], dtype=np.int64))
