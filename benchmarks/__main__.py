@@ -1,8 +1,10 @@
 """``python -m benchmarks``: every issue-10 performance figure in one table.
 
 Each row: the figure, its baseline measured in the same run, the ratio, the goal and
-whether it is met (``-`` where a row is information, not a goal). Timings depend on the
-machine and its load; the ratios are what to compare. ``--smoke`` runs small sizes only
+whether it is met (``-`` where a row is information, not a goal). Every time is the CPU
+time of the benchmark's thread (``time.thread_time``): on a shared machine the time other
+processes take the core is not the code's. Timings still depend on the machine; the
+ratios are what to compare. ``--smoke`` runs small sizes only
 (under a minute) for CI: it checks that every benchmark still runs, not the goals.
 """
 

@@ -33,6 +33,7 @@ from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.pricing import time_to_expiry_years
 from thetacore.products import product
+from thetacore.structures import UnderlyingKind
 
 
 @dataclass
@@ -104,12 +105,18 @@ class GateSession:
         return verdict
 
     def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot) -> float:
-        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal),
-        from the IVs of the legs alone (:func:`legs_chain`; IV and greeks are elementwise)."""
+        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal).
+
+        Only the futures scan (:func:`thetacore.margin.futures_scan_bp_pts`) reads IVs, and
+        then only the legs' (:func:`legs_chain`; IV is elementwise); the legs' rows come
+        already greeked when the strategy priced its expiry with the same inputs.
+        """
         try:
             prod = product(legs.root.split("*")[0])
-            chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
-                                expiry_time_et=prod.expiry_time_et)
+            chain = legs
+            if intent.structure.underlying_kind is UnderlyingKind.FUTURE:
+                chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
+                                    expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
             t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
             pts = buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
@@ -182,6 +189,9 @@ def legs_chain(intent: OrderIntent, chain: ChainSnapshot) -> ChainSnapshot:
         if isinstance(key, tuple) and key[:1] == ("expiry_greeks",) and isinstance(sub, ChainSnapshot):
             index = sub.symbol_index()
             if all(s in index for s in symbols):
-                return sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
+                rows = sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
+                # the rows carry the sub-chain's IVs: greeked with the same inputs, they are final
+                rows.derived[("with_greeks", *key[2:])] = rows
+                return rows
     index = chain.symbol_index()
     return chain.select(np.array([index[s] for s in symbols if s in index], dtype=np.int64))
