@@ -26,7 +26,7 @@ from replay.lean_data.market_hours import MarketHours, MarketHoursEntry
 from replay.lean_data.paths import OptionKey, daily_zip_path
 from replay.lean_data.symbol_properties import SymbolProperties
 from replay.schedule import NEW_YORK
-from strategies.base import MarketContext
+from strategies.base import LazyChainContext, MarketContext
 from thetacore.chain import ChainSnapshot
 from thetacore.market_stats import DailyBars
 from thetacore.products import product
@@ -263,45 +263,13 @@ class OptionMarket:
         """
         today = t_utc.astimezone(NEW_YORK).date()
         spot = self.underlying_mids(t_utc).get(self.front_underlying(today), float("nan"))
-        return LazyChainContext(t_utc, today, partial(self.chain_at, t_utc), self.rates.rate_on(today), "",
-                                self.daily_bars(today), spot, vix_level, nlv_usd, event_dates)
+        return LazyChainContext.deferred(t_utc, today, partial(self._chain_load, t_utc), self.rates.rate_on(today),
+                                         underlying_daily=self.daily_bars(today), underlying_pts=spot,
+                                         vix_level=vix_level, nlv_usd=nlv_usd, event_dates=event_dates)
 
-
-class LazyChainContext(MarketContext):
-    """A :class:`MarketContext` whose ``chain`` (and ``chain_problem``) come from a loader
-    called on first read, once: constructed with the loader (a callable returning
-    ``(chain, problem)``) in place of the chain."""
-
-    @property  # type: ignore[override]
-    def chain(self) -> ChainSnapshot | None:
-        state = self.__dict__
-        if "_chain" not in state:
-            state["_chain"], state["_problem"] = state.pop("_loader")()
-        chain: ChainSnapshot | None = state["_chain"]
-        return chain
-
-    @chain.setter
-    def chain(self, value: object) -> None:
-        if callable(value):
-            self.__dict__["_loader"] = value
-        else:
-            self.__dict__["_chain"] = value
-
-    @property  # type: ignore[override]
-    def chain_problem(self) -> str:
-        if self.chain is None or "_problem" in self.__dict__:
-            return str(self.__dict__.get("_problem", ""))
-        return ""
-
-    @chain_problem.setter
-    def chain_problem(self, value: str) -> None:
-        if value:
-            self.__dict__["_problem"] = value
-
-    @property
-    def chain_loaded(self) -> bool:
-        """Whether the chain has been read (benchmarks count snapshots with it)."""
-        return "_chain" in self.__dict__
+    def _chain_load(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str, None]:
+        chain, problem = self.chain_at(t_utc)
+        return chain, problem, None
 
 
 class FutureOptionMarket(OptionMarket):
