@@ -30,7 +30,7 @@ from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
 from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
-from replay.schedule import NEW_YORK, due_rules
+from replay.schedule import NEW_YORK, due_table
 from risk.flatten import close_intent, is_losing
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -115,7 +115,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     run = _Run(result, session, broker, quotes, ledger)
     events = _events(data_root)
     by_name = {s.name: s for s in result.strategies}
-    rules = {s.name: s.schedules() for s in result.strategies}
+    tables = {s.name: due_table(s.schedules()) for s in result.strategies}  # = due_rules, precomputed
     all_days = sorted(set().union(*result.days.values())) if result.days else []
     vix = params.vix_level if params.vix_level >= 0 else float("nan")
     vix_prev = params.vix_prev_close if params.vix_prev_close >= 0 else float("nan")
@@ -132,9 +132,11 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
             if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
                 run.mark(t)
             local = t.astimezone(NEW_YORK)
+            minute = local.hour * 60 + local.minute
             for strat in active:
                 market = owner[strat.name]
-                for rule in due_rules(rules[strat.name], t, market.is_trading_day, local):
+                due = tables[strat.name][minute] if market.is_trading_day(local.date()) else []
+                for rule in due:
                     ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ()))
                     for decision in strat.on_schedule(rule.name, ctx):

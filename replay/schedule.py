@@ -8,7 +8,7 @@ clock times.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
@@ -30,3 +30,15 @@ def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callab
         if isinstance(rule, DailyAt) and wall == rule.time_et or isinstance(rule, EveryMinutes) and minute_of_day % rule.interval_min == 0 and rule.admits(wall):
             out.append(rule)
     return out
+
+
+def due_table(rules: list[ScheduleRule]) -> list[list[ScheduleRule]]:
+    """``table[minute_of_day]``: the rules :func:`due_rules` fires at that New York minute of
+    a trading day, evaluated once for all 1,440 minutes (the same test, not a re-statement)."""
+    table: list[list[ScheduleRule]] = []
+    for minute in range(24 * 60):
+        wall = time(minute // 60, minute % 60)
+        table.append([rule for rule in rules
+                      if isinstance(rule, DailyAt) and wall == rule.time_et
+                      or isinstance(rule, EveryMinutes) and minute % rule.interval_min == 0 and rule.admits(wall)])
+    return table
