@@ -53,7 +53,10 @@ def test_when_grid_then_vectorised_implied_vol_equals_reference_bisection() -> N
         vega = greeks(model, 100.0, k[m], t[m], r[m], q[m], v[m], w[m]).vega_pts_per_vol_pt
         for i, (kk, tt, rr, qq, ww) in enumerate(zip(k[m], t[m], r[m], q[m], w[m], strict=True)):
             ref = implied_vol_scalar(model, p[i], 100.0, kk, tt, rr, qq, int(ww))
-            assert np.isnan(vec[i]) == math.isnan(ref)
+            # NaN-ness agrees wherever the price says anything about sigma; where vega is ~0
+            # (2-day deep ITM: time value below rounding) the bisection's "root" is rounding
+            # noise and the solver may return NaN (issue 10: NaN only where not determined)
+            assert np.isnan(vec[i]) == math.isnan(ref) or vega[i] < 1e-12
             if vega[i] > 1e-4 and not math.isnan(ref):  # price pins IV
                 assert abs(vec[i] - ref) < 1e-9
                 assert abs(vec[i] - v[m][i]) < 1e-9
