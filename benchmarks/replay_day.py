@@ -90,7 +90,7 @@ def modelled_market(cls: type[FutureOptionMarket], contracts: int) -> FutureOpti
     ends = np.datetime64(day_start.replace(tzinfo=None), "ms") + np.arange(0, 24 * 60, 15) * np.timedelta64(60_000, "ms")
     expiries = [date(2020, 1, 10), date(2020, 1, 17), date(2020, 1, 31), date(2020, 2, 21), date(2020, 3, 20)]
     per_side = max(4, contracts // (2 * len(expiries)) // 2)
-    step = max(5.0, 0.25 * round(0.4 * SPOT / per_side / 0.25))  # strikes span about +-40%
+    step = 0.25 * max(1, round(0.4 * SPOT / per_side / 0.25))  # strikes span about +-40%, all > 0
     strikes = SPOT + step * np.arange(-per_side, per_side)
     chain = model_chain(product("ES"), day_start, SPOT, expiries, strikes, multiplier_usd_per_pt=50.0,
                         rate_frac=0.0155, underlying_symbol=FUTURE)

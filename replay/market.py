@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from replay.flat_quotes import FlatQuotes
 from replay.lean_data.bars import QuoteBars, available_minute_days, read_future_minute, read_option_minute
 from replay.lean_data.daily import read_future_daily
 from replay.lean_data.errors import NoDataError
@@ -56,64 +57,6 @@ class _Series:
                 return float((b + a) / 2)
             i -= 1
         return float("nan")
-
-
-@dataclass
-class _Flat:
-    """Every contract's quote series in one array, for whole-chain snapshots by array
-    operations: contract ``c``'s bars sit at ``start[c]:start[c+1]``, sorted by time, and
-    ``key = c * span + (end_ms - base)`` is sorted, so one ``searchsorted`` finds the latest
-    bar of every contract at once."""
-
-    symbol: np.ndarray
-    underlying: np.ndarray
-    underlying_code: np.ndarray
-    underlying_names: list[str]
-    strike: np.ndarray
-    expiry: np.ndarray
-    right: np.ndarray
-    start: np.ndarray
-    key: np.ndarray
-    end_ms: np.ndarray
-    bid: np.ndarray
-    ask: np.ndarray
-    base: np.int64
-    span: np.int64
-
-    @classmethod
-    def build(cls, options: list[_Contract]) -> _Flat:
-        n = len(options)
-        lens = np.array([len(c.quotes.end_ms) for c in options], dtype=np.int64)
-        start = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-        parts = [c.quotes for c in options]
-        end_ms = np.concatenate([q.end_ms for q in parts]) if n else np.array([], "datetime64[ms]")
-        raw = end_ms.astype(np.int64)
-        base = np.int64(raw.min() - 1) if raw.size else np.int64(0)
-        span = np.int64((raw.max() - base if raw.size else 0) + 2)
-        names = sorted({c.underlying for c in options})
-        code = {u: k for k, u in enumerate(names)}
-        return cls(
-            np.array([c.symbol for c in options], dtype=object), np.array([c.underlying for c in options], dtype=object),
-            np.array([code[c.underlying] for c in options], dtype=np.int64), names,
-            np.array([c.strike for c in options], dtype=float),
-            np.array([np.datetime64(c.expiry, "D") for c in options], dtype="datetime64[D]"),
-            np.array([c.right for c in options], dtype=np.int8), start,
-            np.repeat(np.arange(n, dtype=np.int64) * span, lens) + (raw - base), end_ms,
-            np.concatenate([q.bid for q in parts]) if n else np.array([]),
-            np.concatenate([q.ask for q in parts]) if n else np.array([]), base, span,
-        )
-
-    def latest(self, t: np.datetime64, max_age: np.timedelta64) -> tuple[np.ndarray, np.ndarray]:
-        """``(i, ok)``: per contract, the index of its latest bar ending at or before ``t`` and
-        whether there is one no older than ``max_age`` (:meth:`_Series.at` for all at once)."""
-        n = len(self.symbol)
-        offset = min(max(int(t.astype(np.int64)) - int(self.base), 0), int(self.span) - 1)
-        i = np.searchsorted(self.key, np.arange(n, dtype=np.int64) * self.span + offset, side="right") - 1
-        ok = i >= self.start[:-1]
-        safe = np.where(ok, i, 0)
-        if self.end_ms.size:
-            ok &= (t - self.end_ms[safe]) <= max_age
-        return safe, ok
 
 
 def _series(parts: list[QuoteBars]) -> _Series:
@@ -227,7 +170,7 @@ class OptionMarket:
         """The option chain as of ``t_utc``, or ``None`` with the reason.
 
         Array operations only (issue 10): one ``searchsorted`` of every contract's key into
-        the flattened quote series (:class:`_Flat`), then masks; the same rows, in the same
+        the flattened quote series (:class:`replay.flat_quotes.FlatQuotes`), then masks; the same rows, in the same
         order, as asking each contract's series in turn.
         """
         flat = self._flat()
@@ -249,9 +192,9 @@ class OptionMarket:
         problem = "" if np.isfinite(chain.underlying_pts).all() else "some underlyings have no quote"
         return chain, problem
 
-    def _flat(self) -> _Flat:
+    def _flat(self) -> FlatQuotes:
         if getattr(self, "_flat_cache", None) is None:
-            self._flat_cache = _Flat.build(self.options)
+            self._flat_cache = FlatQuotes.build(self.options)
         return self._flat_cache
 
     def context(self, t_utc: datetime, *, nlv_usd: float = float("nan"), vix_level: float = float("nan"),
