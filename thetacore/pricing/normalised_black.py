@@ -57,11 +57,12 @@ StepFn = Callable[..., tuple[FloatArray, FloatArray]]
 def _terms(x: FloatArray, s: FloatArray) -> Arrays:
     """``(z1, z2, E, q, r3)``: ``z1,2 = |x|/s -/+ s/2``, ``E = ln(sqrt(2 pi) b')``,
     ``q = b''/b'`` and ``r3 = b'''/b'`` (Jäckel eq. 4.5-4.7)."""
-    ax_s = -x / s
+    inv_s = 1.0 / s
+    ax_s = -x * inv_s
     half_s = 0.5 * s
-    x2_s3 = ax_s * ax_s / s
+    x2_s3 = ax_s * ax_s * inv_s
     q = x2_s3 - 0.5 * half_s
-    r3 = q * q - 3.0 * x2_s3 / s - 0.25
+    r3 = q * q - 3.0 * x2_s3 * inv_s - 0.25
     return ax_s - half_s, ax_s + half_s, -0.5 * (ax_s * ax_s + half_s * half_s), q, r3
 
 
@@ -201,29 +202,40 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray) -> FloatArray:
         sinh_half = np.sinh(0.5 * x)
         s_c = np.sqrt(-2.0 * x)
         b_c = sinh_half + 0.5 * erf(np.sqrt(-x)) / b_max  # z1 = 0, z2 = s_c at s = s_c
-        v_c = _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
-        s_u = s_c + (b_max - b_c) / v_c
-        z1, z2, _, _, _ = _terms(x, s_u)
-        b_u = _b_erf(z1, z2, b_max, sinh_half)
-        low = np.flatnonzero(beta < b_c)
-        mid = np.flatnonzero((beta >= b_c) & (beta <= b_u))
-        high = np.flatnonzero(beta > b_u)
+        below = beta < b_c
+        low = np.flatnonzero(below)
         if low.size:
             xl = x[low]
-            s0 = _low_guess(xl, beta[low], s_c[low], b_c[low], v_c[low])
+            s0 = _low_guess(xl, beta[low], s_c[low], b_c[low], _INV_SQRT_2PI * b_max[low])
             out[low], steps[low] = _iterate(_step_low, xl, s0, np.log(beta[low]))
-        if mid.size:
-            chord = (s_u[mid] - s_c[mid]) / (b_u[mid] - b_c[mid])
-            s0 = s_c[mid] + (beta[mid] - b_c[mid]) * np.where(np.isfinite(chord), chord, 0.0)
-            s0 = np.where(s0 > 0, s0, 0.5 * s_u[mid])
-            out[mid], steps[mid] = _iterate(_step_mid, x[mid], s0, beta[mid], b_max[mid],
-                                            sinh_half[mid])
-        if high.size:
-            xh, cb = x[high], b_max[high] - beta[high]
-            s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-            out[high], steps[high] = _iterate(_step_high, xh, s0, np.log(cb), b_max[high])
+        rest = np.flatnonzero(~below) if low.size else np.arange(n)
+        if rest.size:
+            out[rest], steps[rest] = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
+                                                  b_c[rest])
     LAST_STEPS[:] = np.bincount(steps.astype(np.int64)).tolist() if n else []
     return out
+
+
+def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
+                 b_c: FloatArray) -> Arrays:
+    """``(s, steps)`` at or above the inflection point: the middle and high regions."""
+    out, steps = np.empty(beta.size), np.zeros(beta.size)
+    s_u = s_c + (b_max - b_c) / (_INV_SQRT_2PI * b_max)  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
+    z1, z2, _, _, _ = _terms(x, s_u)
+    b_u = _b_erf(z1, z2, b_max, sinh_half)
+    above = beta > b_u
+    mid = np.flatnonzero(~above)
+    high = np.flatnonzero(above)
+    if mid.size:
+        chord = (s_u[mid] - s_c[mid]) / (b_u[mid] - b_c[mid])
+        s0 = s_c[mid] + (beta[mid] - b_c[mid]) * np.where(np.isfinite(chord), chord, 0.0)
+        s0 = np.where(s0 > 0, s0, 0.5 * s_u[mid])
+        out[mid], steps[mid] = _iterate(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
+    if high.size:
+        xh, cb = x[high], b_max[high] - beta[high]
+        s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
+        out[high], steps[high] = _iterate(_step_high, xh, s0, np.log(cb), b_max[high])
+    return out, steps
 
 
 def normalised_call(x: FloatArray, s: FloatArray) -> FloatArray:
