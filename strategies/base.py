@@ -91,7 +91,7 @@ class LazyChainContext(MarketContext):
             if under is not None:
                 state["_under"] = under
 
-    @property  # type: ignore[override]  # a dataclass field made lazy: same type, read-only
+    @property  # a dataclass field made lazy: same type
     def chain(self) -> ChainSnapshot | None:
         self._load()
         chain: ChainSnapshot | None = self.__dict__.get("_chain")
@@ -101,7 +101,7 @@ class LazyChainContext(MarketContext):
     def chain(self, value: ChainSnapshot | None) -> None:
         self.__dict__["_chain"] = value
 
-    @property  # type: ignore[override]
+    @property
     def chain_problem(self) -> str:
         self._load()
         return str(self.__dict__.get("_problem", ""))
@@ -110,7 +110,7 @@ class LazyChainContext(MarketContext):
     def chain_problem(self, value: str) -> None:
         self.__dict__["_problem"] = value
 
-    @property  # type: ignore[override]
+    @property
     def underlying_pts(self) -> float:
         if self.__dict__.get("_under_from_read"):
             self._load()
