@@ -176,8 +176,11 @@ class ChainReader:
         tz: ZoneInfo | None = None
         for contract in chain:
             symbol = contract.symbol
+            # each contract's own security: its cache holds the real (not fill-forwarded) quote
+            # bar's time (leanhost/freshness.py); the first one also gives the multiplier, tick
+            # and time zone of them all
             security = securities[symbol] if securities.contains_key(symbol) else None
-            if security is not None:
+            if security is not None and (rows.security is None or tz is None):
                 rows.security = rows.security or security
                 tz = tz or _zone(security)
             bid, ask = quote_pts(contract.bid_price), quote_pts(contract.ask_price)

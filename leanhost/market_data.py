@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 from AlgorithmImports import Globals, Resolution
 
-from strategies.base import MarketContext, Strategy, Subscription
+from strategies.base import LazyChainContext, MarketContext, Strategy, Subscription
+from thetacore.chain import ChainSnapshot
 from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
@@ -154,21 +155,19 @@ class MarketData:
         """Everything a strategy sees at one decision (see the module docstring)."""
         algorithm = self.algorithm
         today_et = time_utc.astimezone(NEW_YORK).date()
-        read = self.reader.read(feed, time_utc)
         rate_frac = float(algorithm.risk_free_interest_rate_model.get_interest_rate(algorithm.time))
         events = tuple(sorted({d for key in event_keys(feed) for d in self.events.get(key, ())}))
-        return MarketContext(
-            time_utc,
-            today_et,
-            read.snapshot,
-            rate_frac,
-            read.problem,
-            feed.daily.bars(today_et),
-            read.underlying_pts,
-            self.vix_level(),
-            float(algorithm.portfolio.total_portfolio_value),
-            events,
-            self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
+
+        def read() -> tuple[ChainSnapshot | None, str, float]:
+            got = self.reader.read(feed, time_utc)
+            return got.snapshot, got.problem, got.underlying_pts
+
+        # the chain (and the underlying price that comes with it) is read on the rule's first
+        # look at either: a management rule with nothing to manage reads no contract (issue 10)
+        return LazyChainContext.deferred(
+            time_utc, today_et, read, rate_frac, underlying_daily=feed.daily.bars(today_et), underlying_pts=None,
+            vix_level=self.vix_level(), nlv_usd=float(algorithm.portfolio.total_portfolio_value), event_dates=events,
+            vix_daily=self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
         )
 
     def vix_level(self) -> float:

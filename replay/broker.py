@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -29,6 +29,8 @@ from thetacore.fees import tastytrade_leg_fee_usd
 from thetacore.parameters import Parameters
 from thetacore.pricing import et_instant_utc
 from thetacore.products import OptionProduct
+
+_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class QuoteSource(Protocol):
@@ -60,6 +62,8 @@ class SimBroker:
         self.p, self.ledger, self.quotes = params, ledger, quotes
         self.orders: list[WorkingOrder] = []
         self.settlements: list[dict[str, object]] = []
+        self._settle_wait: dict[str, datetime] = {}
+        self._expiry_cache: dict[str, datetime] = {}
 
     def submit(self, intent: OrderIntent, t_utc: datetime, product: OptionProduct) -> WorkingOrder:
         """Accept a combo (of ``product`` options) for filling from the next minute on."""
@@ -116,20 +120,26 @@ class SimBroker:
         return True
 
     def settle_expired(self, t_utc: datetime,
-                       underlying_mid: dict[str, float] | Callable[[], dict[str, float]]) -> list[dict[str, object]]:
+                       underlying_mid: dict[str, float] | Callable[[], dict[str, float]],
+                       next_quote_utc: Callable[[str, datetime], datetime | None] | None = None,
+                       ) -> list[dict[str, object]]:
         """Settle every option whose expiry time has passed at ``t_utc``.
 
         Args:
             underlying_mid: underlying symbol -> mid price (points) at ``t_utc``, or a function
                 returning it (called only when a holding has expired: the replay calls this
                 every minute).
+            next_quote_utc: when given, ``(underlying, t)`` -> the time of the underlying's
+                next quote after ``t`` (``None``: never). An expired holding whose underlying
+                has no price waits for that time instead of being retried every minute (it
+                cannot settle earlier: its price stays missing until then).
 
         Returns:
             One record per settled holding (also kept in :attr:`settlements`).
         """
         due = [h for h in self.ledger.holdings.values()
                if h.expiry is not None and h.right is not None and h.strike_pts is not None
-               and t_utc >= self.expiry_utc(h)]
+               and t_utc >= self._expiry_of(h) and t_utc >= self._settle_wait.get(h.symbol, t_utc)]
         if not due:
             return []
         mids = underlying_mid() if callable(underlying_mid) else underlying_mid
@@ -138,7 +148,11 @@ class SimBroker:
             assert h.right is not None and h.strike_pts is not None
             under = mids.get(h.underlying_symbol, float("nan"))
             if not np.isfinite(under):
-                continue  # keep the holding and try again next minute: never settle on no price
+                # keep the holding and try again when a quote can exist: never settle on no price
+                if next_quote_utc is not None:
+                    self._settle_wait[h.symbol] = next_quote_utc(h.underlying_symbol, t_utc) or _NEVER
+                continue
+            self._settle_wait.pop(h.symbol, None)
             intrinsic = max(0.0, int(h.right) * (under - h.strike_pts))
             qty = h.quantity
             self.ledger.trade(h, -qty, intrinsic, 0.0)
@@ -154,6 +168,13 @@ class SimBroker:
             out.append(rec)
         self.settlements += out
         return out
+
+    def _expiry_of(self, h: Holding) -> datetime:
+        """:meth:`expiry_utc`, computed once per holding symbol."""
+        when = self._expiry_cache.get(h.symbol)
+        if when is None:
+            when = self._expiry_cache[h.symbol] = self.expiry_utc(h)
+        return when
 
     @staticmethod
     def expiry_utc(h: Holding) -> datetime:

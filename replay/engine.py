@@ -30,7 +30,7 @@ from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
 from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
-from replay.schedule import NEW_YORK, due_rules
+from replay.schedule import NEW_YORK, due_table
 from risk.flatten import close_intent, is_losing
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -41,6 +41,7 @@ from thetacore.enums import IntentPurpose, OrderStatus
 from thetacore.events import parse_events_csv
 from thetacore.parameters import Parameters
 from thetacore.products import OptionProduct, product
+from thetacore.schedule import ScheduleRule
 
 log = logging.getLogger("replay")
 ALL_DATA = (date(1990, 1, 1), date(2100, 1, 1))
@@ -121,14 +122,15 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     run = _Run(result, session, broker, quotes, ledger)
     events = _events(data_root)
     by_name = {s.name: s for s in result.strategies}
-    rules = {s.name: s.schedules() for s in result.strategies}
+    tables: dict[tuple[str, int], list[list[ScheduleRule]]] = {}  # = due_rules, precomputed per early-close shift
     all_days = sorted(set().union(*result.days.values())) if result.days else []
     vix = params.vix_level if params.vix_level >= 0 else float("nan")
     vix_prev = params.vix_prev_close if params.vix_prev_close >= 0 else float("nan")
     for day in all_days:
         active = [s for s in result.strategies if day in result.days[s.name]]
         for t in minutes(day, day):
-            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t)):
+            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
+                                                         quotes.next_underlying_quote_utc):
                 for strat, pos in _settle_positions(result.strategies, broker, t):
                     run.closed(strat, pos, t)
             for order in broker.step(t):
@@ -136,9 +138,12 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 run.after_order(by_name[order.intent.strategy], order, t)
             if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
                 run.mark(t)
+            local = t.astimezone(NEW_YORK)
+            minute = local.hour * 60 + local.minute
             for strat in active:
                 market = owner[strat.name]
-                for rule in due_rules(rules[strat.name], t, market.is_trading_day, market.early_close_min):
+                due = _due(tables, strat, market, local.date(), minute)
+                for rule in due:
                     ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ()))
                     for decision in strat.on_schedule(rule.name, ctx):
@@ -148,6 +153,19 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
             result.end_utc = t
     result.orders = broker.orders
     return result
+
+
+def _due(tables: dict[tuple[str, int], list[list[ScheduleRule]]], strat: Strategy, market: OptionMarket,
+         day: date, minute: int) -> list[ScheduleRule]:
+    """The rules of ``strat`` due at New York ``minute`` of ``day`` (:func:`replay.schedule.due_rules`,
+    from a table built once per strategy and early-close shift)."""
+    if not market.is_trading_day(day):
+        return []
+    shift = market.early_close_min(day)
+    key = (strat.name, shift)
+    if key not in tables:
+        tables[key] = due_table(strat.schedules(), shift)
+    return tables[key][minute]
 
 
 def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from replay.flat_quotes import FlatQuotes
 from replay.lean_data.bars import QuoteBars, available_minute_days, read_future_minute, read_option_minute
 from replay.lean_data.daily import read_future_daily
 from replay.lean_data.errors import NoDataError
@@ -25,7 +27,7 @@ from replay.lean_data.market_hours import MarketHours, MarketHoursEntry
 from replay.lean_data.paths import OptionKey, daily_zip_path
 from replay.lean_data.symbol_properties import SymbolProperties
 from replay.schedule import NEW_YORK
-from strategies.base import MarketContext
+from strategies.base import LazyChainContext, MarketContext
 from thetacore.chain import ChainSnapshot
 from thetacore.market_stats import DailyBars
 from thetacore.products import product
@@ -101,12 +103,16 @@ class OptionMarket:
         self.max_age = np.timedelta64(max_quote_age_min * 60_000, "ms")
         self.product = product(root)
         self.extended_hours = extended_hours
+        self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
 
     # ----- calendar ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
         """LEAN ``date_rules.every_day(symbol)``: a day with a session of the underlying's
         exchange (with extended hours where the LEAN host subscribes them), holidays excluded."""
-        return self.hours.is_trading_day(day, extended_hours=self.extended_hours)
+        known = self._trading_days.get(day)
+        if known is None:
+            known = self._trading_days[day] = self.hours.is_trading_day(day, extended_hours=self.extended_hours)
+        return known
 
     def early_close_min(self, day: date) -> int:
         """Minutes by which ``day``'s regular close is earlier than a full day's (0 on a
@@ -167,36 +173,52 @@ class OptionMarket:
 
     # ----- snapshots ---------------------------------------------------------------------
     def chain_at(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str]:
-        """The option chain as of ``t_utc``, or ``None`` with the reason."""
+        """The option chain as of ``t_utc``, or ``None`` with the reason.
+
+        Array operations only (issue 10): one ``searchsorted`` of every contract's key into
+        the flattened quote series (:class:`replay.flat_quotes.FlatQuotes`), then masks; the same rows, in the same
+        order, as asking each contract's series in turn.
+        """
+        flat = self._flat()
         t = _ms(t_utc)
-        unders = self.underlying_mids(t_utc)
-        today = t_utc.astimezone(NEW_YORK).date()
-        rows = [(c, *c.quotes.at(t, self.max_age)) for c in self.options if c.expiry >= today]
-        rows = [r for r in rows if not np.isnat(r[3])]
-        if not rows:
+        today = np.datetime64(t_utc.astimezone(NEW_YORK).date(), "D")
+        i, ok = flat.latest(t, self.max_age)
+        keep = np.flatnonzero(ok & (flat.expiry >= today))
+        if keep.size == 0:
             return None, (f"no {self.root} option quote within {_minutes(self.max_age)} min before "
                           f"{t_utc.astimezone(NEW_YORK):%Y-%m-%d %H:%M} ET")
+        unders = self.underlying_mids(t_utc)
+        under_pts = np.array([unders.get(u, np.nan) for u in flat.underlying_names])[flat.underlying_code[keep]]
+        at = i[keep]
         chain = ChainSnapshot(
             self.root + self.label, t_utc, self.multiplier, self.product.style, self.product.settlement,
-            np.array([r[0].symbol for r in rows], dtype=object),
-            np.array([r[0].underlying for r in rows], dtype=object),
-            np.array([unders.get(r[0].underlying, np.nan) for r in rows]), np.array([r[0].strike for r in rows]),
-            np.array([np.datetime64(r[0].expiry, "D") for r in rows]),
-            np.array([r[0].right for r in rows], dtype=np.int8),
-            np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-            np.array([r[3] for r in rows], dtype="datetime64[ms]"), min_tick_pts=self.tick,
+            flat.symbol[keep], flat.underlying[keep], under_pts, flat.strike[keep], flat.expiry[keep],
+            flat.right[keep], flat.bid[at], flat.ask[at], flat.end_ms[at], min_tick_pts=self.tick,
         )
         problem = "" if np.isfinite(chain.underlying_pts).all() else "some underlyings have no quote"
         return chain, problem
 
+    def _flat(self) -> FlatQuotes:
+        if getattr(self, "_flat_cache", None) is None:
+            self._flat_cache = FlatQuotes.build(self.options)
+        return self._flat_cache
+
     def context(self, t_utc: datetime, *, nlv_usd: float = float("nan"), vix_level: float = float("nan"),
                 event_dates: tuple[date, ...] = ()) -> MarketContext:
-        """A :class:`MarketContext` for a decision at ``t_utc`` (one chain read)."""
-        chain, problem = self.chain_at(t_utc)
+        """A :class:`MarketContext` for a decision at ``t_utc`` (at most one chain read).
+
+        The chain is built on the rule's first read of ``ctx.chain`` (:class:`LazyChainContext`):
+        a management rule with nothing to manage reads nothing.
+        """
         today = t_utc.astimezone(NEW_YORK).date()
         spot = self.underlying_mids(t_utc).get(self.front_underlying(today), float("nan"))
-        return MarketContext(t_utc, today, chain, self.rates.rate_on(today), problem, self.daily_bars(today),
-                             spot, vix_level, nlv_usd, event_dates)
+        return LazyChainContext.deferred(t_utc, today, partial(self._chain_load, t_utc), self.rates.rate_on(today),
+                                         underlying_daily=self.daily_bars(today), underlying_pts=spot,
+                                         vix_level=vix_level, nlv_usd=nlv_usd, event_dates=event_dates)
+
+    def _chain_load(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str, None]:
+        chain, problem = self.chain_at(t_utc)
+        return chain, problem, None
 
 
 class FutureOptionMarket(OptionMarket):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+import numpy as np
 
 from replay.eod_market import EodOptionMarket
 from replay.index_market import IndexOptionMarket
@@ -50,3 +52,18 @@ class Quotes:
         for m in self.markets:
             out.update(m.underlying_mids(t_utc))
         return out
+
+    def next_underlying_quote_utc(self, symbol: str, t_utc: datetime) -> datetime | None:
+        """End time (UTC) of the first bar of underlying ``symbol`` after ``t_utc``, across
+        every market; ``None`` when no market has a later one."""
+        t = np.datetime64(t_utc.astimezone(UTC).replace(tzinfo=None), "ms")
+        later = []
+        for m in self.markets:
+            series = m.underlyings.get(symbol)
+            if series is not None:
+                j = int(np.searchsorted(series.end_ms, t, side="right"))
+                if j < len(series.end_ms):
+                    later.append(series.end_ms[j])
+        if not later:
+            return None
+        return datetime.fromtimestamp(int(min(later).astype(np.int64)) / 1000.0, tz=UTC)

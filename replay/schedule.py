@@ -19,11 +19,13 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def due_rules(rules: list[ScheduleRule], t_utc: datetime, is_trading_day: Callable[[date], bool],
-              early_close_min: Callable[[date], int] | None = None) -> list[ScheduleRule]:
+              early_close_min: Callable[[date], int] | None = None,
+              local: datetime | None = None) -> list[ScheduleRule]:
     """Rules that fire at minute ``t_utc`` (a whole minute, timezone-aware).
     ``early_close_min(day)``: minutes by which ``day`` closes early (0 on a full day; ``None``:
-    never early)."""
-    local = t_utc.astimezone(NEW_YORK)
+    never early); ``local``, when given, is ``t_utc`` in New York time (computed once per
+    minute by the caller)."""
+    local = local or t_utc.astimezone(NEW_YORK)
     if not is_trading_day(local.date()):
         return []
     wall = local.time().replace(second=0, microsecond=0)
@@ -40,3 +42,17 @@ def _fire_time(rule: DailyAt, day: date, shift_min: int) -> time:
     if not rule.before_close or shift_min <= 0:
         return rule.time_et
     return (datetime.combine(day, rule.time_et) - timedelta(minutes=shift_min)).time()
+
+
+def due_table(rules: list[ScheduleRule], shift_min: int = 0) -> list[list[ScheduleRule]]:
+    """``table[minute_of_day]``: the rules :func:`due_rules` fires at that New York minute of
+    a trading day that closes ``shift_min`` minutes early (0: a full day), evaluated once for
+    all 1,440 minutes (the same test, not a re-statement)."""
+    table: list[list[ScheduleRule]] = []
+    any_day = date(2000, 1, 3)  # only the wall-clock arithmetic of _fire_time is used
+    for minute in range(24 * 60):
+        wall = time(minute // 60, minute % 60)
+        table.append([rule for rule in rules
+                      if isinstance(rule, DailyAt) and wall == _fire_time(rule, any_day, shift_min)
+                      or isinstance(rule, EveryMinutes) and minute % rule.interval_min == 0 and rule.admits(wall)])
+    return table

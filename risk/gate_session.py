@@ -25,6 +25,7 @@ from risk.gate import Gate, GateAction, GateNotice, GateVerdict
 from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, StrategyStats
 from risk.state import GateState
 from strategies.base import MarketContext
+from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
@@ -32,6 +33,7 @@ from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.pricing import time_to_expiry_years
 from thetacore.products import product
+from thetacore.structures import UnderlyingKind
 
 
 @dataclass
@@ -84,7 +86,8 @@ class GateSession:
             verdict = GateVerdict(GateAction.REFUSE, 0, (Reason("NO_CHAIN", "no chain to check the intent against"),))
             self._log(now_utc, intent, verdict, "")
             return verdict
-        bp_unit = self._bp_usd_per_unit(intent, ctx) if intent.purpose is IntentPurpose.OPEN else 0.0
+        chain = legs_chain(intent, chain)  # the legs' rows only: nothing reads the rest of the chain
+        bp_unit = self._bp_usd_per_unit(intent, ctx, chain) if intent.purpose is IntentPurpose.OPEN else 0.0
         daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
         prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
@@ -101,13 +104,19 @@ class GateSession:
             self.records[intent.position_id] = _Record(pos, bp_unit * verdict.quantity)
         return verdict
 
-    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext) -> float:
-        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal)."""
-        assert ctx.chain is not None
+    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot) -> float:
+        """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal).
+
+        Only the futures scan (:func:`thetacore.margin.futures_scan_bp_pts`) reads IVs, and
+        then only the legs' (:func:`legs_chain`; IV is elementwise); the legs' rows come
+        already greeked when the strategy priced its expiry with the same inputs.
+        """
         try:
-            prod = product(ctx.chain.root.split("*")[0])
-            chain = with_greeks(ctx.chain, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
-                                expiry_time_et=prod.expiry_time_et)
+            prod = product(legs.root.split("*")[0])
+            chain = legs
+            if intent.structure.underlying_kind is UnderlyingKind.FUTURE:
+                chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
+                                    expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
             t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
             pts = buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
@@ -188,3 +197,24 @@ def defined_risk(intent: OrderIntent) -> bool:
         key = (int(leg.right), leg.expiry)
         net[key] = net.get(key, 0) + leg.ratio
     return all(v >= 0 for v in net.values())
+
+
+def legs_chain(intent: OrderIntent, chain: ChainSnapshot) -> ChainSnapshot:
+    """The rows of ``intent``'s legs (those the chain holds, in leg order), as a snapshot.
+
+    Found in a per-expiry snapshot the strategy already built
+    (:func:`thetacore.chain_greeks.expiry_greeks`, cached on ``chain``) when that holds every
+    leg, so the gate never indexes or greeks the whole chain; else by the chain's own
+    symbol index (built once per snapshot). The rows are the chain's, value for value.
+    """
+    symbols = [leg.symbol for leg in intent.structure.legs]
+    for key, sub in list(chain.derived.items()):
+        if isinstance(key, tuple) and key[:1] == ("expiry_greeks",) and isinstance(sub, ChainSnapshot):
+            index = sub.symbol_index()
+            if all(s in index for s in symbols):
+                rows = sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
+                # the rows carry the sub-chain's IVs: greeked with the same inputs, they are final
+                rows.derived[("with_greeks", *key[2:])] = rows
+                return rows
+    index = chain.symbol_index()
+    return chain.select(np.array([index[s] for s in symbols if s in index], dtype=np.int64))

@@ -60,6 +60,77 @@ class MarketContext:
     vix_daily: DailyBars | None = None
 
 
+ChainLoad = Callable[[], tuple[ChainSnapshot | None, str, float | None]]
+"""A host's chain read: ``(chain, problem, underlying_pts)``; ``None`` for the price keeps
+the one the context was built with."""
+
+
+class LazyChainContext(MarketContext):
+    """A :class:`MarketContext` whose ``chain``, ``chain_problem`` and, when the host's read
+    gives it, ``underlying_pts`` come from one call of a loader (:data:`ChainLoad`) on the
+    first read of any of them: a rule that reads none of them (a management rule with
+    nothing to manage) costs no chain read. Built by :meth:`deferred` (issue 10: replay and
+    LEAN host)."""
+
+    @classmethod
+    def deferred(cls, time_utc: datetime, today_et: date, load: ChainLoad, rate_frac: float, *,
+                 underlying_daily: DailyBars | None, underlying_pts: float | None, vix_level: float,
+                 nlv_usd: float, event_dates: tuple[date, ...],
+                 vix_daily: DailyBars | None = None) -> LazyChainContext:
+        """A context whose chain comes from ``load`` on first read; ``underlying_pts=None``:
+        the price comes from the same read."""
+        ctx = cls(time_utc, today_et, None, rate_frac, "", underlying_daily, float("nan"), vix_level, nlv_usd,
+                  event_dates, vix_daily)
+        ctx.__dict__["_loader"] = load
+        ctx.__dict__["_under_from_read"] = underlying_pts is None
+        ctx.__dict__["_under"] = float("nan") if underlying_pts is None else underlying_pts
+        return ctx
+
+    def _load(self) -> None:
+        state = self.__dict__
+        loader = state.pop("_loader", None)
+        if loader is not None:
+            chain, problem, under = loader()
+            state["_chain"] = chain
+            state["_problem"] = problem or state.get("_problem", "")
+            if under is not None:
+                state["_under"] = under
+
+    @property  # a dataclass field made lazy: same type
+    def chain(self) -> ChainSnapshot | None:
+        self._load()
+        chain: ChainSnapshot | None = self.__dict__.get("_chain")
+        return chain
+
+    @chain.setter
+    def chain(self, value: ChainSnapshot | None) -> None:
+        self.__dict__["_chain"] = value
+
+    @property
+    def chain_problem(self) -> str:
+        self._load()
+        return str(self.__dict__.get("_problem", ""))
+
+    @chain_problem.setter
+    def chain_problem(self, value: str) -> None:
+        self.__dict__["_problem"] = value
+
+    @property
+    def underlying_pts(self) -> float:
+        if self.__dict__.get("_under_from_read"):
+            self._load()
+        return float(self.__dict__.get("_under", float("nan")))
+
+    @underlying_pts.setter
+    def underlying_pts(self, value: float) -> None:
+        self.__dict__["_under"] = value
+
+    @property
+    def chain_loaded(self) -> bool:
+        """Whether the chain has been read."""
+        return "_loader" not in self.__dict__
+
+
 @dataclass(frozen=True)
 class Subscription:
     """The option data a strategy needs the host to subscribe to.

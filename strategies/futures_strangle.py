@@ -29,7 +29,7 @@ from strategies.base import MarketContext, PositionState, Strategy, StrategyPosi
 from strategies.combo_limits import combo_limit
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import with_greeks
+from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.legs import OptionLeg
@@ -98,12 +98,13 @@ class FuturesStrangle(Strategy):
         if ctx.chain is None or len(ctx.chain) == 0:
             reasons.append(Reason("NO_CHAIN", ctx.chain_problem or "no option chain"))
             return self._decide(ctx, reasons, None, details)
-        chain = with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
-                            yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
-        exp = choose_expiry(chain, ctx.today_et, p.strangle_dte_target, p.strangle_dte_min, p.strangle_dte_max)
+        exp = choose_expiry(ctx.chain, ctx.today_et, p.strangle_dte_target, p.strangle_dte_min, p.strangle_dte_max)
         if exp is None:
             reasons.append(Reason("NO_EXPIRY", "chain holds no unexpired contract"))
             return self._decide(ctx, reasons, None, details)
+        # every rule below reads the chosen expiry only: its greeks alone (issue 10)
+        chain = expiry_greeks(ctx.chain, exp.expiry, model=self.product.model, rate_frac=ctx.rate_frac,
+                              yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
         details.update(expiry=exp.expiry.isoformat(), dte_days=exp.dte_days)
         if not exp.in_window:
             reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.strangle_dte_min}-"

@@ -62,7 +62,7 @@ from strategies.single_leg import (
     spot_pts,
 )
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import with_greeks
+from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.ema import last_ema
 from thetacore.enums import Action, IntentPurpose, Right
@@ -143,18 +143,19 @@ class Ipmcc(Strategy):
         if self.leap():
             reasons.append(Reason("LEAP_HELD", f"LEAP {self.leap_id} already held or pending"))
         reasons += session_reasons(ctx)
-        chain = self._greeks(ctx, reasons)
-        if chain is None:
+        full = self._chain(ctx, reasons)
+        if full is None:
             return self._decide(ctx, reasons, details)
-        exp = choose_expiry(chain, ctx.today_et, p.ipmcc_leap_dte_target, p.ipmcc_leap_dte_min, p.ipmcc_leap_dte_max)
+        exp = choose_expiry(full, ctx.today_et, p.ipmcc_leap_dte_target, p.ipmcc_leap_dte_min, p.ipmcc_leap_dte_max)
         if exp is None:
             return self._decide(ctx, reasons + [Reason("NO_EXPIRY", "chain holds no unexpired contract")], details)
+        chain = self._greeks(full, exp.expiry, ctx)
         details.update(leap_expiry=exp.expiry.isoformat(), leap_dte_days=exp.dte_days)
         if not exp.in_window:
             reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.ipmcc_leap_dte_min}-"
                                   f"{p.ipmcc_leap_dte_max} DTE; nearest {exp.expiry.isoformat()} at {exp.dte_days} DTE"))
         call = choose_by_delta(chain, exp.expiry, Right.CALL, p.ipmcc_leap_delta_target, 0.0, 1.0)
-        spot = spot_pts(ctx, chain)
+        spot = spot_pts(ctx, full)
         if call is None or not np.isfinite(spot):
             reasons.append(Reason("NO_CALL_DELTA", "no call with a computable delta at this expiry")
                            if call is None else Reason("NO_UNDERLYING", "no underlying price"))
@@ -193,16 +194,17 @@ class Ipmcc(Strategy):
             reasons.append(Reason("NO_LEAP", "no LEAP call held to cover a weekly call"))
         if self.weekly():
             reasons.append(Reason("WEEKLY_OPEN", f"weekly call {self.weekly_id} still open or pending"))
-        chain = self._greeks(ctx, reasons)
-        if chain is None:
+        full = self._chain(ctx, reasons)
+        if full is None:
             return self._decide(ctx, reasons, details)
-        expiry = self._weekly_expiry(chain, ctx, leap, reasons, details)
+        expiry = self._weekly_expiry(full, ctx, leap, reasons, details)
         trend = self._trend(ctx, reasons, details)
-        spot = spot_pts(ctx, chain)
+        spot = spot_pts(ctx, full)
         if expiry is None or trend is None or not np.isfinite(spot):
             if not np.isfinite(spot):
                 reasons.append(Reason("NO_UNDERLYING", "no underlying price"))
             return self._decide(ctx, reasons, details)
+        chain = self._greeks(full, expiry, ctx)
         idx = self._weekly_strike(chain, expiry, spot, trend, reasons, details)
         if idx is None:
             return self._decide(ctx, reasons, details)
@@ -391,12 +393,17 @@ class Ipmcc(Strategy):
         if intent.position_id == self.sell_after_roll:
             self.sell_after_roll = None
 
-    def _greeks(self, ctx: MarketContext, reasons: list[Reason]) -> ChainSnapshot | None:
+    @staticmethod
+    def _chain(ctx: MarketContext, reasons: list[Reason]) -> ChainSnapshot | None:
         if ctx.chain is None or len(ctx.chain) == 0:
             reasons.append(Reason("NO_CHAIN", ctx.chain_problem or "no option chain"))
             return None
-        return with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
-                           yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
+        return ctx.chain
+
+    def _greeks(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext) -> ChainSnapshot:
+        """IV and greeks of the chosen expiry only: every later rule reads that expiry."""
+        return expiry_greeks(chain, expiry, model=self.product.model, rate_frac=ctx.rate_frac,
+                             yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
 
     def _single(self, chain: ChainSnapshot, i: int, ratio: int) -> Structure:
         return single_leg(chain, i, ratio, self.product)

@@ -49,7 +49,7 @@ from strategies.single_leg import (
     spot_pts,
 )
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import with_greeks
+from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
@@ -108,11 +108,12 @@ class LeapPuts(Strategy):
         reasons += session_reasons(ctx)
         if ctx.chain is None or len(ctx.chain) == 0:
             return self._decide(ctx, reasons + [Reason("NO_CHAIN", ctx.chain_problem or "no option chain")], details)
-        chain = with_greeks(ctx.chain, model=self.product.model, rate_frac=ctx.rate_frac,
-                            yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
-        expiry = self._expiry(chain, ctx.today_et, reasons, details)
+        expiry = self._expiry(ctx.chain, ctx.today_et, reasons, details)
         if expiry is None:
             return self._decide(ctx, reasons, details)
+        # every rule below reads the chosen expiry only: its greeks alone (issue 10)
+        chain = expiry_greeks(ctx.chain, expiry, model=self.product.model, rate_frac=ctx.rate_frac,
+                              yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
         event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
         if event is not None:
             reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "

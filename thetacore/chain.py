@@ -110,6 +110,15 @@ class ChainSnapshot:
             raise ChainError(f"chain {self.root}: right must hold only +1 (call) / -1 (put)")
         if not self.multiplier_usd_per_pt > 0:
             raise ChainError(f"chain {self.root}: multiplier must be > 0")
+        # derived data computed at most once per snapshot (the arrays never change): the
+        # symbol index and the greeked copies (thetacore.chain_greeks); not a field
+        object.__setattr__(self, "_derived", {})
+
+    @property
+    def derived(self) -> dict[object, object]:
+        """Per-snapshot cache of data computed from the arrays (symbol index, greeks)."""
+        out: dict[object, object] = self.__dict__["_derived"]
+        return out
 
     def __len__(self) -> int:
         return len(self.strike_pts)
@@ -129,16 +138,33 @@ class ChainSnapshot:
         return np.unique(self.expiry)
 
     def select(self, mask: np.ndarray) -> ChainSnapshot:
-        """A new snapshot holding only the contracts where ``mask`` is true."""
+        """A new snapshot holding only the contracts where ``mask`` is true (or, for an
+        integer array, the contracts at those positions, in that order)."""
         return replace(self, **{name: getattr(self, name)[mask] for name in _ARRAY_FIELDS})
 
+    def symbol_index(self) -> dict[str, int]:
+        """``symbol -> position``, built once per snapshot (first occurrence wins)."""
+        index = self.derived.get("symbol_index")
+        if index is None:
+            symbols = self.symbol.tolist()
+            index = dict(zip(reversed(symbols), range(len(symbols) - 1, -1, -1), strict=True))
+            self.derived["symbol_index"] = index
+        assert isinstance(index, dict)
+        return index
+
+    def share_index_with(self, other: ChainSnapshot) -> None:
+        """Reuse ``other``'s symbol index: for a copy with the same contracts in the same
+        order (e.g. the greeked copy from :func:`thetacore.chain_greeks.with_greeks`)."""
+        if "symbol_index" in other.derived and len(other) == len(self):
+            self.derived["symbol_index"] = other.derived["symbol_index"]
+
     def index_of(self, symbol: str) -> int:
-        """Position of ``symbol`` in the arrays.
+        """Position of ``symbol`` in the arrays: one dict lookup (O(1)).
 
         Raises:
             KeyError: if the contract is not in the snapshot.
         """
-        hits = np.flatnonzero(self.symbol == symbol)
-        if len(hits) == 0:
+        i = self.symbol_index().get(symbol)
+        if i is None:
             raise KeyError(f"{symbol} not in {self.root} chain at {self.time_utc:%Y-%m-%d %H:%M}Z")
-        return int(hits[0])
+        return i

@@ -11,12 +11,14 @@ and the greeks stored in LEAN's universe files are never used: see
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import date, time
+
+import numpy as np
 
 from thetacore.chain import ChainSnapshot
 from thetacore.pricing import PricingModel, greeks, implied_vol, time_to_expiry_years
 
-__all__ = ["time_to_expiry_years", "with_greeks"]
+__all__ = ["expiry_greeks", "time_to_expiry_years", "with_greeks"]
 
 
 def with_greeks(
@@ -45,18 +47,25 @@ def with_greeks(
         calendar day and vega per vol point at that IV. Time to expiry is
         ``(expiry date at expiry_time_et New York, in UTC - chain.time_utc) / 365 days``.
         Contracts without a mid, without an underlying price, already expired, or whose mid
-        has no IV solution (outside the no-arbitrage bounds) keep NaN everywhere.
+        has no IV solution (outside the no-arbitrage bounds) keep NaN everywhere. The
+        result is cached on ``chain`` (a snapshot's arrays never change): every later call
+        with the same arguments in the same decision -- the strategy's, the gate's --
+        returns the same copy without computing anything.
 
     Raises:
         ValueError: if ``model`` is unknown.
     """
+    key = ("with_greeks", model, rate_frac, yield_frac, expiry_time_et)
+    cached = chain.derived.get(key)
+    if isinstance(cached, ChainSnapshot):
+        return cached
     t_years = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
     right = chain.right.astype("float64")
     iv = implied_vol(model, chain.mid_pts, chain.underlying_pts, chain.strike_pts, t_years,
                      rate_frac, yield_frac, right)
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
-    return replace(
+    out = replace(
         chain,
         iv_frac=iv,
         delta=g.delta,
@@ -64,3 +73,34 @@ def with_greeks(
         theta_pts_per_day=g.theta_pts_per_day,
         vega_pts_per_vol_pt=g.vega_pts_per_vol_pt,
     )
+    out.share_index_with(chain)
+    chain.derived[key] = out
+    out.derived[key] = out  # greeking the greeked copy again is free
+    return out
+
+
+def expiry_greeks(
+    chain: ChainSnapshot,
+    expiry: date,
+    *,
+    model: PricingModel,
+    rate_frac: float,
+    yield_frac: float,
+    expiry_time_et: time,
+) -> ChainSnapshot:
+    """:func:`with_greeks` of only the contracts expiring on ``expiry`` (a new, smaller
+    snapshot, in the chain's order), for a rule that has chosen its expiry from the dates
+    alone. The IV and greeks are elementwise, so every contract gets exactly the numbers
+    the whole chain's :func:`with_greeks` would give it. Cached on ``chain`` per expiry.
+
+    Raises:
+        ValueError: if ``model`` is unknown.
+    """
+    key = ("expiry_greeks", expiry, model, rate_frac, yield_frac, expiry_time_et)
+    cached = chain.derived.get(key)
+    if isinstance(cached, ChainSnapshot):
+        return cached
+    out = with_greeks(chain.select(chain.expiry == np.datetime64(expiry, "D")), model=model, rate_frac=rate_frac,
+                      yield_frac=yield_frac, expiry_time_et=expiry_time_et)
+    chain.derived[key] = out
+    return out

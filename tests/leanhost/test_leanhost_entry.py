@@ -144,3 +144,21 @@ def test_when_every_registered_strategy_runs_then_es_is_one_feed_and_each_rule_i
     for strategy in algorithm.strategies.values():
         feed = algorithm.market.feed_of(strategy)
         assert (feed.kind, feed.root) == (strategy.subscription().kind, strategy.subscription().root)
+
+
+def test_when_the_manage_rule_has_nothing_to_manage_then_no_chain_is_read(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    algorithm = make_algorithm(**RELAXED)
+    install_es_chain(lean, algorithm)
+    calm_es_market(algorithm)
+    reader = algorithm.market.reader
+    reads: list[object] = []
+    original = reader.read
+    reader.read = lambda feed, t: reads.append(t) or original(feed, t)
+
+    fire(algorithm, "futures_strangle:manage")
+    assert reads == []  # issue 10: a management decision reads only what it holds: nothing
+
+    fire(algorithm, "futures_strangle:entry")
+    assert len(reads) == 1 and len(algorithm.combo_orders) == 1  # the entry reads the chain once

@@ -43,3 +43,25 @@ def test_the_clock_covers_every_minute_of_the_new_york_days():
     assert len(ts) == 2 * 24 * 60
     assert ts[0] == datetime(2020, 1, 6, 5, 0, tzinfo=UTC)
     assert all(b - a == timedelta(minutes=1) for a, b in zip(ts, ts[1:], strict=False))
+
+
+def test_when_the_rules_are_tabled_by_minute_then_every_minute_fires_the_same_rules_as_due_rules():
+    # issue 10: the engine looks the minute up in a table built once; across a DST change
+    from datetime import UTC, datetime, timedelta
+
+    from replay.schedule import NEW_YORK, due_rules, due_table
+    from strategies.registry import build_strategies
+    from thetacore.parameters import load_parameters
+
+    for strategy in build_strategies(load_parameters({})):
+        rules = strategy.schedules()
+        table = due_table(rules)
+        start = datetime(2024, 3, 9, 5, 0, tzinfo=UTC)
+        fired = 0
+        for i in range(3 * 1440):
+            t = start + timedelta(minutes=i)
+            local = t.astimezone(NEW_YORK)
+            expected = due_rules(rules, t, lambda d: True)
+            assert table[local.hour * 60 + local.minute] == expected, (strategy.name, t)
+            fired += len(expected)
+        assert fired >= 3  # each strategy has rules that fire: the comparison is not empty

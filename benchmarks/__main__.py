@@ -1,0 +1,75 @@
+"""``python -m benchmarks``: every issue-10 performance figure in one table.
+
+Each row: the figure, its baseline measured in the same run, the ratio, the goal and
+whether it is met (``-`` where a row is information, not a goal). Every time is the CPU
+time of the benchmark's thread (``time.thread_time``): on a shared machine the time other
+processes take the core is not the code's. Timings still depend on the machine; the
+ratios are what to compare. ``--smoke`` runs small sizes only
+(under a minute) for CI: it checks that every benchmark still runs, not the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks import decision, implied_vol, lean_reads, replay_day
+
+COLUMNS = ("goal", "figure", "value", "baseline", "ratio", "target", "met")
+
+
+def machine() -> str:
+    """One line: cores, CPU model, Python and numpy versions."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, numpy {np.__version__}, "
+            f"load average {load:.2f}")
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of ``rows``."""
+    def cell(row: dict[str, Any], col: str) -> str:
+        v = row.get(col)
+        if col == "met":
+            return "-" if v is None else ("yes" if v else "**no**")
+        return str(v)
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(r, c) for c in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--smoke", action="store_true", help="small sizes only (CI): checks the benchmarks run")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    if args.smoke:
+        rows += implied_vol.run(n=20_000, baseline_n=200, repeats=2)
+        rows += decision.run(repeats=2, sizes=(2_000,))
+        rows += replay_day.run(sizes=(400,))
+        rows += lean_reads.run()
+    else:
+        rows += implied_vol.run()
+        rows += decision.run()
+        rows += replay_day.run()
+        rows += lean_reads.run()
+    print(f"machine: {machine()}")
+    print(render(rows))
+    print(f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""The relaxed README replay reproduces, field for field, the decisions, orders and P&L that
+the code produced before the performance work (issue 10): speed changes nothing it decides.
+
+The golden file ``golden/relaxed_decisions_orders_pnl.json`` was written from
+``python -m replay --out OUT $RELAXED --parameter vix_level 13.85 --parameter vix_prev_close 14.02``
+at commit f9aa9ae (main with issue 7 merged, before any issue-10 change), keeping the
+``decisions``, ``orders`` and ``pnl`` sections of ``summary.json``. (A first golden file from
+5424049 predates issue 7's change of the 0DTE default to SPXW, which adds 0DTE decisions.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from replay.__main__ import main
+from tests.conftest import DATA, RELAXED
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "relaxed_decisions_orders_pnl.json"
+
+
+def test_when_the_relaxed_readme_run_replays_then_decisions_orders_and_pnl_equal_the_golden_file(tmp_path):
+    argv = ["--data", str(DATA), "--out", str(tmp_path)]
+    for k, v in {**RELAXED, "vix_level": "13.85", "vix_prev_close": "14.02"}.items():
+        argv += ["--parameter", k, v]
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    golden = json.loads(GOLDEN.read_text())
+    assert len(golden["decisions"]) == 34 and len(golden["orders"]) == 1
+    for section in ("decisions", "orders", "pnl"):
+        assert summary[section] == golden[section], section
