@@ -11,7 +11,7 @@ value). Each one goes, in this order:
 
    * QuantConnect notifications, in live mode on QuantConnect's cloud only
      (``deployment_target`` other than ``DeploymentTarget.LOCAL_PLATFORM``): open-source LEAN
-     (``lean live deploy`` on your machine) only logs them (lean-notes.md, "Live").
+     (``lean live deploy`` on your machine) only logs them (docs/lean-notes.md, "Live").
      ``notify.email(address, subject, body)`` when the ``alert_email`` parameter is set,
      ``notify.web(url, {"subject", "alerts"})`` when ``alert_webhook_url`` is;
    * SMTP through the standard library (``smtplib``, ``email``), in live mode, when the

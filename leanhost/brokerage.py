@@ -7,7 +7,7 @@ model's own initializer for every security, so our fee model replaces LEAN's), a
 
 Why a custom fee model: LEAN's ``TastytradeFeeModel`` charges only the opening commission
 ($2.50 per futures-option contract) and leaves out clearing, exchange/NFA fees and the
-equity-option cap (lean-notes.md, "Fees"). This model charges exactly
+equity-option cap (docs/lean-notes.md, "Fees"). This model charges exactly
 :func:`thetacore.fees.tastytrade_leg_fee_usd`, the function the replay host uses, so LEAN and
 the replay book the same fees. Like LEAN's own model it decides opening vs closing from the
 holding before the fill (LEAN computes the fee before the fill reaches the portfolio).

@@ -21,7 +21,7 @@ Where the contracts come from (docs: "Option Chains"; ``Engine/DataFeeds/TimeSli
 Contract facts come from ``security.symbol_properties`` (``contract_multiplier``: USD per
 point; ``minimum_price_variation``: tick in points); exercise style and settlement from
 :mod:`thetacore.products` (SPXW European cash, SPY American physical, ES American into the
-future). The chain is read once into arrays (lean-notes.md: never loop over it every minute;
+future). The chain is read once into arrays (docs/lean-notes.md: never loop over it every minute;
 LEAN's lazy IV/greeks are not read: the core computes its own). A missing or zero quote side
 is NaN, never 0.
 

@@ -18,7 +18,7 @@ Life of a group (one per intent):
   ``fill_net_pts = sum(ratio x average leg fill price)`` per unit;
 * every leg ended (canceled / invalid) without a fill -> ``strategy.on_unfilled``;
 * ended with some legs filled (Interactive Brokers passes on partially filled combos after
-  about 30 s, lean-notes.md; a cancel that raced fills) -> a fill is a fill: ``k`` whole ratio
+  about 30 s, docs/lean-notes.md; a cancel that raced fills) -> a fill is a fill: ``k`` whole ratio
   units filled on every leg (:meth:`OrderGroup.whole_units`) are a ``k``-unit position
   (an entry: ``strategy.on_resized(k)`` then ``on_filled``; a close:
   ``strategy.on_partially_closed``), and the gate hears the real size (:attr:`on_partial`).

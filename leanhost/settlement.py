@@ -7,7 +7,7 @@ and reports FILLED events: one for the option (price 0, the holding's quantity;
 ``is_assignment`` when a short was assigned, ``is_in_the_money``), and for an in-the-money
 physically settled option one more for the underlying at the strike (shares of SPY, or the ES
 future). Cash-settled options (SPX, SPXW) are paid their intrinsic value in cash at the
-underlying's close. lean-notes.md: handle assignment in ``on_order_event``
+underlying's close. docs/lean-notes.md: handle assignment in ``on_order_event``
 (``on_assignment_order_event`` can fire before the assigned position exists, Lean#9321).
 
 What this host does with them (never silently):

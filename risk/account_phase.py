@@ -1,4 +1,4 @@
-"""Account phases by net liquidation value (strategy-rules.md, "Risk").
+"""Account phases by net liquidation value (docs/strategy-rules.md, "Risk").
 
 Phase 1 below ``phase2_min_nlv_usd`` (micros only: MES, MCL, MGC; 0DTE one contract),
 phase 2 from 40,000 (ES allowed, LT112), phase 3 from 55,000, phase 4 from 75,000 (USD).

@@ -1,6 +1,6 @@
 """Buying power in use by VIX regime, the reserve, and the VIX > 30 entry restriction.
 
-Rules (strategy-rules.md, "Risk"): max buying power in use as a fraction of NLV by VIX
+Rules (docs/strategy-rules.md, "Risk"): max buying power in use as a fraction of NLV by VIX
 level: VIX < 13: 45%; 13-18: 65%; 18-25: 80%; 25-30: 50%; > 30: 80% but new entries are
 short puts only; always leave >= 20% of buying power unused (``bp_reserve_frac``).
 

@@ -1,4 +1,4 @@
-"""Concentration limits and open positions per strategy (strategy-rules.md, "Risk").
+"""Concentration limits and open positions per strategy (docs/strategy-rules.md, "Risk").
 
 * ``CONCENTRATION_SAME_EXPIRY``: no two LT112 (or other multi-week short-put) positions on
   the same expiry;

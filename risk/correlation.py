@@ -1,4 +1,4 @@
-"""Correlation groups and their open-position limits (strategy-rules.md, "Risk").
+"""Correlation groups and their open-position limits (docs/strategy-rules.md, "Risk").
 
 Groups (root -> group; roots are option roots, futures-option roots equal the future's):
 

@@ -190,7 +190,7 @@ def defined_risk(intent: OrderIntent) -> bool:
     """True when every short option of the intent is covered by a long of the same right and
     expiry (verticals, iron condors, long options). Naked shorts, strangles and ratio spreads
     are undefined risk: the gate measures them by their margin stress loss, not by a
-    theoretical maximum loss with the underlying at zero (strategy-rules.md, "max risk per
+    theoretical maximum loss with the underlying at zero (docs/strategy-rules.md, "max risk per
     trade")."""
     net: dict[tuple[int, object], int] = {}
     for leg in intent.structure.legs:

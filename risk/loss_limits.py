@@ -1,4 +1,4 @@
-"""Loss limits, losing-exit count and drawdown steps (strategy-rules.md, "Risk").
+"""Loss limits, losing-exit count and drawdown steps (docs/strategy-rules.md, "Risk").
 
 * ``LOSS_LIMIT_DAILY`` / ``_WEEKLY`` / ``_MONTHLY``: the NLV has fallen by
   ``loss_limit_{daily,weekly,monthly}_frac`` (5% / 10% / 15%) or more of the period's start

@@ -1,4 +1,4 @@
-"""What the account phase allows (strategy-rules.md, "Risk": account phases by NLV).
+"""What the account phase allows (docs/strategy-rules.md, "Risk": account phases by NLV).
 
 * ``PHASE_PRODUCT``: phase 1 (NLV < ``phase2_min_nlv_usd``) trades micros only: the roots of
   ``phase1_roots`` (default MES, MCL, MGC);

@@ -1,4 +1,4 @@
-"""Position sizing: fractional Kelly, capped by the per-trade risk (strategy-rules.md, "Risk").
+"""Position sizing: fractional Kelly, capped by the per-trade risk (docs/strategy-rules.md, "Risk").
 
 Full Kelly for a bet that wins ``avg_win`` with probability ``W`` and loses ``avg_loss``
 otherwise (Kelly 1956; Thorp, *The Kelly Criterion in Blackjack, Sports Betting and the Stock

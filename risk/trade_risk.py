@@ -1,4 +1,4 @@
-"""Maximum risk per trade (strategy-rules.md, "Risk": 2% of NLV, hard cap 5%).
+"""Maximum risk per trade (docs/strategy-rules.md, "Risk": 2% of NLV, hard cap 5%).
 
 Risk of one structure unit, USD:
 

@@ -1,6 +1,6 @@
 """The 21-DTE defensive rule for every undefined-risk or multi-week position.
 
-Rule (strategy-rules.md, "Defensive rule for every undefined-risk or multi-week
+Rule (docs/strategy-rules.md, "Defensive rule for every undefined-risk or multi-week
 position"): at ``defense_dte`` (21) days to expiry, close the position if it is profitable,
 close it if a short strike is threatened (tested), otherwise review it (an alert) and close
 it by ``defense_close_by_dte`` (14, a project default).

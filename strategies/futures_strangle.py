@@ -1,4 +1,4 @@
-"""Futures-option short strangle (strategy-rules.md, "Futures strangle").
+"""Futures-option short strangle (docs/strategy-rules.md, "Futures strangle").
 
 Entry: on the configured weekday of the month (default the second Tuesday) at the entry
 time, sell one put and one call of the expiry nearest the DTE target (90) inside its window,

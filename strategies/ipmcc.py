@@ -1,4 +1,4 @@
-"""Income poor man's covered call, IPMCC (strategy-rules.md, "IPMCC"), on SPY (QQQ once
+"""Income poor man's covered call, IPMCC (docs/strategy-rules.md, "IPMCC"), on SPY (QQQ once
 ``thetacore.products`` has its facts).
 
 LEAP: when none is held, buy ONE call of the expiry nearest 365 DTE within 180-730 DTE, at

@@ -1,4 +1,4 @@
-"""LEAP put ladder on SPY (strategy-rules.md, "LEAP puts").
+"""LEAP put ladder on SPY (docs/strategy-rules.md, "LEAP puts").
 
 Rung: each Monday (``leap_put_weekday``) at ``leap_put_time_et`` SELL one put (ratio -1; a
 LEAP put is never bought) of the expiry nearest 365 DTE within 300-430 DTE, at the strike

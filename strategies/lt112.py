@@ -1,4 +1,4 @@
-"""LT112: a put debit spread plus two naked puts, about 120 days out (strategy-rules.md, "LT112").
+"""LT112: a put debit spread plus two naked puts, about 120 days out (docs/strategy-rules.md, "LT112").
 
 Entry: on the first Wednesday of the month (``lt112_entry_weekday``/``_nth_weekday``) at
 ``lt112_entry_time_et``, on the expiry nearest 120 DTE inside ``[lt112_dte_min,
@@ -54,7 +54,7 @@ from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import StrikeChoice, choose_expiry
 from thetacore.structures import QuoteError, Structure, StructureKind, UnderlyingKind
 
-NAKED_RATIO = 2  # the rule's structure: 1 / -1 / -2 (strategy-rules.md), not a tunable
+NAKED_RATIO = 2  # the rule's structure: 1 / -1 / -2 (docs/strategy-rules.md), not a tunable
 ENTRY = "entry"
 MANAGE = "manage"
 _SUBSCRIPTION_KIND = {UnderlyingKind.FUTURE: "future_option", UnderlyingKind.INDEX: "index_option",

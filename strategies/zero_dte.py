@@ -1,4 +1,4 @@
-"""0DTE Friday trade (strategy-rules.md, "0DTE (Friday)").
+"""0DTE Friday trade (docs/strategy-rules.md, "0DTE (Friday)").
 
 Move read: the underlying's price (``ctx.underlying_pts``) is recorded by the ``move_start``
 rule one minute after ``zdte_move_start_et`` (09:31 ET by default), i.e. the close of the
@@ -114,7 +114,7 @@ class ZeroDte(Strategy):
 
     def root_for_phase(self, phase: int) -> str | None:
         """Option root traded in ``phase``: MES in phase 1 on ES; ``None`` for SPXW in phase
-        1 (micros only: strategy-rules.md, "account phases")."""
+        1 (micros only: docs/strategy-rules.md, "account phases")."""
         if self.p.zdte_underlying == "ES":
             return "MES" if phase == 1 else "ES"
         return None if phase == 1 else self.p.zdte_underlying

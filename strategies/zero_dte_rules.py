@@ -1,4 +1,4 @@
-"""Pure rules of the 0DTE trade (strategy-rules.md, "0DTE (Friday)"): the move read, the
+"""Pure rules of the 0DTE trade (docs/strategy-rules.md, "0DTE (Friday)"): the move read, the
 structure it calls for, short strikes placed by ATR distance, wings by points, and prices
 that respect which side of each quote a leg trades on.
 

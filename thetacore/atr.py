@@ -58,7 +58,7 @@ def wilder_atr_pts(bars: DailyBars, days: int) -> float:
 
     Args:
         bars: completed daily bars, oldest first (pass ``bars.before(today)``: no look-ahead).
-        days: the window ``N`` (14 in Wilder and in strategy-rules.md).
+        days: the window ``N`` (14 in Wilder and in docs/strategy-rules.md).
 
     Raises:
         AtrError: with fewer than ``days + 1`` bars or bad prices.

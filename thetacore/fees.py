@@ -1,4 +1,4 @@
-"""Tastytrade commission and fee schedule (lean-notes.md, "Fees"), per order leg.
+"""Tastytrade commission and fee schedule (docs/lean-notes.md, "Fees"), per order leg.
 
 Options (equity/ETF): $1.00 per contract to open, capped at $10 per leg; $0 to close;
 plus $0.10 clearing per contract both ways. Index options (SPX/SPXW): $1.00 to open, no

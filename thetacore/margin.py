@@ -1,6 +1,6 @@
 """Buying-power requirement of a structure, by our own formulas, not the engine's.
 
-Source: ``shared/reference/strategy-rules.md`` ("Margin approximations for the pre-trade
+Source: ``docs/strategy-rules.md`` ("Margin approximations for the pre-trade
 check"), which follows the Cboe/FINRA Reg-T strategy-based rules:
 
 * credit vertical: strike width - credit;

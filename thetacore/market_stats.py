@@ -3,7 +3,7 @@
 * IV rank = (IV now - min IV) / (max IV - min IV) over a look-back window of daily IV
   readings, as a fraction (tastytrade's definition; 0.30 = "IV rank 30").
 * Consolidation = (highest high - lowest low) / last close over the last N daily bars
-  (strategy-rules.md: "20-day range < 8% of price").
+  (docs/strategy-rules.md: "20-day range < 8% of price").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each field of :class:`Parameters` is one LEAN project parameter (``config.json``
 from ``config.json`` plus ``--parameter NAME VALUE`` overrides; both hand the raw strings
 to :func:`load_parameters`, so a value means the same thing in both hosts and
 ``lean optimize`` can sweep any of them. Defaults are the values of
-``shared/reference/strategy-rules.md`` (ranges: their middle, range documented in ``doc``).
+``docs/strategy-rules.md`` (ranges: their middle, range documented in ``doc``).
 
 Units live in names: ``_usd`` dollars, ``_pts`` index points, ``_frac`` fractions
 (0.05 = 5%), ``_days`` calendar days, ``_min`` minutes, ``_et`` America/New_York time.
@@ -48,7 +48,7 @@ class Parameters:
     backtest_start: date = _p(date(2020, 1, 6), "first backtest/replay day (yyyy-mm-dd)")
     backtest_end: date = _p(date(2020, 1, 6), "last backtest/replay day (yyyy-mm-dd)")
 
-    # ----- futures-option short strangle (strategy-rules.md, "Futures strangle") -------------
+    # ----- futures-option short strangle (docs/strategy-rules.md, "Futures strangle") -------------
     strangle_enabled: bool = _p(True, "run the futures-option strangle")
     strangle_underlying: str = _p("ES", "futures root (MES: micro)", choices=STRANGLE_UNDERLYINGS)
     strangle_entry_weekday: int = _p(1, "entry weekday, 0=Mon..4=Fri; -1 = any day", lo=-1, hi=4)
@@ -78,12 +78,12 @@ class Parameters:
     strangle_manage_start_et: time = _p(time(9, 30), "first management check of the day, ET")
     strangle_manage_end_et: time = _p(time(16, 0), "last management check of the day, ET")
 
-    # ----- account phases (strategy-rules.md, "Risk") -----------------------------------------
+    # ----- account phases (docs/strategy-rules.md, "Risk") -----------------------------------------
     phase2_min_nlv_usd: float = _p(40_000.0, "NLV from which phase 2 starts (ES allowed, LT112)", lo=0.0)
     phase3_min_nlv_usd: float = _p(55_000.0, "NLV from which phase 3 starts", lo=0.0)
     phase4_min_nlv_usd: float = _p(75_000.0, "NLV from which phase 4 starts", lo=0.0)
 
-    # ----- 0DTE (strategy-rules.md, "0DTE (Friday)") ------------------------------------------
+    # ----- 0DTE (docs/strategy-rules.md, "0DTE (Friday)") ------------------------------------------
     zdte_enabled: bool = _p(True, "run the 0DTE trade")
     zdte_underlying: str = _p("SPXW", "SPXW index options (daily expiries); ES is refused at start: one "
                               "expiry a month in LEAN", choices=ZDTE_UNDERLYINGS)
@@ -110,7 +110,7 @@ class Parameters:
     zdte_contracts_phase3: int = _p(3, "0DTE contracts in phase 3", lo=0)
     zdte_contracts_phase4: int = _p(4, "0DTE contracts in phase 4", lo=0)
 
-    # ----- LT112 (strategy-rules.md, "LT112") ----------------------------------------------------
+    # ----- LT112 (docs/strategy-rules.md, "LT112") ----------------------------------------------------
     lt112_enabled: bool = _p(True, "run LT112")
     lt112_underlying: str = _p("ES", "ES/MES futures options; SPX or SPY as alternatives", choices=LT112_UNDERLYINGS)
     lt112_entry_weekday: int = _p(2, "entry weekday (2 = Wednesday); -1 = any day", lo=-1, hi=4)
@@ -129,7 +129,7 @@ class Parameters:
     lt112_manage_end_et: time = _p(time(16, 0), "last LT112 management check of the day, ET")
     lt112_filter_strike_range_frac: float = _p(0.20, "subscribe strikes within this fraction of the underlying (naked puts 12% below)", lo=0.01, hi=1.0)
 
-    # ----- IPMCC (strategy-rules.md, "IPMCC") ------------------------------------------------------
+    # ----- IPMCC (docs/strategy-rules.md, "IPMCC") ------------------------------------------------------
     ipmcc_enabled: bool = _p(True, "run the poor man's covered call")
     ipmcc_underlying: str = _p("SPY", "QQQ or SPY", choices=IPMCC_UNDERLYINGS)
     ipmcc_leap_delta_target: float = _p(0.80, "LEAP call target delta", lo=0.5, hi=1.0)
@@ -154,7 +154,7 @@ class Parameters:
     ipmcc_weekly_strike_range_frac: float = _p(0.05, "subscribe weekly-call strikes within this fraction of the underlying", lo=0.005, hi=1.0)
     ipmcc_leap_stop_loss_frac: float = _p(0.30, "close everything when the LEAP has lost this fraction", lo=0.01, hi=1.0)
 
-    # ----- LEAP puts (strategy-rules.md, "LEAP puts") ----------------------------------------------
+    # ----- LEAP puts (docs/strategy-rules.md, "LEAP puts") ----------------------------------------------
     leap_puts_enabled: bool = _p(True, "run the LEAP put ladder")
     leap_put_underlying: str = _p("SPY", "underlying", choices=LEAP_PUT_UNDERLYINGS)
     leap_put_weekday: int = _p(0, "rung weekday (0 = Monday); -1 = any day", lo=-1, hi=4)
@@ -174,7 +174,7 @@ class Parameters:
     leap_put_filter_strike_range_frac: float = _p(0.40, "subscribe strikes within this fraction of SPY", lo=0.01, hi=1.0)
     leap_put_roll_dte: int = _p(150, "roll a rung at or below this DTE", lo=0)
 
-    # ----- defence of multi-week positions (strategy-rules.md, "Defensive rule") ------------------
+    # ----- defence of multi-week positions (docs/strategy-rules.md, "Defensive rule") ------------------
     defense_dte: int = _p(21, "review every undefined-risk / multi-week position at this DTE", lo=0)
     defense_close_by_dte: int = _p(14, "close a position kept at review by this DTE (project default)", lo=0)
     defense_tested_frac: float = _p(0.0, "a short strike is tested when the underlying is within this fraction of it or beyond", lo=0.0, hi=0.2)
@@ -183,7 +183,7 @@ class Parameters:
     event_avoidance_enabled: bool = _p(True, "no new short premium across a listed event (data/events/events.csv)")
     vix_level: float = _p(-1.0, "operator-given VIX level for the replay when no VIX series is in the data; -1 = none", lo=-1.0)
 
-    # ----- risk gate (strategy-rules.md, "Risk"; issue 4) ---------------------------------------
+    # ----- risk gate (docs/strategy-rules.md, "Risk"; issue 4) ---------------------------------------
     vix_regime1_below: float = _p(13.0, "VIX below this: regime 1", lo=0.0)
     vix_regime2_below: float = _p(18.0, "VIX below this (and >= regime 1): regime 2", lo=0.0)
     vix_regime3_below: float = _p(25.0, "VIX below this: regime 3", lo=0.0)
@@ -254,7 +254,7 @@ class Parameters:
     max_quote_age_min: int = _p(15, "a quote older than this many minutes is missing, not stale-used", lo=1)
     futures_scan_range_frac: float = _p(0.07, "SPAN scan-range approximation (+/- of futures price)", lo=0.001, hi=0.5)
 
-    # ----- Tastytrade fee schedule (lean-notes.md "Fees"; check before live use) -------------
+    # ----- Tastytrade fee schedule (docs/lean-notes.md "Fees"; check before live use) -------------
     fee_option_open_usd: float = _p(1.00, "equity/index option commission to open, per contract", lo=0.0)
     fee_option_cap_per_leg_usd: float = _p(10.00, "equity option open commission cap per leg", lo=0.0)
     fee_option_clearing_usd: float = _p(0.10, "option clearing fee per contract, open and close", lo=0.0)

@@ -80,7 +80,7 @@ def test_when_the_gate_keeps_its_default_caps_then_the_naked_rung_is_measured_by
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
     """A naked put is undefined risk: its per-trade risk is the Reg-T margin stress loss, not
-    the strike x 100 loss at a zero underlying (strategy-rules.md, "max risk per trade")."""
+    the strike x 100 loss at a zero underlying (docs/strategy-rules.md, "max risk per trade")."""
     algorithm = _rung(lean, make_algorithm, max_risk_per_trade_hard_frac="0.05")
 
     [verdict] = algorithm.journal.verdicts()
