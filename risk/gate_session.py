@@ -154,18 +154,18 @@ class GateSession:
     def on_closed(self, position_id: str, strategy: str, pnl_usd: float, now_utc: datetime) -> GateNotice:
         """A whole position closed (or settled) with ``pnl_usd`` realized, fees included."""
         self.records.pop(position_id, None)
-        s = self.stats.setdefault(strategy, _Stats())
-        if pnl_usd > 0:
-            s.wins, s.win_sum_usd = s.wins + 1, s.win_sum_usd + pnl_usd
-        elif pnl_usd < 0:
-            s.losses, s.loss_sum_usd = s.losses + 1, s.loss_sum_usd - pnl_usd
-        return self.gate.on_exit(pnl_usd, now_utc)
+        return self._exit(strategy, pnl_usd, now_utc)
 
     def on_reduced(self, position_id: str, strategy: str, remaining: int, before: int, pnl_usd: float,
                    now_utc: datetime) -> GateNotice:
         """Part of a position closed (``before - remaining`` units) with ``pnl_usd`` realized:
         counted as an exit like :meth:`on_closed`; the position stays booked at ``remaining``."""
         self.resize(position_id, remaining, before)
+        return self._exit(strategy, pnl_usd, now_utc)
+
+    def _exit(self, strategy: str, pnl_usd: float, now_utc: datetime) -> GateNotice:
+        """Count an exit's ``pnl_usd`` in ``strategy``'s win/loss statistics and the gate's
+        loss limits."""
         s = self.stats.setdefault(strategy, _Stats())
         if pnl_usd > 0:
             s.wins, s.win_sum_usd = s.wins + 1, s.win_sum_usd + pnl_usd
