@@ -83,7 +83,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.reconciler = Reconciler(self, self.params, self.chains, self.chains.symbols, self.strategies,
                                      self.settlement, self.risk)
         self.dashboard = Dashboard(self, self.strategies, self.risk.session, self.router.fees_usd,
-                                   self.risk.quote, self.market.vix_level)
+                                   self.risk.quote, self.market.vix_level, self.risk.partial_realized_usd)
         self.risk.on_mark = self.dashboard.update  # charts and statistics at the NLV marks
         self.iv_saved: dict[str, str] = {}  # IV readings survive a live restart (leanhost/iv_history.py)
         restore_iv_readings(self, self.risk.keys, self.strategies.values())
@@ -94,7 +94,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
                 handler = partial(self._decide, strategy, feed)
                 schedule_rule(self, feed.symbol, f"{strategy.name}:{rule.name}", rule, handler)
         for feed in list(self.market.feeds.values())[:1]:
-            schedule_every_minute(self, feed.symbol, "orders:time-outs", self.router.check_timeouts)
+            schedule_every_minute(self, feed.symbol, "orders:time-outs", self._check_timeouts)
             self.risk.schedule_marks(feed.symbol)
             self.reconciler.schedule(feed.symbol)
             schedule_every_minute(self, feed.symbol, "host:margin", self._check_margin)
@@ -125,6 +125,7 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.router.on_partial = desk.on_partial
         self.router.on_alert = desk.alerts.alert
         self.router.unwinds.on_failed = desk.block_entries
+        self.router.unwinds.bar_minutes_of = self.market.bar_minutes_of
         self.settlement.on_position_settled = desk.on_settled
         desk.announce(now_utc(self))
         return desk
@@ -135,17 +136,19 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         now = now_utc(self)
         self.risk.before_decision(now)
         context = self.market.context(feed, now)
-        self.dashboard.saw(strategy.name, context)
         for decision in strategy.on_schedule(rule_name, context):
             self.journal.record(decision)
             if decision.intent is not None:
                 self.risk.route(strategy, decision, context)
+        self.dashboard.saw(strategy.name, context)
         save_iv_readings(self, self.risk.keys, strategy, self.iv_saved)
         self.risk.after()
 
     def _daily_report(self) -> None:
         """The after-close report (leanhost/daily_report.py) through the alert channel."""
         with self.entry_lock:
+            if self.live_mode:  # expiries LEAN never reports (Tastytrade) settle before the report
+                self.reconciler.run("before the daily report")
             send_daily_report(self.risk)
 
     def on_order_event(self, order_event: OrderEvent) -> None:
@@ -156,6 +159,12 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             if not handled and order_event.is_assignment:
                 self.error(f"ALERT assignment no handler took: {order_event}")
             self.risk.after()
+
+    def _check_timeouts(self) -> None:
+        """Order time-outs (late unwinds may block entries): alerts delivered and a changed
+        gate state saved at once."""
+        self.router.check_timeouts()
+        self.risk.after()
 
     def _check_margin(self) -> None:
         self.brokerage_events.check_margin()

@@ -240,17 +240,18 @@ class AlertChannel:
 
     def report(self, subject: str, body: str) -> None:
         """Log a report (the daily after-close report) line by line with ``algorithm.log`` and,
-        in live mode, deliver it at once as its own message on every configured channel (not
-        an alert: never ``error``, never queued with alerts)."""
+        in live mode, deliver it as its own message on every configured channel (not an alert:
+        never ``error``, never queued with alerts; SMTP on the worker thread, as :meth:`flush`)."""
         for line in [subject, *body.splitlines()]:
             self.algorithm.log(f"REPORT {line}")
         if not self.algorithm.live_mode:
             return
         if self._in_cloud():
             self._deliver("QC notify", lambda: self._notify(subject, body, [body]))
-        if self.smtp is not None:
+        if self.smtp is not None:  # on the worker thread: never SMTP inside the entry lock
             smtp = self.smtp
-            self._deliver(f"SMTP {smtp.host}:{smtp.port}", lambda: send_mail(smtp, subject, body))
+            self.courier.post(lambda: self._deliver(f"SMTP {smtp.host}:{smtp.port}",
+                                                    lambda: send_mail(smtp, subject, body)))
 
     def _notify(self, subject: str, body: str, alerts: list[str]) -> None:
         notify = self.algorithm.notify

@@ -167,10 +167,10 @@ class BrokerageEvents:
         portfolio = self.algorithm.portfolio
         used, value = float(portfolio.total_margin_used), float(portfolio.total_portfolio_value)
         remaining = float(portfolio.margin_remaining)
-        if not all(math.isfinite(x) for x in (used, value, remaining)) or used <= 0:
+        if not all(math.isfinite(x) for x in (used, value, remaining)):
             return
         now = now_utc(self.algorithm)
-        if remaining > value * WARNING_FRAC:
+        if used <= 0 or remaining > value * WARNING_FRAC:  # flat (the margin call closed all) or healthy
             self.warned = self.stuck = False
             unblock(self.risk, HostBlock.MARGIN_CALL, "margin check", f"margin remaining {remaining:,.0f} USD "
                     f"> {WARNING_FRAC:.0%} of {value:,.0f} USD", now)

@@ -78,19 +78,24 @@ class Dashboard:
     fees_usd: Mapping[tuple[str, str], float]
     quote: Callable[[str], tuple[float, float]]
     vix_level: Callable[[], float]
+    partial_realized_usd: Mapping[tuple[str, str], float] = field(default_factory=dict)
     last_context: dict[str, MarketContext] = field(default_factory=dict)
     plotted_on: date | None = None
     points_plotted: int = 0
 
     def saw(self, strategy: str, ctx: MarketContext) -> None:
-        """Keep ``strategy``'s latest decision context (its chain serves the net delta)."""
-        self.last_context[strategy] = ctx
+        """Keep ``strategy``'s latest decision context whose chain was read (its chain serves
+        the net delta). Called after the decision: a lazy context the rule never read is not
+        kept, so the dashboard never reads a chain later stamped with an old decision time."""
+        if getattr(ctx, "chain_loaded", True):
+            self.last_context[strategy] = ctx
 
     def figures(self, name: str) -> StrategyFigures:
         """``name``'s figures now."""
         strategy = self.strategies[name]
         closed = [p for p in strategy.positions.values() if p.state is PositionState.CLOSED]
         realized = sum(_realized(p, self.fees_usd.get((name, p.position_id), 0.0)) for p in closed)
+        realized += sum(v for (s, _), v in self.partial_realized_usd.items() if s == name)  # partial closes
         opened = [p for p in strategy.positions.values() if p.state in OPEN_STATES and p.entry_net_pts is not None]
         unrealized = sum(self._unrealized(p) for p in opened)
         bp = sum(r.bp_usd for r in self.session.records.values() if r.position.strategy == name)

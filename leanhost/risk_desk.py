@@ -68,6 +68,11 @@ HOST = "host"
 FLATTEN, CLOSE_LOSER = "GATE_FLATTEN", "GATE_CLOSE_LOSER"
 
 
+def _closing(pos: StrategyPosition) -> bool:
+    """Whether ``pos`` is being closed (read after a send, which may have reset it)."""
+    return pos.state is PositionState.CLOSING
+
+
 def realized_usd(pos: StrategyPosition, fees_usd: float) -> float:
     """Realized P&L of a closed position, USD: ``-(entry + exit) x quantity x multiplier``
     less ``fees_usd`` (LEAN sign: entry and exit net prices per unit, negative = credit).
@@ -95,6 +100,9 @@ class RiskDesk:
     _journaled: int = 0
     _kill_raw: str | None = None
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    partial_realized_usd: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Realized P&L of partial closes by ``(strategy, position id)``, USD before fees (the units
+    closed before the position closed whole; the dashboard adds it to the closed P&L)."""
     on_mark: Callable[[datetime], None] | None = None  # after each scheduled NLV mark (the dashboard)
 
     # ----- set-up --------------------------------------------------------------------------
@@ -264,6 +272,9 @@ class RiskDesk:
             return
         pnl = math.nan if pos.entry_net_pts is None else (
             -(pos.entry_net_pts + fill_net_pts) * units * pos.structure.multiplier_usd_per_pt)
+        if math.isfinite(pnl):
+            key = (strategy.name, pos.position_id)
+            self.partial_realized_usd[key] = self.partial_realized_usd.get(key, 0.0) + pnl
         self.journal.note(now, strategy.name, "REALIZED", f"{pos.position_id}: {pnl:+,.2f} USD on {units} of "
                           f"{pos.quantity} units (partial close)")
         notice = self.session.on_reduced(pos.position_id, strategy.name, pos.quantity - units, pos.quantity, pnl, now)
@@ -319,22 +330,27 @@ class RiskDesk:
 
     def close_whole(self, strategy: Strategy, pos: StrategyPosition, why: str, now: datetime) -> bool:
         """Close the whole structure ``pos`` at the natural price (journaled, as a flatten);
-        False when a leg has no quote (alerted) or it is not open."""
+        False when a leg has no quote (alerted), it is not open, or the close was refused
+        before or at sending (the router has then reported it unfilled: the position is OPEN
+        again, alerted)."""
         if pos.state is not PositionState.OPEN:
             return False
         close = close_intent(strategy.name, pos, self.quote, why)
         if close is None:
             self.alerts.alert(f"{why}: cannot price a close of {pos.position_id}: a leg has no quote")
             return False
-        self._send_close(strategy, pos, close, why, now)
-        return True
+        return self._send_close(strategy, pos, close, why, now)
 
     def _send_close(self, strategy: Strategy, pos: StrategyPosition, close: OrderIntent, why: str,
-                    now: datetime) -> None:
+                    now: datetime) -> bool:
+        """Send ``close`` for ``pos``; True when it is under way (sent, or held until the close
+        it replaces is dead); False when refused before or at sending (the router reported it
+        unfilled, which set the position OPEN again)."""
         pos.state, pos.exit_reason = PositionState.CLOSING, why
         self.journal.note(now, strategy.name, why, f"{pos.position_id}: closing at the natural "
                           f"{close.limit_pts:+.2f} pts")
         self.router.send(close)
+        return _closing(pos)
 
     def quote(self, key: str) -> tuple[float, float]:
         """``(bid, ask)`` in points of the contract ``key`` now; NaN for a missing side, and

@@ -32,6 +32,7 @@ from thetacore.parameters import Parameters
 from thetacore.products import PRODUCTS
 
 from .brokerage import option_root
+from .freshness import is_fresh
 from .order_calls import place_limit, price_increment, update_limit
 from .order_groups import ENDED
 
@@ -65,12 +66,15 @@ class UnwindDesk:
     algorithm: QCAlgorithm
     params: Parameters
     on_failed: Failed | None = None
+    bar_minutes_of: Callable[[Symbol], int] = lambda symbol: 1
+    """Bar length (minutes) of the subscription serving a contract (the market data's
+    ``bar_minutes_of``): a quote older than ``max_quote_age_min`` plus one bar is no price."""
     working: dict[int, Unwind] = field(default_factory=dict)  # by order id
     tickets: list[OrderTicket] = field(default_factory=list)
 
     def unwind(self, leg: LegOrder, quantity: int, origin_tag: str, now_utc: datetime) -> None:
         """Close ``quantity`` contracts (signed: + buys) of ``leg`` with a marketable limit."""
-        price = self.marketable_price(leg.symbol, quantity)
+        price = self.marketable_price(leg.symbol, quantity, now_utc)
         tag = f"{origin_tag} unwind"
         if price is None:
             self._fail(f"{leg.key} {quantity:+d} of {origin_tag}: no quote to price a marketable limit")
@@ -86,13 +90,17 @@ class UnwindDesk:
         if ticket.status in (OrderStatus.INVALID, OrderStatus.CANCELED):
             self._ended(self.working.pop(ticket.order_id), ticket.status, "at submission")
 
-    def marketable_price(self, symbol: Symbol, quantity: int) -> float | None:
+    def marketable_price(self, symbol: Symbol, quantity: int, now_utc: datetime) -> float | None:
         """Buy: ask + n ticks; sell: bid - n ticks, at least one tick; ``None`` without the
-        side's quote (a missing quote is never a price)."""
+        side's quote, or when the last real quote is fill-forwarded or older than
+        ``max_quote_age_min`` plus one bar (:func:`leanhost.freshness.is_fresh`): a missing or
+        stale quote is never a price, and the unwind then fails loudly."""
         securities = self.algorithm.securities
         if not securities.contains_key(symbol):
             return None
         security = securities[symbol]
+        if not is_fresh(security, now_utc, self.params.max_quote_age_min + self.bar_minutes_of(symbol)):
+            return None
         far = float(security.ask_price if quantity > 0 else security.bid_price)
         if not (math.isfinite(far) and far > 0):
             return None
@@ -129,10 +137,10 @@ class UnwindDesk:
                 self._fail(f"{unwind.key} {unwind.quantity:+d} of {unwind.origin_tag}: limit {unwind.price:.2f} "
                            f"not filled after {self.params.unwind_timeout_min} min "
                            f"({unwind.filled_qty:+g} filled)")
-            self._reprice(unwind)
+            self._reprice(unwind, now_utc)
 
-    def _reprice(self, unwind: Unwind) -> None:
-        price = self.marketable_price(unwind.ticket.symbol, unwind.quantity)
+    def _reprice(self, unwind: Unwind, now_utc: datetime) -> None:
+        price = self.marketable_price(unwind.ticket.symbol, unwind.quantity, now_utc)
         if price is None or abs(price - unwind.price) < 1e-9:
             return
         why = update_limit(unwind.ticket, price, f"{unwind.origin_tag} unwind re-priced")

@@ -275,3 +275,34 @@ def test_when_lean_calls_on_margin_call_warning_then_it_is_alerted(
     algorithm.on_margin_call_warning()
 
     assert "ALERT MARGIN_CALL_WARNING from LEAN: margin remaining is at most 5% of the portfolio value" in algorithm.errors
+
+
+def test_when_the_margin_call_closed_everything_then_the_flat_account_releases_the_block(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """A flat account has no margin in use (DefaultMarginCallModel issues nothing at
+    TotalMarginUsed 0): the block set by the margin call must not outlive it."""
+    algorithm = _filled(lean, make_algorithm)
+    _margin(algorithm, used=112_000.0, remaining=-12_000.0, value=100_000.0)
+    assert "host_margin_call" in algorithm.risk.session.gate.state.tripped
+
+    _margin(algorithm, used=0.0, remaining=100_000.0, value=100_000.0)  # the close filled: flat
+
+    assert "host_margin_call" not in algorithm.risk.session.gate.state.tripped
+
+
+def test_when_a_margin_call_close_is_refused_then_it_is_not_counted_and_the_next_structure_is_closed(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The wider spread's close raises in LEAN (order_error): it never went out, so its buying
+    power is not 'released' and the narrower spread is closed instead of nothing."""
+    spreads = [(NEAR, "PUT", 350.0, -1), (NEAR, "PUT", 340.0, 1)], [(NEAR, "PUT", 345.0, -1), (NEAR, "PUT", 343.0, 1)]
+    algorithm = _two_spreads(lean, make_algorithm, _world, spreads)
+    narrow = algorithm.risk.session.records["book-2"].bp_usd
+    value, deficit = 10 * narrow, narrow + 1.0
+    algorithm.order_error = RuntimeError("brokerage refused the order")  # the next order call raises
+
+    _margin(algorithm, used=value + deficit, remaining=-deficit, value=value)
+
+    positions = algorithm.strategies["book"].positions
+    assert (positions["book-1"].state.value, positions["book-2"].state.value) == ("open", "closing")

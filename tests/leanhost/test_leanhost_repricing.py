@@ -132,3 +132,6 @@ def test_when_the_old_close_filled_one_of_two_units_then_the_held_close_is_for_t
     stats = algorithm.risk.session.stats["desk"]
     assert (stats.wins, stats.win_sum_usd) == (16, pytest.approx(7500.0 + 70.0))
     assert position.position_id in algorithm.risk.session.records
+    # the dashboard's realized P&L counts the unit closed early (+70 USD before fees, by hand
+    # above), not only positions closed whole (none yet)
+    assert algorithm.dashboard.figures("desk").realized_usd == pytest.approx(70.0)
