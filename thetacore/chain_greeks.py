@@ -59,10 +59,9 @@ def with_greeks(
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
-    t_years = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
+    t_years = _years(chain, expiry_time_et)
     right = chain.right.astype("float64")
-    iv = implied_vol(model, chain.mid_pts, chain.underlying_pts, chain.strike_pts, t_years,
-                     rate_frac, yield_frac, right)
+    iv = _quoted_iv(chain, model, t_years, rate_frac, yield_frac, right)
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
     out = replace(
@@ -100,7 +99,39 @@ def expiry_greeks(
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
-    out = with_greeks(chain.select(chain.expiry == np.datetime64(expiry, "D")), model=model, rate_frac=rate_frac,
-                      yield_frac=yield_frac, expiry_time_et=expiry_time_et)
+    day = np.datetime64(expiry, "D")
+    rows = chain.select(chain.expiry == day)
+    if len(rows):
+        rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
+    out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
     chain.derived[key] = out
+    return out
+
+
+def _years(chain: ChainSnapshot, expiry_time_et: time) -> np.ndarray:
+    """:func:`time_to_expiry_years` of every contract; for a one-expiry snapshot (the
+    :func:`expiry_greeks` rows) the one date's value repeated, the same number."""
+    days = chain.expiries()
+    if len(days) == 1 and not np.isnat(days[0]):
+        one = float(time_to_expiry_years(days, chain.time_utc, expiry_time_et)[0])
+        return np.full(len(chain), one)
+    years: np.ndarray = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
+    return years
+
+
+def _quoted_iv(chain: ChainSnapshot, model: PricingModel, t_years: np.ndarray, rate_frac: float,
+               yield_frac: float, right: np.ndarray) -> np.ndarray:
+    """:func:`implied_vol` of every contract's mid, solved only where there is a mid: the
+    solver is elementwise and gives NaN for a NaN price, so the rows without one are NaN
+    either way (this skips the solver's own second pass over the priced rows)."""
+    mid = chain.mid_pts
+    quoted = np.isfinite(mid)
+    if quoted.all():
+        out: np.ndarray = implied_vol(model, mid, chain.underlying_pts, chain.strike_pts, t_years, rate_frac,
+                                      yield_frac, right)
+        return out
+    out = np.full(len(chain), np.nan)
+    idx = np.flatnonzero(quoted)
+    out[idx] = implied_vol(model, mid[idx], chain.underlying_pts[idx], chain.strike_pts[idx], t_years[idx],
+                           rate_frac, yield_frac, right[idx])
     return out
