@@ -28,12 +28,11 @@ from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, Strategy
 from risk.state import GateState
 from strategies.base import MarketContext
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import with_greeks
+from thetacore.chain_greeks import expiry_years, with_greeks
 from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
 from thetacore.parameters import Parameters
-from thetacore.pricing import time_to_expiry_years
 from thetacore.products import product
 from thetacore.structures import UnderlyingKind
 
@@ -122,7 +121,7 @@ class GateSession:
                 chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                                     expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
-            t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
+            t = expiry_years(expiry, ctx.time_utc, prod.expiry_time_et)
             pts = chain_buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
                                          scan_range_frac=self.params.futures_scan_range_frac, t_years=t,
                                          rate_frac=ctx.rate_frac)

@@ -11,14 +11,18 @@ and the greeks stored in LEAN's universe files are never used: see
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
 from thetacore.chain import ChainSnapshot
-from thetacore.pricing import PricingModel, greeks, implied_vol, time_to_expiry_years
+from thetacore.pricing import PricingModel, et_instant_utc, greeks, implied_vol, time_to_expiry_years
+from thetacore.pricing.models import DAYS_PER_YEAR
 
-__all__ = ["expiry_greeks", "time_to_expiry_years", "with_greeks"]
+__all__ = ["expiry_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
+
+_SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
+_SECOND = timedelta(seconds=1)
 
 
 def with_greeks(
@@ -113,8 +117,7 @@ def _years(chain: ChainSnapshot, expiry_time_et: time) -> np.ndarray:
     :func:`expiry_greeks` rows) the one date's value repeated, the same number."""
     days = chain.expiries()
     if len(days) == 1 and not np.isnat(days[0]):
-        one = float(time_to_expiry_years(days, chain.time_utc, expiry_time_et)[0])
-        return np.full(len(chain), one)
+        return np.full(len(chain), expiry_years(days[0].astype(date), chain.time_utc, expiry_time_et))
     years: np.ndarray = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
     return years
 
@@ -135,3 +138,16 @@ def _quoted_iv(chain: ChainSnapshot, model: PricingModel, t_years: np.ndarray, r
     out[idx] = implied_vol(model, mid[idx], chain.underlying_pts[idx], chain.strike_pts[idx], t_years[idx],
                            rate_frac, yield_frac, right[idx])
     return out
+
+
+def expiry_years(expiry: date, now_utc: datetime, expiry_time_et: time) -> float:
+    """:func:`time_to_expiry_years` of one expiry date, as a float: the same operations on
+    one number (expiry instant minus ``now_utc`` in seconds, over 365 days of seconds), without
+    the array function's ``np.unique`` (a fixed cost per call, several calls per decision).
+
+    Raises:
+        ValueError: if ``now_utc`` is naive (no tzinfo).
+    """
+    if now_utc.tzinfo is None or now_utc.utcoffset() is None:
+        raise ValueError(f"now_utc must be timezone-aware, got {now_utc!r}")
+    return float((et_instant_utc(expiry, expiry_time_et) - now_utc) / _SECOND / _SECONDS_PER_YEAR)

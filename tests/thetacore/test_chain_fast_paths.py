@@ -120,3 +120,19 @@ def test_when_buying_power_cannot_be_computed_then_it_raises_every_time() -> Non
             chain_buying_power_pts(structure, chain, net_price_pts=-40.0, scan_range_frac=0.15, t_years=0.2,
                                    rate_frac=0.05)
     assert chain.derived[MEMO_KEY] == {}
+
+
+@pytest.mark.parametrize("clock_et", [time(9, 30), time(16, 0), time(13, 0)])
+def test_when_one_expiry_timed_then_years_equal_the_array_function_bit_for_bit(clock_et: time) -> None:
+    from thetacore.chain_greeks import expiry_years
+
+    # across both 2024 DST changes (Mar 10, Nov 3), before and after the expiry instant
+    nows = [datetime(2024, 3, 8, 15, 0, tzinfo=UTC), datetime(2024, 11, 1, 20, 59, 59, 123456, tzinfo=UTC),
+            datetime(2024, 6, 14, 13, 30, tzinfo=UTC).astimezone(NEW_YORK)]
+    days = [date(2024, 3, 8), date(2024, 3, 11), date(2024, 6, 14), date(2024, 11, 4), date(2026, 12, 18)]
+    for now in nows:
+        for day in days:
+            want = float(time_to_expiry_years(np.datetime64(day, "D"), now, clock_et))
+            assert expiry_years(day, now, clock_et) == want
+    with pytest.raises(ValueError):
+        expiry_years(days[0], datetime(2024, 3, 8, 15, 0), clock_et)
