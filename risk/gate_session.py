@@ -4,8 +4,10 @@
 position's buying power, risk and classification; each strategy's closed-trade record),
 builds the :class:`~risk.gate_inputs.AccountSnapshot` and :class:`~risk.gate_inputs.GateMarket`
 of an intent from the decision's own chain, runs :meth:`risk.gate.Gate.check`, and journals
-every verdict. Buying power is recomputed here, independently of what the strategy
-reported, with :func:`thetacore.margin.buying_power_pts` on the chain's own IVs.
+every verdict. Buying power is computed here from the legs' own rows, never taken from what
+the strategy reported, with :func:`thetacore.margin.buying_power_pts` on the chain's own IVs
+(through :func:`thetacore.chain_margin.chain_buying_power_pts`: when the strategy already
+computed it from the same rows with the same inputs, the number is looked up, not redone).
 
 Both hosts call, per intent: :meth:`review` before sending (and send the verdict's
 quantity); per fill of a whole position's close or settlement: :meth:`on_closed`; at NLV
@@ -26,12 +28,11 @@ from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, Strategy
 from risk.state import GateState
 from strategies.base import MarketContext
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import with_greeks
+from thetacore.chain_greeks import expiry_years, with_greeks
+from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
-from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
-from thetacore.pricing import time_to_expiry_years
 from thetacore.products import product
 from thetacore.structures import UnderlyingKind
 
@@ -109,7 +110,9 @@ class GateSession:
 
         Only the futures scan (:func:`thetacore.margin.futures_scan_bp_pts`) reads IVs, and
         then only the legs' (:func:`legs_chain`; IV is elementwise); the legs' rows come
-        already greeked when the strategy priced its expiry with the same inputs.
+        already greeked when the strategy priced its expiry with the same inputs, and with the
+        memo of its buying power (:func:`legs_chain`): same structure, limit, scan range, time
+        and rate give the strategy's number without a second scan.
         """
         try:
             prod = product(legs.root.split("*")[0])
@@ -118,10 +121,10 @@ class GateSession:
                 chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                                     expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
-            t = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, prod.expiry_time_et))
-            pts = buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
-                                   scan_range_frac=self.params.futures_scan_range_frac, t_years=t,
-                                   rate_frac=ctx.rate_frac)
+            t = expiry_years(expiry, ctx.time_utc, prod.expiry_time_et)
+            pts = chain_buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
+                                         scan_range_frac=self.params.futures_scan_range_frac, t_years=t,
+                                         rate_frac=ctx.rate_frac)
         except (KeyError, ValueError):
             return math.nan
         return pts * intent.structure.multiplier_usd_per_pt
@@ -215,6 +218,8 @@ def legs_chain(intent: OrderIntent, chain: ChainSnapshot) -> ChainSnapshot:
                 rows = sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
                 # the rows carry the sub-chain's IVs: greeked with the same inputs, they are final
                 rows.derived[("with_greeks", *key[2:])] = rows
+                # same rows for the legs' symbols: the strategy's buying power holds for them too
+                rows.derived[MEMO_KEY] = sub.derived.setdefault(MEMO_KEY, {})
                 return rows
     index = chain.symbol_index()
     return chain.select(np.array([index[s] for s in symbols if s in index], dtype=np.int64))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from thetacore.pricing.time_to_expiry import NEW_YORK
@@ -72,6 +73,13 @@ def period_keys(now_utc: datetime) -> dict[str, str]:
     """
     if now_utc.tzinfo is None:
         raise ValueError(f"gate times must be timezone-aware UTC, got {now_utc!r}")
+    return dict(_period_keys(now_utc))  # a copy: the caller may change it
+
+
+@lru_cache(maxsize=64)
+def _period_keys(now_utc: datetime) -> dict[str, str]:
+    """:func:`period_keys` of one instant, computed once (one gate check asks for it four
+    times). Equal instants in other zones share an entry: they have the same New York date."""
     d = now_utc.astimezone(NEW_YORK).date()
     year, week, _ = d.isocalendar()
     return {"day": d.isoformat(), "week": f"{year}-W{week:02d}", "month": f"{d.year}-{d.month:02d}"}

@@ -29,14 +29,13 @@ from strategies.base import MarketContext, PositionState, Strategy, StrategyPosi
 from strategies.combo_limits import combo_limit
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_greeks
+from thetacore.chain_greeks import expiry_greeks, expiry_years
+from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.legs import OptionLeg
-from thetacore.margin import buying_power_pts
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
-from thetacore.pricing import time_to_expiry_years
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import StrikeChoice, choose_by_delta, choose_expiry
@@ -128,9 +127,10 @@ class FuturesStrangle(Strategy):
             return self._decide(ctx, reasons, None, details)
         if limit >= 0:
             reasons.append(Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit"))
-        t_years = float(time_to_expiry_years(exp.expiry, ctx.time_utc, self.product.expiry_time_et))
-        bp_pts = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
-                                  t_years=t_years, rate_frac=ctx.rate_frac)
+        t_years = expiry_years(exp.expiry, ctx.time_utc, self.product.expiry_time_et)
+        bp_pts = chain_buying_power_pts(structure, chain, net_price_pts=limit,
+                                        scan_range_frac=p.futures_scan_range_frac, t_years=t_years,
+                                        rate_frac=ctx.rate_frac)
         details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * p.strangle_contracts, 2)
         if reasons:
             return self._decide(ctx, reasons, None, details)

@@ -40,14 +40,13 @@ from strategies.combo_limits import combo_limit
 from strategies.defense import defense_review
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_greeks
+from thetacore.chain_greeks import expiry_greeks, expiry_years
+from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
 from thetacore.legs import OptionLeg
-from thetacore.margin import buying_power_pts
 from thetacore.parameters import Parameters
-from thetacore.pricing import time_to_expiry_years
 from thetacore.pricing_limits import limit_on_tick
 from thetacore.products import OptionProduct, product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
@@ -227,10 +226,11 @@ class Lt112(Strategy):
         reasons = []
         if limit == 0:
             reasons.append(Reason("NET_PRICE_ZERO", "combo limit 0.00 pts is neither a credit nor a debit"))
-        t_years = float(time_to_expiry_years(np.datetime64(expiry, "D"), ctx.time_utc, self.product.expiry_time_et))
+        t_years = expiry_years(expiry, ctx.time_utc, self.product.expiry_time_et)
         try:
-            bp = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
-                                  t_years=t_years, rate_frac=ctx.rate_frac)
+            bp = chain_buying_power_pts(structure, chain, net_price_pts=limit,
+                                        scan_range_frac=p.futures_scan_range_frac, t_years=t_years,
+                                        rate_frac=ctx.rate_frac)
         except ValueError as exc:
             return [*reasons, Reason("BUYING_POWER_UNAVAILABLE", str(exc))]
         details["buying_power_usd"] = round(bp * usd, 2)
@@ -373,10 +373,18 @@ def _pick(chain: ChainSnapshot, expiry: date, role: str, target_pts: float, how:
 
 
 def _quoted_puts(chain: ChainSnapshot, expiry: date) -> np.ndarray:
-    """Chain rows of the puts at ``expiry`` with a valid mid, ordered by strike."""
-    m = (chain.expiry == np.datetime64(expiry, "D")) & (chain.right == int(Right.PUT)) & np.isfinite(chain.mid_pts)
-    idx = np.flatnonzero(m)
-    return idx[np.argsort(chain.strike_pts[idx], kind="stable")]
+    """Chain rows of the puts at ``expiry`` with a valid mid, ordered by strike (read-only;
+    found once per snapshot and expiry: every pick and its reason reads the same list)."""
+    key = ("lt112_quoted_puts", expiry)
+    out = chain.derived.get(key)
+    if out is None:
+        m = (chain.expiry == np.datetime64(expiry, "D")) & (chain.right == int(Right.PUT)) & np.isfinite(chain.mid_pts)
+        idx = np.flatnonzero(m)
+        out = idx[np.argsort(chain.strike_pts[idx], kind="stable")]
+        out.flags.writeable = False
+        chain.derived[key] = out
+    assert isinstance(out, np.ndarray)
+    return out
 
 
 def _reach_pts(k: np.ndarray) -> tuple[float, float]:

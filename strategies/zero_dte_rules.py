@@ -95,7 +95,7 @@ def _pick(chain: ChainSnapshot, idx: np.ndarray, right: Right, target_pts: float
     if idx.size == 0:
         return None
     dist = np.abs(chain.strike_pts[idx] - target_pts)
-    near = idx[np.isclose(dist, dist.min(), rtol=0.0, atol=1e-9)]
+    near = idx[np.abs(dist - dist.min()) <= 1e-9]  # np.isclose(rtol=0, atol=1e-9), without its overhead
     best = int(near[np.argmax(tie_key[near])])
     return StrikePick(best, str(chain.symbol[best]), right, float(chain.strike_pts[best]), target_pts,
                       float(abs(chain.delta[best])))

@@ -11,14 +11,18 @@ and the greeks stored in LEAN's universe files are never used: see
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
 from thetacore.chain import ChainSnapshot
-from thetacore.pricing import PricingModel, greeks, implied_vol, time_to_expiry_years
+from thetacore.pricing import PricingModel, et_instant_utc, greeks, implied_vol, time_to_expiry_years
+from thetacore.pricing.models import DAYS_PER_YEAR
 
-__all__ = ["expiry_greeks", "time_to_expiry_years", "with_greeks"]
+__all__ = ["expiry_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
+
+_SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
+_SECOND = timedelta(seconds=1)
 
 
 def with_greeks(
@@ -59,10 +63,9 @@ def with_greeks(
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
-    t_years = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
+    t_years = _years(chain, expiry_time_et)
     right = chain.right.astype("float64")
-    iv = implied_vol(model, chain.mid_pts, chain.underlying_pts, chain.strike_pts, t_years,
-                     rate_frac, yield_frac, right)
+    iv = _quoted_iv(chain, model, t_years, rate_frac, yield_frac, right)
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
     out = replace(
@@ -100,7 +103,51 @@ def expiry_greeks(
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
-    out = with_greeks(chain.select(chain.expiry == np.datetime64(expiry, "D")), model=model, rate_frac=rate_frac,
-                      yield_frac=yield_frac, expiry_time_et=expiry_time_et)
+    day = np.datetime64(expiry, "D")
+    rows = chain.select(chain.expiry == day)
+    if len(rows):
+        rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
+    out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
     chain.derived[key] = out
     return out
+
+
+def _years(chain: ChainSnapshot, expiry_time_et: time) -> np.ndarray:
+    """:func:`time_to_expiry_years` of every contract; for a one-expiry snapshot (the
+    :func:`expiry_greeks` rows) the one date's value repeated, the same number."""
+    days = chain.expiries()
+    if len(days) == 1 and not np.isnat(days[0]):
+        return np.full(len(chain), expiry_years(days[0].astype(date), chain.time_utc, expiry_time_et))
+    years: np.ndarray = time_to_expiry_years(chain.expiry, chain.time_utc, expiry_time_et)
+    return years
+
+
+def _quoted_iv(chain: ChainSnapshot, model: PricingModel, t_years: np.ndarray, rate_frac: float,
+               yield_frac: float, right: np.ndarray) -> np.ndarray:
+    """:func:`implied_vol` of every contract's mid, solved only where there is a mid: the
+    solver is elementwise and gives NaN for a NaN price, so the rows without one are NaN
+    either way (this skips the solver's own second pass over the priced rows)."""
+    mid = chain.mid_pts
+    quoted = np.isfinite(mid)
+    if quoted.all():
+        out: np.ndarray = implied_vol(model, mid, chain.underlying_pts, chain.strike_pts, t_years, rate_frac,
+                                      yield_frac, right)
+        return out
+    out = np.full(len(chain), np.nan)
+    idx = np.flatnonzero(quoted)
+    out[idx] = implied_vol(model, mid[idx], chain.underlying_pts[idx], chain.strike_pts[idx], t_years[idx],
+                           rate_frac, yield_frac, right[idx])
+    return out
+
+
+def expiry_years(expiry: date, now_utc: datetime, expiry_time_et: time) -> float:
+    """:func:`time_to_expiry_years` of one expiry date, as a float: the same operations on
+    one number (expiry instant minus ``now_utc`` in seconds, over 365 days of seconds), without
+    the array function's ``np.unique`` (a fixed cost per call, several calls per decision).
+
+    Raises:
+        ValueError: if ``now_utc`` is naive (no tzinfo).
+    """
+    if now_utc.tzinfo is None or now_utc.utcoffset() is None:
+        raise ValueError(f"now_utc must be timezone-aware, got {now_utc!r}")
+    return float((et_instant_utc(expiry, expiry_time_et) - now_utc) / _SECOND / _SECONDS_PER_YEAR)

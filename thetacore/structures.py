@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 
 import numpy as np
 
@@ -163,12 +164,13 @@ class Structure:
 
     def max_loss_pts(self, net_price_pts: float) -> float | None:
         """Largest loss per unit at expiry in points (>= 0), or ``None`` when the loss is
-        unbounded (net short calls above the top strike)."""
-        self._single_expiry()
-        if self._upside_slope() < 0:
-            return None
-        grid = np.array([0.0] + sorted({leg.strike_pts for leg in self.legs}))
-        return float(max(0.0, -self.payoff_at_expiry_pts(grid, net_price_pts).min()))
+        unbounded (net short calls above the top strike). Remembered per structure and
+        price (the strategy and the gate both ask for it in one decision).
+
+        Raises:
+            ValueError: when the legs have more than one expiry.
+        """
+        return _max_loss_pts(self, net_price_pts)
 
     def breakevens_pts(self, net_price_pts: float) -> list[float]:
         """Underlying prices (points) where the expiry payoff crosses zero, ascending."""
@@ -188,3 +190,14 @@ class Structure:
     def describe(self) -> str:
         """One-line text of the legs."""
         return f"{self.kind.value}[" + ", ".join(leg.describe() for leg in self.legs) + "]"
+
+
+@lru_cache(maxsize=256)
+def _max_loss_pts(structure: Structure, net_price_pts: float) -> float | None:
+    """:meth:`Structure.max_loss_pts`, computed (a structure is frozen: same legs, same
+    payoff); a structure that raises is not remembered and raises again."""
+    structure._single_expiry()
+    if structure._upside_slope() < 0:
+        return None
+    grid = np.array([0.0] + sorted({leg.strike_pts for leg in structure.legs}))
+    return float(max(0.0, -structure.payoff_at_expiry_pts(grid, net_price_pts).min()))

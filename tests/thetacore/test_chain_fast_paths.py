@@ -1,0 +1,138 @@
+"""The decision's shortcuts (issue 10, goal 2) give the numbers of the long way round.
+
+Checked against independent calculations: ``np.unique`` for the expiry list, a direct
+:func:`thetacore.pricing.implied_vol` on every row for the per-expiry IVs, a direct
+:func:`thetacore.margin.buying_power_pts` for the remembered buying power. The chain is a
+MODELLED one (:mod:`replay.model_chain`), with rows unquoted on purpose.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import pytest
+
+from replay.model_chain import model_chain
+from thetacore.chain import ChainError, ChainSnapshot
+from thetacore.chain_greeks import expiry_greeks, with_greeks
+from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts
+from thetacore.decisions import OrderIntent
+from thetacore.enums import IntentPurpose, Right
+from thetacore.legs import OptionLeg
+from thetacore.margin import buying_power_pts
+from thetacore.pricing import NEW_YORK, PricingModel, implied_vol, time_to_expiry_years
+from thetacore.products import product
+from thetacore.structures import Structure, StructureKind, UnderlyingKind
+
+DAY = date(2024, 1, 12)
+AT_UTC = datetime.combine(DAY, time(10, 30), tzinfo=NEW_YORK).astimezone(UTC)
+ES_TIME = time(9, 30)
+
+
+def _es_chain() -> ChainSnapshot:
+    expiries = [DAY + timedelta(days=d) for d in (0, 7, 35, 63, 98)]
+    strikes = 4800.0 + 25.0 * np.arange(-12, 12)
+    chain = model_chain(product("ES"), AT_UTC, 4800.0, expiries, strikes, multiplier_usd_per_pt=50.0,
+                        rate_frac=0.05, underlying_symbol="ES202403")
+    bid = chain.bid_pts.copy()
+    bid[::7] = np.nan  # one-sided rows: no mid, no IV
+    return ChainSnapshot(**{**{f: getattr(chain, f) for f in chain.__dataclass_fields__}, "bid_pts": bid})
+
+
+def test_when_expiries_listed_then_they_equal_numpy_unique_with_nat_once_and_last() -> None:
+    chain = _es_chain()
+    assert np.array_equal(chain.expiries(), np.unique(chain.expiry))
+    days = np.array(["2024-03-15", "NaT", "2024-01-12", "NaT", "2024-03-15"], dtype="datetime64[D]")
+    odd = chain.select(np.arange(5))
+    odd = ChainSnapshot(**{**{f: getattr(odd, f) for f in odd.__dataclass_fields__}, "expiry": days})
+    got = odd.expiries()
+    assert got.astype(str).tolist() == ["2024-01-12", "2024-03-15", "NaT"]
+    assert not got.flags.writeable, "the cached list is shared: callers cannot change it"
+
+
+def test_when_rows_selected_then_they_are_the_chains_rows_and_construction_still_validates() -> None:
+    chain = _es_chain()
+    rows = chain.select(chain.right == int(Right.PUT))
+    puts = np.flatnonzero(chain.right == int(Right.PUT))
+    assert len(rows) == puts.size and (rows.right == -1).all()
+    assert rows.symbol.tolist() == chain.symbol[puts].tolist()
+    assert rows.derived == {} and rows.root == chain.root and rows.time_utc == chain.time_utc
+    with pytest.raises(ChainError):
+        ChainSnapshot(**{**{f: getattr(rows, f) for f in rows.__dataclass_fields__}, "right": rows.right * 2})
+
+
+def test_when_one_expiry_greeked_then_ivs_equal_a_direct_solve_of_every_row() -> None:
+    chain = _es_chain()
+    march = date(2024, 3, 15)
+    out = expiry_greeks(chain, march, model=PricingModel.BLACK_76, rate_frac=0.05, yield_frac=0.0,
+                        expiry_time_et=ES_TIME)
+    rows = chain.expiry == np.datetime64(march, "D")
+    mid = np.where(chain.bid_pts > 0, (chain.bid_pts + chain.ask_pts) / 2, np.nan)[rows]
+    t = time_to_expiry_years(chain.expiry[rows], AT_UTC, ES_TIME)
+    direct = implied_vol(PricingModel.BLACK_76, mid, chain.underlying_pts[rows], chain.strike_pts[rows], t, 0.05,
+                         0.0, chain.right[rows].astype(float))
+    assert np.isnan(mid).any() and np.isfinite(direct).sum() > 10
+    np.testing.assert_array_equal(out.iv_frac, direct)  # bit for bit, NaN where no mid
+    whole = with_greeks(chain, model=PricingModel.BLACK_76, rate_frac=0.05, yield_frac=0.0, expiry_time_et=ES_TIME)
+    np.testing.assert_array_equal(out.delta, whole.delta[rows])
+
+
+def _strangle(chain: ChainSnapshot, expiry: date) -> Structure:
+    day = np.datetime64(expiry, "D")
+    quoted = (chain.expiry == day) & np.isfinite(chain.bid_pts)
+    put = int(np.flatnonzero(quoted & (chain.strike_pts <= 4600.0) & (chain.right == -1))[-1])
+    call = int(np.flatnonzero(quoted & (chain.strike_pts >= 5000.0) & (chain.right == 1))[0])
+    legs = tuple(OptionLeg(str(chain.symbol[i]), "ES202403", Right(int(chain.right[i])), float(chain.strike_pts[i]),
+                           expiry, -1) for i in (put, call))
+    return Structure(StructureKind.STRANGLE, legs, 50.0, UnderlyingKind.FUTURE)
+
+
+def test_when_gate_reads_the_legs_rows_then_it_gets_the_strategys_buying_power_unchanged() -> None:
+    from risk.gate_session import legs_chain
+
+    chain = _es_chain()
+    march = date(2024, 3, 15)
+    sub = expiry_greeks(chain, march, model=PricingModel.BLACK_76, rate_frac=0.05, yield_frac=0.0,
+                        expiry_time_et=ES_TIME)
+    structure = _strangle(sub, march)
+    t = float(time_to_expiry_years(np.datetime64(march, "D"), AT_UTC, ES_TIME))
+    args = {"net_price_pts": -40.0, "scan_range_frac": 0.15, "t_years": t, "rate_frac": 0.05}
+    direct = buying_power_pts(structure, sub, **args)
+    assert direct > 100.0
+    assert chain_buying_power_pts(structure, sub, **args) == direct
+    intent = OrderIntent("futures_strangle", IntentPurpose.OPEN, structure, 1, -40.0, "p1")
+    rows = legs_chain(intent, chain)
+    assert len(rows) == 2 and rows.derived[MEMO_KEY] is sub.derived[MEMO_KEY]
+    assert chain_buying_power_pts(structure, rows, **args) == buying_power_pts(structure, rows, **args) == direct
+    # other inputs are other keys, not the remembered number
+    wider = chain_buying_power_pts(structure, rows, **{**args, "scan_range_frac": 0.30})
+    assert wider == buying_power_pts(structure, rows, **{**args, "scan_range_frac": 0.30}) and wider > direct
+
+
+def test_when_buying_power_cannot_be_computed_then_it_raises_every_time() -> None:
+    chain = _es_chain()
+    march = date(2024, 3, 15)
+    structure = _strangle(chain, march)  # the un-greeked chain: no IV for the scan
+    assert np.isnan(chain.iv_frac).all()
+    for _ in range(2):
+        with pytest.raises(ValueError, match="IV"):
+            chain_buying_power_pts(structure, chain, net_price_pts=-40.0, scan_range_frac=0.15, t_years=0.2,
+                                   rate_frac=0.05)
+    assert chain.derived[MEMO_KEY] == {}
+
+
+@pytest.mark.parametrize("clock_et", [time(9, 30), time(16, 0), time(13, 0)])
+def test_when_one_expiry_timed_then_years_equal_the_array_function_bit_for_bit(clock_et: time) -> None:
+    from thetacore.chain_greeks import expiry_years
+
+    # across both 2024 DST changes (Mar 10, Nov 3), before and after the expiry instant
+    nows = [datetime(2024, 3, 8, 15, 0, tzinfo=UTC), datetime(2024, 11, 1, 20, 59, 59, 123456, tzinfo=UTC),
+            datetime(2024, 6, 14, 13, 30, tzinfo=UTC).astimezone(NEW_YORK)]
+    days = [date(2024, 3, 8), date(2024, 3, 11), date(2024, 6, 14), date(2024, 11, 4), date(2026, 12, 18)]
+    for now in nows:
+        for day in days:
+            want = float(time_to_expiry_years(np.datetime64(day, "D"), now, clock_et))
+            assert expiry_years(day, now, clock_et) == want
+    with pytest.raises(ValueError):
+        expiry_years(days[0], datetime(2024, 3, 8, 15, 0), clock_et)

@@ -1,0 +1,49 @@
+"""Buying power of a structure on a snapshot, computed once per snapshot and inputs.
+
+A strategy reports the buying power of its entry and the gate recomputes it from the same
+rows (:mod:`risk.gate_session`): :func:`thetacore.margin.buying_power_pts` reads a chain only
+through the structure's own leg symbols (quotes, IVs, underlying prices), so two snapshots
+holding the same rows for those symbols give the same number. The gate's legs rows
+(:func:`risk.gate_session.legs_chain`) share the memo of the per-expiry snapshot they were
+cut from, so the second computation is a dictionary lookup of the first one's result.
+"""
+
+from __future__ import annotations
+
+from thetacore.chain import ChainSnapshot
+from thetacore.margin import buying_power_pts
+from thetacore.structures import Structure
+
+__all__ = ["MEMO_KEY", "chain_buying_power_pts"]
+
+MEMO_KEY = "buying_power_pts"
+"""Key of the memo dict in :attr:`ChainSnapshot.derived`."""
+
+
+def chain_buying_power_pts(
+    structure: Structure,
+    chain: ChainSnapshot,
+    *,
+    net_price_pts: float,
+    scan_range_frac: float,
+    t_years: float,
+    rate_frac: float,
+) -> float:
+    """:func:`thetacore.margin.buying_power_pts` (points per unit), remembered on ``chain``.
+
+    The memo key is every argument but the chain (whose rows never change); a computation
+    that raises is not remembered and raises again on the next call.
+
+    Raises:
+        ValueError: as :func:`thetacore.margin.buying_power_pts`.
+    """
+    memo = chain.derived.setdefault(MEMO_KEY, {})
+    assert isinstance(memo, dict)
+    key = (structure, net_price_pts, scan_range_frac, t_years, rate_frac)
+    hit = memo.get(key)
+    if isinstance(hit, float):
+        return hit
+    out = float(buying_power_pts(structure, chain, net_price_pts=net_price_pts, scan_range_frac=scan_range_frac,
+                                 t_years=t_years, rate_frac=rate_frac))
+    memo[key] = out
+    return out
