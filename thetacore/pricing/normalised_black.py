@@ -58,12 +58,19 @@ def _terms(x: FloatArray, s: FloatArray) -> Arrays:
     """``(z1, z2, E, q, r3)``: ``z1,2 = |x|/s -/+ s/2``, ``E = ln(sqrt(2 pi) b')``,
     ``q = b''/b'`` and ``r3 = b'''/b'`` (Jäckel eq. 4.5-4.7)."""
     inv_s = 1.0 / s
-    ax_s = -x * inv_s
+    ax_s = x * inv_s  # in-place below: fewer temporaries
+    np.negative(ax_s, out=ax_s)
     half_s = 0.5 * s
-    x2_s3 = ax_s * ax_s * inv_s
+    ax_s2 = ax_s * ax_s
+    x2_s3 = ax_s2 * inv_s
     q = x2_s3 - 0.5 * half_s
-    r3 = q * q - 3.0 * x2_s3 * inv_s - 0.25
-    return ax_s - half_s, ax_s + half_s, -0.5 * (ax_s * ax_s + half_s * half_s), q, r3
+    x2_s3 *= inv_s
+    r3 = q * q
+    r3 -= 3.0 * x2_s3
+    r3 -= 0.25
+    ax_s2 += half_s * half_s
+    ax_s2 *= -0.5
+    return ax_s - half_s, ax_s + half_s, ax_s2, q, r3
 
 
 def _b_erf(z1: FloatArray, z2: FloatArray, b_max: FloatArray, sinh_half: FloatArray) -> FloatArray:
@@ -83,9 +90,18 @@ def _ln_b_erfcx(z1: FloatArray, z2: FloatArray, log_e: FloatArray) -> tuple[Floa
 
 def _householder(nu: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
     """Third-order Householder step from the Newton step ``nu = -f/f'``, ``h2 = f''/f'`` and
-    ``h3 = f'''/f'`` (Jäckel eq. 5.3)."""
-    out: FloatArray = nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu / 6.0))
-    return out
+    ``h3 = f'''/f'`` (Jäckel eq. 5.3); ``h3`` is overwritten."""
+    num = 0.5 * h2
+    num *= nu
+    num += 1.0
+    num *= nu
+    h3 *= nu
+    h3 *= 1.0 / 6.0
+    h3 += h2
+    h3 *= nu
+    h3 += 1.0
+    num /= h3
+    return num
 
 
 def _step_low(x: FloatArray, s: FloatArray, ln_beta: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -220,7 +236,7 @@ def _low_guess(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray) -> FloatArra
     return out
 
 
-def normalised_implied_vol(beta: FloatArray, x: FloatArray) -> FloatArray:
+def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | None = None) -> FloatArray:
     """Total implied volatility ``s = sigma sqrt(T)`` of normalised OTM call prices.
 
     Regions and initial guesses as Jäckel section 3 (see the module docstring): ``s_c =
@@ -230,6 +246,7 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray) -> FloatArray:
         beta: ``(n,)`` normalised undiscounted OTM price ``P / sqrt(F K)``, strictly inside
             ``(0, e^{x/2})`` (the caller checks the bounds).
         x: ``(n,)`` ``-|ln(F/K)|``.
+        b_max: ``(n,)`` ``e^{x/2}`` if the caller has it (else computed here).
 
     Returns:
         ``(n,)`` float64 ``s``, accurate to about 1e-14 relative where the price pins it.
@@ -239,8 +256,9 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray) -> FloatArray:
     out = np.empty(n)
     steps = np.zeros(n)
     with np.errstate(all="ignore"):
-        b_max = np.exp(0.5 * x)
-        sinh_half = np.sinh(0.5 * x)
+        if b_max is None:
+            b_max = np.exp(0.5 * x)
+        sinh_half = 0.5 * (b_max - 1.0 / b_max)
         s_c = np.sqrt(-2.0 * x)
         b_c = sinh_half + 0.5 * erf(np.sqrt(-x)) / b_max  # z1 = 0, z2 = s_c at s = s_c
         below = beta < b_c
@@ -262,8 +280,8 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
     """``(s, steps)`` at or above the inflection point: the middle and high regions."""
     out, steps = np.empty(beta.size), np.zeros(beta.size)
     s_u = s_c + (b_max - b_c) / (_INV_SQRT_2PI * b_max)  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
-    z1, z2, _, _, _ = _terms(x, s_u)
-    b_u = _b_erf(z1, z2, b_max, sinh_half)
+    z1 = -x / s_u - 0.5 * s_u
+    b_u = _b_erf(z1, z1 + s_u, b_max, sinh_half)
     above = beta > b_u
     mid = np.flatnonzero(~above)
     high = np.flatnonzero(above)
