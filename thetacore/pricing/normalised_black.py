@@ -172,9 +172,10 @@ def _iterate(step: StepFn, x: FloatArray, s: FloatArray, *consts: FloatArray) ->
 
 
 def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray) -> Arrays:
-    """Two Householder steps on the whole array (no bookkeeping), then :func:`_iterate`
-    from the initial guess for the elements whose second step was not below
-    ``_FINAL_STEP`` (or not finite) -- the same acceptance rule as :func:`_iterate`.
+    """Two Householder steps on the whole array and a third on the elements whose second
+    step was not below ``_FINAL_STEP`` (no bracket bookkeeping: the guesses are close), then
+    :func:`_iterate` from the initial guess for any element still unconverged or not finite
+    -- the acceptance rule of :func:`_iterate`.
 
     Returns:
         ``(s, steps)`` as :func:`_iterate`.
@@ -183,18 +184,24 @@ def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray) -> 
     s1 = s0 + d0
     d1, _ = step(x, s1, *consts)
     out = s1 + d1
-    done = (np.abs(d1) <= _FINAL_STEP * s1) & (s1 > 0)
+    done = np.abs(d1) <= _FINAL_STEP * s1
+    done &= s1 > 0
     done &= out > 0  # also False for NaN
     steps = np.full(s0.size, 2.0)
-    steps[f0 == 0] = 1.0
-    out[f0 == 0] = s0[f0 == 0]
-    if not done.all():
-        redo = np.flatnonzero(~done)
-        start = out[redo]
-        sane = (start > 0) & (start < np.inf)
-        start = np.where(sane, start, s0[redo])
-        out[redo], more = _iterate(step, x[redo], start, *(c[redo] for c in consts))
-        steps[redo] = np.where(sane, 2.0, 0.0) + more
+    zero = f0 == 0
+    if zero.any():
+        out[zero], steps[zero], done[zero] = s0[zero], 1.0, True
+    if done.all():
+        return out, steps
+    redo = np.flatnonzero(~done)
+    s2 = out[redo]
+    d2, _ = step(x[redo], s2, *(c[redo] for c in consts))
+    out[redo] = s2 + d2
+    steps[redo] = 3.0
+    ok = (np.abs(d2) <= _FINAL_STEP * s2) & (s2 > 0) & (out[redo] > 0)
+    if not ok.all():
+        rest = redo[~ok]
+        out[rest], steps[rest] = _iterate(step, x[rest], s0[rest], *(c[rest] for c in consts))
     return out, steps
 
 
@@ -283,18 +290,26 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
     z1 = -x / s_u - 0.5 * s_u
     b_u = _b_erf(z1, z1 + s_u, b_max, sinh_half)
     above = beta > b_u
+    if not above.any():  # the common case: no gathers
+        return _solve(_step_mid, x, _mid_guess(beta, s_c, b_c, s_u, b_u), beta, b_max, sinh_half)
     mid = np.flatnonzero(~above)
     high = np.flatnonzero(above)
     if mid.size:
-        chord = (s_u[mid] - s_c[mid]) / (b_u[mid] - b_c[mid])
-        s0 = s_c[mid] + (beta[mid] - b_c[mid]) * np.where(np.isfinite(chord), chord, 0.0)
-        s0 = np.where(s0 > 0, s0, 0.5 * s_u[mid])
+        s0 = _mid_guess(beta[mid], s_c[mid], b_c[mid], s_u[mid], b_u[mid])
         out[mid], steps[mid] = _solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
     if high.size:
         xh, cb = x[high], b_max[high] - beta[high]
         s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
         out[high], steps[high] = _solve(_step_high, xh, s0, np.log(cb), b_max[high])
     return out, steps
+
+
+def _mid_guess(beta: FloatArray, s_c: FloatArray, b_c: FloatArray, s_u: FloatArray, b_u: FloatArray) -> FloatArray:
+    """Initial guess between ``b_c`` and ``b_u``: the chord (Jäckel section 3)."""
+    chord = (s_u - s_c) / (b_u - b_c)
+    s0 = s_c + (beta - b_c) * np.where(np.isfinite(chord), chord, 0.0)
+    out: FloatArray = np.where(s0 > 0, s0, 0.5 * s_u)
+    return out
 
 
 def normalised_call(x: FloatArray, s: FloatArray) -> FloatArray:
