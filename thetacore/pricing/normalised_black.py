@@ -223,20 +223,44 @@ def _low_guess(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray) -> FloatArra
     few % at worst), so two Householder steps reach machine precision for nearly all.
     """
     ax = -x
+    ax2 = ax * ax
     v_min = 1.0 / (s_c * s_c)
-    v = np.maximum(-2.0 * ln_beta / (ax * ax), v_min)
-    for _ in range(_GUESS_STEPS):
+    v = np.maximum(-2.0 * ln_beta / ax2, v_min)
+    target = ln_beta + _LN_SQRT_2PI
+    c1 = (1.0 - _BS_A) / _BS_A  # Mills ratio as 1 / (a (r + c1 z))
+    for _ in range(_GUESS_STEPS):  # in-place arithmetic: fewer temporaries
         inv_s = np.sqrt(v)
         s = 1.0 / inv_s
-        z1 = ax * inv_s
-        z1 -= 0.5 * s
+        ax_s = ax * inv_s
+        z1 = ax_s - 0.5 * s
         z2 = z1 + s
-        r1 = np.sqrt(z1 * z1 + _BS_B)
-        r2 = np.sqrt(z2 * z2 + _BS_B)
-        g12 = ((1.0 - _BS_A) * z1 + _BS_A * r1) * ((1.0 - _BS_A) * z2 + _BS_A * r2)
-        d = s * ((1.0 - _BS_A) + _BS_A * (z1 + z2) / (r1 + r2)) / g12
-        ln_b = np.log(d) - 0.5 * (ax * ax * v + 0.25 * s * s) - _LN_SQRT_2PI
-        v += (ln_b - ln_beta) * 2.0 * d * v * inv_s
+        r1 = z1 * z1
+        r1 += _BS_B
+        np.sqrt(r1, out=r1)
+        r2 = z2 * z2
+        r2 += _BS_B
+        np.sqrt(r2, out=r2)
+        d = (2.0 * ax_s) / (r1 + r2)  # (z1 + z2) / (r1 + r2)
+        d += c1
+        z1 *= c1
+        z1 += r1
+        z2 *= c1
+        z2 += r2
+        z1 *= z2
+        s *= 1.0 / _BS_A
+        d *= s
+        d /= z1  # D = M(z1) - M(z2), without cancellation
+        ln_b = np.log(d)
+        ax_s = ax2 * v  # reused: -2 E = x^2/s^2 + s^2/4
+        ax_s += 0.25 / v
+        ax_s *= 0.5
+        ln_b -= ax_s
+        ln_b -= target
+        ln_b *= d
+        ln_b *= v
+        ln_b *= inv_s
+        ln_b *= 2.0
+        v += ln_b  # Newton: dv = (ln b - ln beta) 2 D v^{3/2}
         np.maximum(v, v_min, out=v)
     out: FloatArray = 1.0 / np.sqrt(v)
     out[~(out > 0)] = 0.5 * s_c[~(out > 0)]  # NaN from a degenerate element: bisection start
