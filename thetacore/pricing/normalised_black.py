@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import erf, erfcx, ndtr, ndtri
 
 from thetacore.pricing.models import FloatArray
@@ -112,6 +113,35 @@ def _step_low(x: FloatArray, s: FloatArray, ln_beta: FloatArray) -> tuple[FloatA
     return _householder(-f / g, q - g, r3 - 3.0 * q * g + 2.0 * g * g), f
 
 
+_LN_BETA_NDTR = -30.0
+"""Below this ``ln beta`` the low region uses only :func:`_step_low` (``erfcx``). ``ndtr(-z)``
+carries a relative error of about ``z^2`` ulps at large ``z`` (the rounding of its
+argument), which the cancellation between the two terms of ``b`` at small ``s`` amplifies;
+above ``ln beta = -30`` (``z <~ 8``) the solution stays within about 1e-13 relative of the
+``erfcx`` route on the benchmark book (-300 would give 5e-13), and nothing underflows."""
+
+
+def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
+                   b_max: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """:func:`_step_low` with ``b = e^{x/2} N(-z1) - e^{-x/2} N(-z2)`` from ``ndtr`` (half
+    the cost of ``erfcx``; the same two terms, so the same cancellation), ``b'/b = e^E /
+    (sqrt(2 pi) b)``. Valid while neither term underflows (see :data:`_LN_BETA_NDTR`)."""
+    z1, z2, log_e, q, r3 = _terms(x, s)
+    np.negative(z1, out=z1)
+    np.negative(z2, out=z2)
+    b = ndtr(z1)
+    b *= b_max
+    b -= ndtr(z2) / b_max
+    g = np.exp(log_e)
+    g *= _INV_SQRT_2PI
+    g /= b
+    f = np.log(b)
+    f -= ln_beta
+    r3 -= 3.0 * q * g
+    r3 += 2.0 * g * g
+    return _householder(-f / g, q - g, r3), f
+
+
 def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
               sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(step, f)`` on ``f = b(s) - beta``."""
@@ -171,11 +201,19 @@ def _iterate(step: StepFn, x: FloatArray, s: FloatArray, *consts: FloatArray) ->
     return out, steps
 
 
-def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray) -> Arrays:
+def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray,
+           fallback: tuple[StepFn, Arrays] | None = None, trusted: npt.NDArray[np.bool_] | None = None) -> Arrays:
     """Two Householder steps on the whole array and a third on the elements whose second
     step was not below ``_FINAL_STEP`` (no bracket bookkeeping: the guesses are close), then
     :func:`_iterate` from the initial guess for any element still unconverged or not finite
     -- the acceptance rule of :func:`_iterate`.
+
+    Args:
+        step, consts: the step function and its per-element constants.
+        fallback: ``(step, consts)`` for the third step and :func:`_iterate` (default: the
+            same), for a fast ``step`` that is not valid everywhere.
+        trusted: elements where ``step`` is valid (default: all); the others are solved by
+            ``fallback`` alone.
 
     Returns:
         ``(s, steps)`` as :func:`_iterate`.
@@ -191,8 +229,11 @@ def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray) -> 
     zero = f0 == 0
     if zero.any():
         out[zero], steps[zero], done[zero] = s0[zero], 1.0, True
+    if trusted is not None:
+        done &= trusted
     if done.all():
         return out, steps
+    step, consts = fallback if fallback is not None else (step, consts)
     redo = np.flatnonzero(~done)
     s2 = out[redo]
     d2, _ = step(x[redo], s2, *(c[redo] for c in consts))
@@ -297,7 +338,9 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
         if low.size:
             xl = x[low]
             ln_beta = np.log(beta[low])
-            out[low], steps[low] = _solve(_step_low, xl, _low_guess(xl, ln_beta, s_c[low]), ln_beta)
+            out[low], steps[low] = _solve(_step_low_ndtr, xl, _low_guess(xl, ln_beta, s_c[low]), ln_beta,
+                                          b_max[low], fallback=(_step_low, (ln_beta,)),
+                                          trusted=ln_beta > _LN_BETA_NDTR)
         rest = np.flatnonzero(~below) if low.size else np.arange(n)
         if rest.size:
             out[rest], steps[rest] = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
