@@ -12,10 +12,11 @@ call on the *normalised* Black price
 start from a region-wise initial guess and run third-order Householder steps on a
 region-wise objective (Jäckel sections 4-5):
 
-* low region ``beta < b(s_c)``: ``f = ln b(s) - ln beta``, with ``ln b`` computed through the
-  scaled complementary error function ``erfcx`` so that nothing underflows however small
-  the price; guess: a few Newton steps, arithmetic only, on ``ln b`` with the Mills ratio
-  of Börjesson and Sundberg (1979) in place of ``erfcx`` (:func:`_low_guess`);
+* low region ``beta < b(s_c)``: ``f = ln b(s) - ln beta``, with ``ln b`` computed through
+  ``ndtr`` (:func:`_step_low_ndtr`) or, for prices below ``e^-30``, the scaled complementary
+  error function ``erfcx`` so that nothing underflows however small the price; guess: a
+  few Newton steps, arithmetic only, on ``ln b`` with the Mills ratio of Börjesson and
+  Sundberg (1979) in place of ``erfcx`` (:func:`_low_guess`);
 * middle region: ``f = b(s) - beta``; guess on the chord between ``(b_c, s_c)`` and
   ``(b_u, s_u)``;
 * high region ``beta > b(s_u)``: ``f = ln(b_max - b(s)) - ln(b_max - beta)``; guess from the
@@ -24,35 +25,23 @@ region-wise objective (Jäckel sections 4-5):
 The derivatives of ``b`` in ``s`` are closed-form: ``b' = exp(-(x^2/s^2 + s^2/4)/2) /
 sqrt(2 pi)``, ``b''/b' = x^2/s^3 - s/4``, ``b'''/b' = (b''/b')^2 - 3 x^2/s^4 - 1/4``
 (Jäckel eq. 4.5-4.7). As with Jäckel's rational-cubic initial guesses, two steps reach
-machine precision for nearly every element (about 99 % on the benchmark book; histogram in
-:data:`LAST_STEPS`): :func:`_solve` takes two steps on the whole array without bookkeeping
-and hands the rest to :func:`_iterate`, where every element keeps a bracket and bisects
-(geometrically) if a step would leave it.
+machine precision for nearly every element (about 98 % on the benchmark book; histogram in
+:data:`LAST_STEPS`); the step loop is :mod:`thetacore.pricing.householder_loop`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-import numpy.typing as npt
 from scipy.special import erf, erfcx, ndtr, ndtri
 
+from thetacore.pricing.householder_loop import Arrays, householder, solve
 from thetacore.pricing.models import FloatArray
 
 _INV_SQRT_2PI = 0.3989422804014327
 _LN_SQRT_2PI = 0.9189385332046728
 _INV_SQRT2 = 0.7071067811865476
-_MAX_STEPS = 30
-_FINAL_STEP = 1e-5
-"""A Householder step below this (relative to s) is the last one: the error after it is
-of order (1e-8)^3, far under the rounding of s."""
-
 LAST_STEPS: list[int] = []
 """Histogram of the last call: ``LAST_STEPS[k]`` elements took ``k`` Householder steps."""
-
-Arrays = tuple[FloatArray, ...]
-StepFn = Callable[..., tuple[FloatArray, FloatArray]]
 
 
 def _terms(x: FloatArray, s: FloatArray) -> Arrays:
@@ -89,28 +78,12 @@ def _ln_b_erfcx(z1: FloatArray, z2: FloatArray, log_e: FloatArray) -> tuple[Floa
     return log_e + np.log(0.5 * diff), 2.0 * _INV_SQRT_2PI / diff
 
 
-def _householder(nu: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
-    """Third-order Householder step from the Newton step ``nu = -f/f'``, ``h2 = f''/f'`` and
-    ``h3 = f'''/f'`` (Jäckel eq. 5.3); ``h3`` is overwritten."""
-    num = 0.5 * h2
-    num *= nu
-    num += 1.0
-    num *= nu
-    h3 *= nu
-    h3 *= 1.0 / 6.0
-    h3 += h2
-    h3 *= nu
-    h3 += 1.0
-    num /= h3
-    return num
-
-
 def _step_low(x: FloatArray, s: FloatArray, ln_beta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(step, f)`` on ``f = ln b(s) - ln beta``; ``f > 0`` means ``s`` is too high."""
     z1, z2, log_e, q, r3 = _terms(x, s)
     ln_b, g = _ln_b_erfcx(z1, z2, log_e)
     f = ln_b - ln_beta
-    return _householder(-f / g, q - g, r3 - 3.0 * q * g + 2.0 * g * g), f
+    return householder(-f / g, q - g, r3 - 3.0 * q * g + 2.0 * g * g), f
 
 
 _LN_BETA_NDTR = -30.0
@@ -139,7 +112,7 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
     f -= ln_beta
     r3 -= 3.0 * q * g
     r3 += 2.0 * g * g
-    return _householder(-f / g, q - g, r3), f
+    return householder(-f / g, q - g, r3), f
 
 
 def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
@@ -147,7 +120,7 @@ def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
     """``(step, f)`` on ``f = b(s) - beta``."""
     z1, z2, log_e, q, r3 = _terms(x, s)
     f = _b_erf(z1, z2, b_max, sinh_half) - beta
-    return _householder(-f / (_INV_SQRT_2PI * np.exp(log_e)), q, r3), f
+    return householder(-f / (_INV_SQRT_2PI * np.exp(log_e)), q, r3), f
 
 
 def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
@@ -158,92 +131,7 @@ def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
     c = b_max * ndtr(z1) + ndtr(-z2) / b_max
     gc = _INV_SQRT_2PI * np.exp(log_e) / c
     f = ln_cbeta - np.log(c)
-    return _householder(-f / gc, q + gc, r3 + 3.0 * q * gc + 2.0 * gc * gc), f
-
-
-def _iterate(step: StepFn, x: FloatArray, s: FloatArray, *consts: FloatArray) -> Arrays:
-    """Householder steps until each element's step is below ``_FINAL_STEP``; a bracket from
-    the sign of ``f`` catches a step that would leave it (then a geometric bisection).
-
-    Returns:
-        ``(s, steps)``: the solution and the number of steps each element took.
-    """
-    n = s.size
-    out, steps = np.empty(n), np.zeros(n)
-    active = np.arange(n)
-    lo, hi = np.zeros(n), np.full(n, np.inf)
-    args = (x, *consts)
-    for k in range(1, _MAX_STEPS + 1):
-        if active.size == 0:
-            break
-        delta, f = step(args[0], s, *args[1:])
-        np.copyto(lo, s, where=f < 0)
-        np.copyto(hi, s, where=f > 0)
-        new = s + delta
-        final = np.abs(delta) <= _FINAL_STEP * s
-        # a step this small ends the iteration even when s + step rounds onto a bracket end
-        bad = ~(final | ((new > lo) & (new < hi)))  # also NaN steps
-        if bad.any():
-            lo_b, hi_b, s_b = lo[bad], hi[bad], s[bad]
-            new[bad] = np.where(np.isfinite(hi_b),
-                                np.where(lo_b > 0, np.sqrt(lo_b * hi_b), 0.5 * hi_b), 2.0 * s_b)
-        final |= f == 0
-        if final.any():
-            new = np.where(f == 0, s, new)
-            out[active[final]] = new[final]
-            steps[active[final]] = k
-            keep = ~final
-            active, new, lo, hi = active[keep], new[keep], lo[keep], hi[keep]
-            args = tuple(a[keep] for a in args)
-        s = new
-    out[active] = s
-    steps[active] = _MAX_STEPS
-    return out, steps
-
-
-def _solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray,
-           fallback: tuple[StepFn, Arrays] | None = None, trusted: npt.NDArray[np.bool_] | None = None) -> Arrays:
-    """Two Householder steps on the whole array and a third on the elements whose second
-    step was not below ``_FINAL_STEP`` (no bracket bookkeeping: the guesses are close), then
-    :func:`_iterate` from the initial guess for any element still unconverged or not finite
-    -- the acceptance rule of :func:`_iterate`.
-
-    Args:
-        step, consts: the step function and its per-element constants.
-        fallback: ``(step, consts)`` for the third step and :func:`_iterate` (default: the
-            same), for a fast ``step`` that is not valid everywhere.
-        trusted: elements where ``step`` is valid (default: all); the others are solved by
-            ``fallback`` alone.
-
-    Returns:
-        ``(s, steps)`` as :func:`_iterate`.
-    """
-    d0, f0 = step(x, s0, *consts)
-    s1 = s0 + d0
-    d1, _ = step(x, s1, *consts)
-    out = s1 + d1
-    done = np.abs(d1) <= _FINAL_STEP * s1
-    done &= s1 > 0
-    done &= out > 0  # also False for NaN
-    steps = np.full(s0.size, 2.0)
-    zero = f0 == 0
-    if zero.any():
-        out[zero], steps[zero], done[zero] = s0[zero], 1.0, True
-    if trusted is not None:
-        done &= trusted
-    if done.all():
-        return out, steps
-    step, consts = fallback if fallback is not None else (step, consts)
-    redo = np.flatnonzero(~done)
-    s2 = out[redo]
-    d2, _ = step(x[redo], s2, *(c[redo] for c in consts))
-    out[redo] = s2 + d2
-    steps[redo] = 3.0
-    ok = (np.abs(d2) <= _FINAL_STEP * s2) & (s2 > 0) & (out[redo] > 0)
-    if not ok.all():
-        rest = redo[~ok]
-        out[rest], steps[rest] = _iterate(step, x[rest], s0[rest], *(c[rest] for c in consts))
-    return out, steps
+    return householder(-f / gc, q + gc, r3 + 3.0 * q * gc + 2.0 * gc * gc), f
 
 
 _BS_A, _BS_B = 0.339, 5.510
@@ -338,7 +226,7 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
         if low.size:
             xl = x[low]
             ln_beta = np.log(beta[low])
-            out[low], steps[low] = _solve(_step_low_ndtr, xl, _low_guess(xl, ln_beta, s_c[low]), ln_beta,
+            out[low], steps[low] = solve(_step_low_ndtr, xl, _low_guess(xl, ln_beta, s_c[low]), ln_beta,
                                           b_max[low], fallback=(_step_low, (ln_beta,)),
                                           trusted=ln_beta > _LN_BETA_NDTR)
         rest = np.flatnonzero(~below) if low.size else np.arange(n)
@@ -358,16 +246,16 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
     b_u = _b_erf(z1, z1 + s_u, b_max, sinh_half)
     above = beta > b_u
     if not above.any():  # the common case: no gathers
-        return _solve(_step_mid, x, _mid_guess(beta, s_c, b_c, s_u, b_u), beta, b_max, sinh_half)
+        return solve(_step_mid, x, _mid_guess(beta, s_c, b_c, s_u, b_u), beta, b_max, sinh_half)
     mid = np.flatnonzero(~above)
     high = np.flatnonzero(above)
     if mid.size:
         s0 = _mid_guess(beta[mid], s_c[mid], b_c[mid], s_u[mid], b_u[mid])
-        out[mid], steps[mid] = _solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
+        out[mid], steps[mid] = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
     if high.size:
         xh, cb = x[high], b_max[high] - beta[high]
         s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-        out[high], steps[high] = _solve(_step_high, xh, s0, np.log(cb), b_max[high])
+        out[high], steps[high] = solve(_step_high, xh, s0, np.log(cb), b_max[high])
     return out, steps
 
 
