@@ -128,3 +128,34 @@ def test_when_the_normalised_price_is_tiny_then_ln_b_keeps_full_precision():
     assert 1e-95 < direct < 1e-85
     assert ln_b[0] == pytest.approx(math.log(direct), abs=1e-10)
     assert nb.normalised_implied_vol(np.exp(ln_b), x)[0] == pytest.approx(0.05, rel=1e-12)
+
+
+def test_when_the_price_is_above_e_minus_30_then_the_ndtr_step_equals_the_erfcx_step():
+    # the fast low-region step (ndtr) against the erfcx one on a grid below the inflection
+    # point where ln b > -30: the same objective, derivative ratio and step to ~1e-11
+    x = -np.repeat(np.array([0.001, 0.05, 0.3, 1.0, 2.5]), 6)
+    s = np.sqrt(-2.0 * x) * np.tile(np.array([0.05, 0.2, 0.4, 0.6, 0.8, 0.95]), 5)
+    z1, z2, log_e, _, _ = nb._terms(x, s)
+    ln_b, _ = nb._ln_b_erfcx(z1, z2, log_e)
+    keep = ln_b > nb._LN_BETA_NDTR
+    assert keep.sum() >= 20
+    x, s, ln_b = x[keep], s[keep], ln_b[keep]
+    ln_beta = ln_b - 1e-3  # s slightly too high: f = 1e-3, a small step down
+    step_fast, f_fast = nb._step_low_ndtr(x, s, ln_beta, np.exp(0.5 * x))
+    step_ref, f_ref = nb._step_low(x, s, ln_beta)
+    np.testing.assert_allclose(f_fast, f_ref, rtol=1e-8)
+    np.testing.assert_allclose(step_fast, step_ref, rtol=1e-8)
+    assert np.all(step_fast < 0)
+
+
+def test_when_solving_the_benchmark_like_book_then_nearly_all_options_take_two_steps():
+    rng = np.random.default_rng(7)
+    n = 20_000
+    s, k = np.full(n, 100.0), rng.uniform(50.0, 150.0, n)
+    t, v, w = rng.uniform(1 / (365 * 24), 3.0, n), rng.uniform(0.05, 1.5, n), rng.choice([1.0, -1.0], n)
+    p = price(B76, s, k, t, 0.02, 0.0, v, w)
+    iv = implied_vol(B76, p, s, k, t, 0.02, 0.0, w)
+    pinned = _pinned(p, s, k, 100.0 * greeks(B76, s, k, t, 0.02, 0.0, v, w).vega_pts_per_vol_pt)
+    assert np.max(np.abs(iv[pinned] - v[pinned])) < 1e-9
+    hist = nb.LAST_STEPS  # the last block's histogram of Householder steps
+    assert sum(hist[3:]) <= 0.05 * sum(hist)

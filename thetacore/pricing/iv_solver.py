@@ -78,38 +78,65 @@ def implied_vol(
     return out.reshape(shape)
 
 
+def _all_valid(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
+               w: FloatArray) -> bool:
+    """True only if every element passes the validity mask of :func:`_implied_vol_flat`, from
+    a few reductions (NaN fails every comparison; ``max s * max k * max t`` finite bounds
+    every ``s k t``). False sends the block to the element-wise mask."""
+    lo = min(p.min(), s.min(), k.min(), t.min())
+    hi = max(p.max(), s.max() * k.max() * t.max())
+    rb = r + b
+    return bool(lo > 0 and hi < np.inf and np.isfinite(rb.min()) and np.isfinite(rb.max())
+                and (w * w == 1).all())
+
+
 def _implied_vol_flat(
     p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
     w: FloatArray, sigma_min_frac: float, sigma_max_frac: float,
 ) -> FloatArray:
     """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry)."""
     with np.errstate(all="ignore"):
-        ok = (
-            np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
-            & np.isfinite(r + b) & np.isfinite(s * k * t)
-        )
-        if not ok.all():
-            out = np.full(p.size, np.nan)
-            idx = np.flatnonzero(ok)
-            out[idx] = _implied_vol_flat(p[idx], s[idx], k[idx], t[idx], r[idx], b[idx], w[idx],
-                                         sigma_min_frac, sigma_max_frac)
-            return out
-        forward = s * np.exp(b * t)
-        undiscounted = p * np.exp(r * t)
+        ok = None
+        if p.size and not _all_valid(p, s, k, t, r, b, w):
+            # the arithmetic below runs on invalid elements too (errors ignored); they are
+            # masked out of ``inside`` before the solver sees them
+            ok = (
+                np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
+                & np.isfinite(r + b) & np.isfinite(s * k * t)
+            )
+        forward = b * t  # in-place below: fewer temporaries
+        np.exp(forward, out=forward)
+        forward *= s
+        undiscounted = r * t
+        np.exp(undiscounted, out=undiscounted)
+        undiscounted *= p
         # ITM -> OTM of the other right by put-call parity: c - p = F - K (undiscounted)
-        intrinsic = np.maximum(w * (forward - k), 0.0)
+        intrinsic = forward - k
+        intrinsic *= w
+        np.maximum(intrinsic, 0.0, out=intrinsic)
         time_value = undiscounted - intrinsic
-        beta = time_value / np.sqrt(forward * k)
-        x = -np.abs(np.log(forward / k))
-        b_max = np.exp(0.5 * x)
-        sigma = np.full(p.size, np.nan)
+        beta = forward * k
+        np.sqrt(beta, out=beta)
+        np.divide(time_value, beta, out=beta)
+        x = forward / k
+        np.log(x, out=x)
+        np.abs(x, out=x)
+        np.negative(x, out=x)
+        b_max = 0.5 * x
+        np.exp(b_max, out=b_max)
         # strictly inside the bounds by more than the rounding of the parity term (a few
         # ulps of F + K in the money): a time value that small is noise, not a price of sigma
-        noise = _ROUNDING * np.where(intrinsic > 0, forward + k, undiscounted)
-        inside = (time_value > noise) & (b_max - beta > _ROUNDING * b_max)
+        noise = np.where(intrinsic > 0, forward + k, undiscounted)
+        noise *= _ROUNDING
+        inside = time_value > noise
+        inside &= b_max - beta > _ROUNDING * b_max
+        if ok is not None:
+            inside &= ok
         if inside.all():
-            sigma = normalised_implied_vol(beta, x) / np.sqrt(t)
+            sigma = normalised_implied_vol(beta, x, b_max)
+            sigma /= np.sqrt(t)
         else:
-            sigma[inside] = normalised_implied_vol(beta[inside], x[inside]) / np.sqrt(t[inside])
-        sigma[~((sigma > sigma_min_frac) & (sigma < sigma_max_frac))] = np.nan
+            sigma = np.full(p.size, np.nan)
+            sigma[inside] = normalised_implied_vol(beta[inside], x[inside], b_max[inside]) / np.sqrt(t[inside])
+        np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
     return sigma
