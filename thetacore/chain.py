@@ -33,6 +33,8 @@ _ARRAY_FIELDS = (
     "vega_pts_per_vol_pt",
 )
 
+_COMPUTED_FIELDS = frozenset(("iv_frac", "delta", "gamma", "theta_pts_per_day", "vega_pts_per_vol_pt"))
+
 
 class ChainError(ValueError):
     """A snapshot was built from arrays that do not line up or have the wrong types."""
@@ -154,6 +156,28 @@ class ChainSnapshot:
         out = object.__new__(ChainSnapshot)
         state = dict(self.__dict__)
         state.update({name: state[name][mask] for name in _ARRAY_FIELDS})
+        state["_derived"] = {}
+        object.__setattr__(out, "__dict__", state)
+        return out
+
+    def with_computed(self, **arrays: np.ndarray) -> ChainSnapshot:
+        """A copy with some of the computed arrays (``iv_frac``, ``delta``, ``gamma``,
+        ``theta_pts_per_day``, ``vega_pts_per_vol_pt``) replaced and an empty
+        :attr:`derived` cache: ``dataclasses.replace`` without re-checking the quote
+        arrays, which are the same (valid) objects.
+
+        Raises:
+            ChainError: for another field's name, or an array that is not ``(n,)`` float64.
+        """
+        n = len(self)
+        for name, arr in arrays.items():
+            if name not in _COMPUTED_FIELDS:
+                raise ChainError(f"chain {self.root}: {name} is not a computed array")
+            if not isinstance(arr, np.ndarray) or arr.shape != (n,) or arr.dtype != np.float64:
+                raise ChainError(f"chain {self.root}: field {name} must be a ({n},) float64 array")
+        out = object.__new__(ChainSnapshot)
+        state = dict(self.__dict__)
+        state.update(arrays)
         state["_derived"] = {}
         object.__setattr__(out, "__dict__", state)
         return out

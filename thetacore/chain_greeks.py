@@ -10,7 +10,6 @@ and the greeks stored in LEAN's universe files are never used: see
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -46,7 +45,7 @@ def with_greeks(
             quarterlies).
 
     Returns:
-        A new :class:`ChainSnapshot` (``dataclasses.replace``) with ``(n,)`` float64 arrays:
+        A new :class:`ChainSnapshot` (:meth:`ChainSnapshot.with_computed`) with ``(n,)`` float64 arrays:
         ``iv_frac`` from :attr:`ChainSnapshot.mid_pts`; delta (signed), gamma, theta per
         calendar day and vega per vol point at that IV. Time to expiry is
         ``(expiry date at expiry_time_et New York, in UTC - chain.time_utc) / 365 days``.
@@ -68,8 +67,7 @@ def with_greeks(
     iv = _quoted_iv(chain, model, t_years, rate_frac, yield_frac, right)
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
-    out = replace(
-        chain,
+    out = chain.with_computed(
         iv_frac=iv,
         delta=g.delta,
         gamma=g.gamma,

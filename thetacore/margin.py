@@ -80,10 +80,14 @@ def futures_scan_bp_pts(
     strikes = np.array([leg.strike_pts for leg in structure.legs])
     rights = np.array([int(leg.right) for leg in structure.legs])
     ratios = structure.ratios()
-    moves = np.linspace(-scan_range_frac, scan_range_frac, _SCAN_POINTS)[:, None]
-    now = price(PricingModel.BLACK_76, fwd, strikes, t_years, rate_frac, 0.0, iv, rights)
-    later = price(PricingModel.BLACK_76, fwd * (1 + moves), strikes, t_years, rate_frac, 0.0, iv, rights)
-    pnl = ((later - now) * ratios).sum(axis=1)
+    # one price call over the grid: row 0 is today's price (a zero move: fwd x 1.0 is fwd
+    # exactly), rows 1.. the scan; the price is elementwise, so each entry is the number a
+    # separate call would give
+    moves = np.empty((_SCAN_POINTS + 1, 1))
+    moves[0] = 0.0
+    moves[1:, 0] = np.linspace(-scan_range_frac, scan_range_frac, _SCAN_POINTS)
+    grid = price(PricingModel.BLACK_76, fwd * (1 + moves), strikes, t_years, rate_frac, 0.0, iv, rights)
+    pnl = ((grid[1:] - grid[0]) * ratios).sum(axis=1)
     worst = float(max(0.0, -pnl.min()))
     net_short = max(0, -int(ratios.sum()))
     return max(worst, net_short * short_minimum_frac * scan_range_frac * float(fwd.mean()))

@@ -8,6 +8,7 @@ MODELLED one (:mod:`replay.model_chain`), with rows unquoted on purpose.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
@@ -20,8 +21,8 @@ from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts
 from thetacore.decisions import OrderIntent
 from thetacore.enums import IntentPurpose, Right
 from thetacore.legs import OptionLeg
-from thetacore.margin import buying_power_pts
-from thetacore.pricing import NEW_YORK, PricingModel, implied_vol, time_to_expiry_years
+from thetacore.margin import buying_power_pts, futures_scan_bp_pts
+from thetacore.pricing import NEW_YORK, PricingModel, implied_vol, price, time_to_expiry_years
 from thetacore.products import product
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
@@ -136,3 +137,39 @@ def test_when_one_expiry_timed_then_years_equal_the_array_function_bit_for_bit(c
             assert expiry_years(day, now, clock_et) == want
     with pytest.raises(ValueError):
         expiry_years(days[0], datetime(2024, 3, 8, 15, 0), clock_et)
+
+
+def test_when_computed_arrays_replaced_then_the_copy_equals_dataclasses_replace_with_a_fresh_cache() -> None:
+    chain = _es_chain()
+    chain.symbol_index()
+    n = len(chain)
+    iv, delta = np.linspace(0.1, 0.3, n), np.linspace(-1.0, 1.0, n)
+    fast, slow = chain.with_computed(iv_frac=iv, delta=delta), replace(chain, iv_frac=iv, delta=delta)
+    for name in chain.__dataclass_fields__:
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b, name
+    assert fast.derived == {} and "symbol_index" in chain.derived, "the copy's cache starts empty"
+    with pytest.raises(ChainError, match="not a computed array"):
+        chain.with_computed(bid_pts=iv)
+    with pytest.raises(ChainError, match=r"\(192,\) float64"):
+        chain.with_computed(gamma=iv[:-1])
+
+
+def test_when_futures_scan_runs_on_one_grid_then_it_equals_a_scenario_by_scenario_revaluation() -> None:
+    chain = with_greeks(_es_chain(), model=PricingModel.BLACK_76, rate_frac=0.05, yield_frac=0.0,
+                        expiry_time_et=ES_TIME)
+    expiry = DAY + timedelta(days=98)
+    legs = tuple(OptionLeg(f"ES202403 {expiry:%y%m%d}P{round(k * 1000):08d}", "ES202403", Right.PUT, k, expiry, r)
+                 for k, r in ((4725.0, 1), (4700.0, -1), (4550.0, -2)))
+    rows = [chain.index_of(leg.symbol) for leg in legs]
+    ratio = Structure(StructureKind.RATIO_SPREAD, legs, 50.0, UnderlyingKind.FUTURE)
+    t_years = float(time_to_expiry_years(np.array([np.datetime64(expiry, "D")]), AT_UTC, ES_TIME)[0])
+    fwd, iv = chain.underlying_pts[rows], chain.iv_frac[rows]
+    k, w = np.array([leg.strike_pts for leg in legs]), np.array([-1.0, -1.0, -1.0])
+    today = price(PricingModel.BLACK_76, fwd, k, t_years, 0.05, 0.0, iv, w)
+    worst = 0.0
+    for move in np.linspace(-0.1, 0.1, 16):  # one revaluation per scenario, as the rule reads
+        later = price(PricingModel.BLACK_76, fwd * (1 + move), k, t_years, 0.05, 0.0, iv, w)
+        worst = max(worst, -float(((later - today) * np.array([1, -1, -2])).sum()))
+    got = futures_scan_bp_pts(ratio, chain, scan_range_frac=0.1, t_years=t_years, rate_frac=0.05)
+    assert worst > 0 and got == worst

@@ -96,8 +96,9 @@ def _prepare(
     )
     b = carry_frac(model, r, q)
     valid = (s > 0) & (k > 0) & (t > 0) & (v > 0) & (np.abs(w) == 1) & np.isfinite(r + b)
-    nan = np.float64(np.nan)
-    s, k, t, v = (np.where(valid, x, nan) for x in (s, k, t, v))
+    if not valid.all():  # all valid (the usual case): np.where would only copy
+        nan = np.float64(np.nan)
+        s, k, t, v = (np.where(valid, x, nan) for x in (s, k, t, v))
     sqrt_t = np.sqrt(t)
     vol_sqrt_t = v * sqrt_t
     d1 = (np.log(s / k) + (b + 0.5 * v * v) * t) / vol_sqrt_t
