@@ -35,7 +35,7 @@ from analytics.daily_report import (
 from leanhost.scheduling import NEW_YORK, now_et, now_utc
 from leanhost.serial import schedule_on
 from risk.buying_power_limits import bp_limit_frac
-from strategies.base import PositionState, Strategy
+from strategies.base import PositionState
 from thetacore.schedule import DailyAt, ScheduleRule
 
 if TYPE_CHECKING:
@@ -56,17 +56,6 @@ def schedule_daily_report(algorithm: QCAlgorithm, symbol: Symbol, at_et: time,
                 algorithm.time_rules.at(at_et.hour, at_et.minute, TimeZones.NEW_YORK), handler)
 
 
-def _mark_pts(desk: RiskDesk, strategy: Strategy, position_id: str) -> float:
-    pos = strategy.positions[position_id]
-    net = 0.0
-    for leg in pos.structure.legs:
-        bid, ask = desk.quote(leg.symbol)
-        if not (math.isfinite(bid) and math.isfinite(ask) and 0 <= bid <= ask):
-            return math.nan
-        net += leg.ratio * (bid + ask) / 2
-    return net
-
-
 def _positions(desk: RiskDesk, today: date) -> tuple[PositionLine, ...]:
     out = []
     for strategy in desk.strategies.values():
@@ -75,7 +64,7 @@ def _positions(desk: RiskDesk, today: date) -> tuple[PositionLine, ...]:
                 continue
             expiry = min(leg.expiry for leg in pos.structure.legs)
             out.append(PositionLine(strategy.name, pos.position_id, pos.structure.describe(), pos.quantity,
-                                    pos.entry_net_pts, _mark_pts(desk, strategy, pos.position_id),
+                                    pos.entry_net_pts, pos.structure.quoted_mid_pts(desk.quote),
                                     pos.structure.multiplier_usd_per_pt, (expiry - today).days))
     return tuple(out)
 

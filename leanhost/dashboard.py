@@ -132,14 +132,10 @@ class Dashboard:
 
     # ----- figures -----------------------------------------------------------------------------
     def _unrealized(self, pos: StrategyPosition) -> float:
-        exit_pts = 0.0
-        for leg in pos.structure.legs:
-            bid, ask = self.quote(leg.symbol)
-            if not (math.isfinite(bid) and math.isfinite(ask)) or ask < bid:
-                return math.nan
-            exit_pts -= leg.ratio * (bid + ask) / 2.0
+        """P&L of an open position at mid, USD (NaN when a leg has no usable quote)."""
         assert pos.entry_net_pts is not None
-        return -(pos.entry_net_pts + exit_pts) * pos.quantity * pos.structure.multiplier_usd_per_pt
+        mid = pos.structure.quoted_mid_pts(self.quote)
+        return (mid - pos.entry_net_pts) * pos.quantity * pos.structure.multiplier_usd_per_pt
 
     def _net_delta(self, name: str, opened: list[StrategyPosition]) -> float:
         if not opened:

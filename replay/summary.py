@@ -11,6 +11,7 @@ gate's persisted state) and ``invariants`` (no orphan legs; ledger equals strate
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,13 +30,8 @@ from thetacore.structures import Structure
 def _mid_pts(structure: Structure, market: Any, t_utc: datetime) -> float | None:
     """Net mid of one structure unit at ``t_utc`` (LEAN sign), as the decision saw the quotes;
     ``None`` when a leg has no two-sided quote (a missing quote is not zero)."""
-    net = 0.0
-    for leg in structure.legs:
-        bid, ask = market.quote(leg.symbol, t_utc)
-        if not (np.isfinite(bid) and np.isfinite(ask) and 0 <= bid <= ask):
-            return None
-        net += leg.ratio * (bid + ask) / 2
-    return round(net, 6)
+    net = structure.quoted_mid_pts(lambda symbol: market.quote(symbol, t_utc))
+    return round(net, 6) if math.isfinite(net) else None
 
 
 def _legs(structure: Structure, quantity: int) -> list[dict[str, Any]]:

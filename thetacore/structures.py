@@ -12,6 +12,8 @@ evaluated at 0, at every strike and by its slope beyond the highest strike.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -131,6 +133,18 @@ class Structure:
         """Net mid price per unit (points; + debit, - credit)."""
         bid, ask = self.leg_quotes(chain)
         return float(np.dot(self.ratios(), (bid + ask) / 2.0))
+
+    def quoted_mid_pts(self, quote: Callable[[str], tuple[float, float]]) -> float:
+        """Net mid price per unit (points; + debit, - credit) from ``quote(symbol) -> (bid,
+        ask)`` in points, for a host that reads quotes one contract at a time; NaN when a leg
+        has no two-sided, uncrossed quote (a missing quote is not zero)."""
+        net = 0.0
+        for leg in self.legs:
+            bid, ask = quote(leg.symbol)
+            if not (math.isfinite(bid) and math.isfinite(ask) and 0 <= bid <= ask):
+                return math.nan
+            net += leg.ratio * (bid + ask) / 2.0
+        return net
 
     def net_natural_pts(self, chain: ChainSnapshot) -> float:
         """Net price per unit crossing every spread: buy at the ask, sell at the bid."""
