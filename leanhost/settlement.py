@@ -90,7 +90,7 @@ class SettlementDesk:
                         f"position holds it: {event.message}")
             return True
         self._check_quantity(time_utc, event, owners)
-        intrinsic = self._intrinsic(time_utc, symbol, owners[0].leg) if event.is_in_the_money else 0.0
+        intrinsic = self.intrinsic_pts(time_utc, symbol, owners[0].leg) if event.is_in_the_money else 0.0
         for owner in owners:
             self._settle_leg(time_utc, event, owner, intrinsic)
         return True
@@ -144,7 +144,9 @@ class SettlementDesk:
                         f"{event.symbol.value}: LEAN settled {event.fill_quantity:+g}, positions "
                         f"{', '.join(o.position.position_id for o in owners)} expected {expected:+d}")
 
-    def _intrinsic(self, time_utc: datetime, symbol: Symbol, leg: OptionLeg) -> float:
+    def intrinsic_pts(self, time_utc: datetime, symbol: Symbol, leg: OptionLeg) -> float:
+        """Intrinsic value of ``leg`` (``symbol``) from its underlying's price now, points;
+        0 with a ``NO_UNDERLYING_PRICE`` alert when the underlying has no price."""
         securities = self.algorithm.securities
         under = symbol.underlying
         price = float(securities[under].price) if securities.contains_key(under) else math.nan
@@ -153,11 +155,6 @@ class SettlementDesk:
                         f"{under.value} has no price; valued at 0 pts")
             return 0.0
         return leg.intrinsic_pts(price)
-
-    def intrinsic_pts(self, time_utc: datetime, symbol: Symbol, leg: OptionLeg) -> float:
-        """Intrinsic value of ``leg`` (``symbol``) from its underlying's price now, points;
-        0 with a ``NO_UNDERLYING_PRICE`` alert when the underlying has no price."""
-        return self._intrinsic(time_utc, symbol, leg)
 
     def _physical(self, symbol: Symbol) -> bool:
         return symbol.security_type != SecurityType.INDEX_OPTION
