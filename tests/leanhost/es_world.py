@@ -159,3 +159,19 @@ def fire(algorithm: Any, name: str) -> None:
         f"expected one event {name!r}, have {[e.name for e in algorithm.schedule.events]}"
     )
     events[0].callback()
+
+
+def relaxed_es_algorithm(lean: ModuleType, make_algorithm: Any, setup: Any = None, **params: str) -> Any:
+    """main.py with the relaxed strangle parameters (:data:`RELAXED`, ``params`` on top) over
+    the real ES chain of :data:`DAY` in a calm market; ``setup(algorithm)`` runs before
+    ``initialize`` (live mode, object store, brokerage model)."""
+    algorithm = make_algorithm(setup=setup, **RELAXED, **params)
+    install_es_chain(lean, algorithm)
+    calm_es_market(algorithm)
+    return algorithm
+
+
+def entry_verdict(algorithm: Any) -> Any:
+    """Fire the strangle's entry rule; the risk gate's verdict on it (the last journaled)."""
+    fire(algorithm, "futures_strangle:entry")
+    return algorithm.journal.verdicts()[-1]

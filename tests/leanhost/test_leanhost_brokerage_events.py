@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from es_world import RELAXED, calm_es_market, fire, install_es_chain
+from es_world import RELAXED, entry_verdict, fire, relaxed_es_algorithm
 from fake_strategies import open_intent, row
 from test_leanhost_reconciliation import NEAR, _world
 
@@ -33,15 +33,10 @@ def _algorithm(lean: ModuleType, make_algorithm: Callable[..., Any], live_model:
         if live_model is not None:
             algorithm.brokerage_model = live_model
 
-    algorithm = make_algorithm(setup=setup, **RELAXED, **params)
-    install_es_chain(lean, algorithm)
-    calm_es_market(algorithm)
-    return algorithm
+    return relaxed_es_algorithm(lean, make_algorithm, setup, **params)
 
 
-def _entry(algorithm: Any) -> Any:
-    fire(algorithm, "futures_strangle:entry")
-    return algorithm.journal.verdicts()[-1]
+_entry = entry_verdict
 
 
 def _alerts(algorithm: Any) -> list[str]:

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from es_world import RELAXED, calm_es_market, fire, install_es_chain
+from es_world import entry_verdict, fire, relaxed_es_algorithm
 from gate_world import trip_daily_loss
 
 from strategies.base import PositionState
@@ -34,15 +34,10 @@ def _live(store: Any = None) -> Callable[[Any], None]:
 
 def _algorithm(lean: ModuleType, make_algorithm: Callable[..., Any], setup: Callable[[Any], None] | None,
                **params: str) -> Any:
-    algorithm = make_algorithm(setup=setup, **RELAXED, **params)
-    install_es_chain(lean, algorithm)
-    calm_es_market(algorithm)
-    return algorithm
+    return relaxed_es_algorithm(lean, make_algorithm, setup, **params)
 
 
-def _entry(algorithm: Any) -> Any:
-    fire(algorithm, "futures_strangle:entry")
-    return algorithm.journal.verdicts()[-1]
+_entry = entry_verdict
 
 
 # ----- state across a restart -------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from es_world import RELAXED, calm_es_market, fire, install_es_chain
+from es_world import entry_verdict, fire, relaxed_es_algorithm
 from gate_world import trip_daily_loss
 
 KILL_KEY = "thetadesk/kill_switch"
@@ -30,15 +30,10 @@ def _live(lean: ModuleType, make_algorithm: Callable[..., Any], folder: Path | N
         algorithm.live_mode = True
         algorithm.object_store = lean.ObjectStore(folder)
 
-    algorithm = make_algorithm(setup=setup, **RELAXED, **params)
-    install_es_chain(lean, algorithm)
-    calm_es_market(algorithm)
-    return algorithm
+    return relaxed_es_algorithm(lean, make_algorithm, setup, **params)
 
 
-def _entry(algorithm: Any) -> Any:
-    fire(algorithm, "futures_strangle:entry")
-    return algorithm.journal.verdicts()[-1]
+_entry = entry_verdict
 
 
 def _write(folder: Path, key: str, text: str) -> None:
