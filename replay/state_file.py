@@ -16,6 +16,8 @@ from pathlib import Path
 
 from thetacore.durable_state import BookState, StateError, load_state
 
+_MODE = 0o644
+
 
 def atomic_write_text(path: Path | str, text: str) -> None:
     """Replace ``path`` by a file holding ``text`` (UTF-8), atomically.
@@ -26,6 +28,7 @@ def atomic_write_text(path: Path | str, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _MODE)  # mkstemp makes 0600; a state or summary file is as readable as any output
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

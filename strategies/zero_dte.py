@@ -41,7 +41,7 @@ from risk.account_phase import account_phase, zdte_contracts
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.zero_dte_rules import EntryEvaluator, closing_structure, net_prices_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
-from thetacore.durable_state import Fields, StateError, iso
+from thetacore.durable_state import Fields, StateError, iso, nan_to_null
 from thetacore.enums import Action, IntentPurpose
 from thetacore.parameters import Parameters
 from thetacore.pricing import NEW_YORK
@@ -83,11 +83,12 @@ class ZeroDte(Strategy):
 
     # ----- durable state ----------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
-        """``move_start_pts``: ISO date -> the underlying at the move-start bar (points);
+        """``move_start_pts``: ISO date -> the underlying at the move-start bar (points; null:
+        no price then);
         ``traded_days``: ISO date -> the position id entered that day; ``products``: position
         id -> option root it trades; ``close_tags``: position id -> tag of its working close;
         ``time_stop_on``/``flatten_on``: the day each rule last fired (or null)."""
-        return {"move_start_pts": {d.isoformat(): v for d, v in self.move_start_pts.items()},
+        return {"move_start_pts": nan_to_null({d.isoformat(): v for d, v in self.move_start_pts.items()}),
                 "traded_days": {d.isoformat(): v for d, v in self.traded_days.items()},
                 "products": {pid: p.root for pid, p in self._products.items()},
                 "close_tags": dict(self._close_tags),
@@ -96,7 +97,7 @@ class ZeroDte(Strategy):
     def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
         """Check and apply :meth:`extra_state`; an unknown product root is an error."""
         moves_in, days_in = extra.obj("move_start_pts"), extra.obj("traded_days")
-        moves = {d: moves_in.number(d.isoformat()) for d in extra.date_map("move_start_pts")}
+        moves = {d: moves_in.number_or_nan(d.isoformat()) for d in extra.date_map("move_start_pts")}
         days = {d: days_in.string(d.isoformat()) for d in extra.date_map("traded_days")}
         roots = extra.obj("products")
         products = {}

@@ -126,6 +126,10 @@ class Fields:
             raise self.error(key, f"expected a finite number, got {_show(value)}")
         return float(value)
 
+    def number_or_nan(self, key: str) -> float:
+        """A finite number, or null read as NaN (an unknown number: :func:`nan_to_null`)."""
+        return math.nan if self.raw(key) is None else self.number(key)
+
     def opt_number(self, key: str) -> float | None:
         return None if self.raw(key) is None else self.number(key)
 
@@ -194,7 +198,7 @@ class Fields:
         """An object of finite numbers by string key; with ``null_is_nan`` a null is NaN
         (what :func:`nan_to_null` wrote for an unknown number)."""
         inner = self.obj(key)
-        return {k: (math.nan if null_is_nan and inner.data[k] is None else inner.number(k)) for k in inner.names()}
+        return {k: (inner.number_or_nan(k) if null_is_nan else inner.number(k)) for k in inner.names()}
 
     def date_map(self, key: str) -> dict[date, Any]:
         """An object keyed by ISO dates; values as stored (the caller checks them)."""
@@ -304,6 +308,7 @@ def _book(data: Any) -> BookState:
     from thetacore.decisions import OrderIntent  # here: decisions imports nothing of this module's users
 
     for i, order in enumerate(top.objects("orders")):
+        order.integer("order_id")
         OrderIntent.from_dict(order.raw("intent"), f"orders[{i}].intent")
     return BookState(top.instant("saved_utc"), top.opt_instant("clock_utc"), top.obj("gate").data,
                      {k: strategies.data[k] for k in strategies.names()}, orders, top.obj("host").data)
