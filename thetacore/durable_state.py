@@ -186,10 +186,6 @@ class Fields:
             out.append(item)
         return out
 
-    def mapping(self, key: str) -> Fields:
-        """The object at ``key`` (alias of :meth:`obj` for maps keyed by name or date)."""
-        return self.obj(key)
-
     def names(self) -> list[str]:
         """The keys of this object, in order."""
         return list(self.data)

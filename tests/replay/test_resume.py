@@ -125,5 +125,13 @@ def test_when_a_drawdown_trip_closed_the_strangle_then_a_kill_keeps_the_trip_and
     tight = full[run]
     assert set(tight["tripped"]) == {"drawdown_halve", "drawdown_stop"}
     assert [o["purpose"] for o in tight["orders"]] == ["open", "close"]  # the stop closed the losing strangle
-    _kill_and_resume(tmp_path, run, kill)
+    params, extra = RUNS[run]
+    assert main(_argv(tmp_path, params, *extra, "--stop-after", kill)) == 0
+    saved = json.loads((tmp_path / "state.json").read_text())
+    tripped = set(saved["gate"]["gate"]["tripped"])
+    assert tripped == (set() if kill.endswith("16:29") else {"drawdown_halve", "drawdown_stop"})  # saved at 16:30
+    if kill.endswith("16:30"):  # the stop's close of the losing strangle was sent in the trip's minute
+        [close] = saved["orders"]
+        assert close["intent"]["purpose"] == "close" and close["intent"]["tag"]
+    assert main(_argv(tmp_path, params, *extra, "--state", str(tmp_path / "state.json"))) == 0
     assert _outcome(tmp_path) == tight
