@@ -180,3 +180,36 @@ def test_atomic_write_replaces_whole_and_a_failed_write_leaves_the_old_file(tmp_
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(target, "half")
     assert target.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_when_eight_writers_race_on_one_file_then_every_read_is_one_whole_file(tmp_path):
+    """Issue 8: eight runs into one folder corrupted summary.json; with the temp-file-and-rename
+    write a reader sees one writer's whole text every time, and no temp file is left behind."""
+    import threading
+
+    target = tmp_path / "summary.json"
+    texts = [json.dumps({"writer": w, "pad": "x" * (20_000 + w)}) for w in range(8)]
+    atomic_write_text(target, texts[0])
+    stop, seen, bad = threading.Event(), set(), []
+
+    def write(w: int) -> None:
+        for _ in range(30):
+            atomic_write_text(target, texts[w])
+
+    def read() -> None:
+        while not stop.is_set():
+            text = target.read_text()
+            if text not in texts:
+                bad.append(len(text))
+            seen.add(text)
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    reader.join()
+    assert bad == [] and len(seen) >= 2
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
