@@ -263,6 +263,7 @@ class Parameters:
     fee_micro_future_option_open_usd: float = _p(1.50, "futures-option commission to open (micro)", lo=0.0)
     fee_future_option_clearing_usd: float = _p(0.30, "futures-option clearing per contract", lo=0.0)
     fee_future_option_exchange_usd: float = _p(0.57, "CME exchange + NFA fee per contract (ES ~0.55 + 0.02)", lo=0.0)
+    fee_micro_future_option_exchange_usd: float = _p(0.22, "CME exchange + NFA fee per micro contract (MES ~0.20 + 0.02)", lo=0.0)
 
     def __post_init__(self) -> None:
         for f in fields(self):
