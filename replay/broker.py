@@ -201,19 +201,19 @@ class SimBroker:
         if intrinsic > 0 and h.physical:
             fut_qty = qty * int(h.right)
             fut_expiry = self._future_expiry(h.underlying_symbol)
-            rec["delivered"] = {"symbol": h.underlying_symbol, "quantity": fut_qty, "price_pts": under}
+            delivered: dict[str, object] = {"symbol": h.underlying_symbol, "quantity": fut_qty, "price_pts": under}
             if fut_expiry is not None and fut_expiry <= h.expiry:
                 # quarterly: the delivered future expires at this same print (the SOQ), so
                 # buying it at `under` and settling it at `under` nets to nothing: cash only.
-                rec["delivered"] = {**rec["delivered"], "final_settlement_pts": under, "held": False}
+                delivered.update(final_settlement_pts=under, held=False)
             else:
                 fut = Holding(h.underlying_symbol, h.underlying_symbol, h.multiplier_usd_per_pt,
                               expiry=fut_expiry, settle_time_et=h.settle_time_et if fut_expiry else None)
                 # the option's intrinsic was booked above; the future comes in at the
                 # settlement price, so cash and P&L equal buying it at the strike.
                 self.ledger.trade(fut, fut_qty, under, 0.0)
-                rec["delivered"] = {**rec["delivered"], "held": True,
-                                    "expiry": fut_expiry.isoformat() if fut_expiry else None}
+                delivered.update(held=True, expiry=fut_expiry.isoformat() if fut_expiry else None)
+            rec["delivered"] = delivered
         return rec
 
     def _settle_future(self, h: Holding, t_utc: datetime, price: float) -> dict[str, object]:
