@@ -54,6 +54,19 @@ def test_when_the_events_header_is_wrong_then_it_is_a_bad_input(data, tmp_path, 
     assert code == 2 and "events.csv:1: header must be symbol,date,kind,note" in one_error_line(err)
 
 
+@pytest.mark.parametrize(("content", "why"), [(b"\xff\xfesymbol", "not UTF-8 text"), (None, "cannot read the events file")])
+def test_when_the_events_file_cannot_be_read_then_one_line_names_it(data, tmp_path, capsys, content, why):
+    path = data / "events" / "events.csv"
+    path.unlink()
+    if content is None:
+        path.mkdir()  # a folder where the file should be
+    else:
+        path.write_bytes(content)
+    code, err = run(capsys, "--data", str(data), "--out", str(tmp_path / "out"), *ES_DAY)
+    line = one_error_line(err)
+    assert code == 2 and str(path) in line and why in line
+
+
 def test_when_a_universes_folder_holds_a_stray_file_then_it_is_skipped_with_a_logged_reason(
         data, tmp_path, capsys, caplog):
     stray = data / "option" / "usa" / "universes" / "spy" / "notes.csv"
