@@ -14,7 +14,8 @@ buying, bid when selling); the *natural* is every leg at its far side. LEAN sign
   side and trades at its own price, never better (even when the market later moves through
   it) and never worse. Each leg fills at the same point of its own spread,
   ``mid + g x (far - mid)``, with the one ``g`` (``>= f``) that makes the legs' net equal the
-  limit.
+  limit; when that ``g`` would pass the far side (the natural is through the limit), the legs
+  start at their far sides and the difference is taken as :func:`_past_natural` says.
 
 A combo never fills partly, so no leg is ever left orphaned. An order that has not filled
 after ``order_timeout_min`` minutes is canceled. Fees: :func:`thetacore.fees.tastytrade_leg_fee_usd`
@@ -265,9 +266,22 @@ def combo_fill_prices(ratios: list[int], mids: list[float], fars: list[float], l
     if not net_mid + toward_far_frac * (natural - net_mid) <= limit_pts + _EPS:
         return None  # the model point misses the limit (or the limit is not a number)
     width = natural - net_mid  # >= 0: the far side is never better than the mid
-    if width > _EPS:
-        g = (limit_pts - net_mid) / width
-        prices = mid + g * (far - mid)
-    else:  # every spread is zero-width: the legs share the difference equally
-        prices = mid + (limit_pts - net_mid) / (r * len(r))
-    return [float(x) for x in prices]
+    g = (limit_pts - net_mid) / width if width > _EPS else np.inf
+    if g <= 1.0:
+        return [float(x) for x in mid + g * (far - mid)]
+    return _past_natural(r, far, limit_pts - natural)
+
+
+def _past_natural(r: np.ndarray, far: np.ndarray, shortfall_pts: float) -> list[float] | None:
+    """Leg prices with a net of ``natural + shortfall_pts`` (``shortfall_pts >= 0``): the market
+    is at or through a resting limit, which still trades at its limit. Every leg at its far
+    side, then the shortfall added to the legs with a positive ratio (``+shortfall / sum of
+    those ratios`` each) or, when every ratio is negative, every price scaled by
+    ``limit / natural`` (no price ever goes negative). ``None`` when no allocation without a
+    negative price exists (an all-sold combo with a limit of zero or a debit)."""
+    up = r > 0
+    if up.any():
+        return [float(x) for x in far + up * shortfall_pts / float(r[up].sum())]
+    natural = float(r @ far)
+    scale = (natural + shortfall_pts) / natural if natural < 0 else -1.0
+    return [float(x) for x in far * scale] if scale >= 0 else None

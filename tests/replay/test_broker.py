@@ -116,3 +116,41 @@ def test_when_the_underlying_has_no_price_at_expiry_then_settlement_waits():
     b.step(T0 + timedelta(minutes=1))
     assert b.settle_expired(datetime(2020, 3, 21, tzinfo=UTC), {"ES202003": float("nan")}) == []
     assert len(b.ledger.holdings) == 2
+
+
+def test_when_the_market_moves_through_a_resting_credit_limit_then_it_still_fills_at_the_limit():
+    # Selling for 32.60, sent at 10:00. At 10:01 nothing fills: natural 29.00 + 3.30 = 32.30,
+    # model at f = 0.3: 32.65 - 0.3 x 0.35 = 32.545, both short of 32.60. At 10:02 the bids
+    # jump to 29.60 / 3.40 (natural 33.00, through the limit): the resting order fills at
+    # -32.60, both sold legs scaled by 32.60 / 33.00 from their bids (none below zero).
+    book = dict(BOOK)
+    b = SimBroker(load_parameters({}), Ledger(100_000.0), Quotes(book))
+    order = b.submit(intent(-32.60), T0, ES)
+    assert b.step(T0 + timedelta(minutes=1)) == []
+    book.update({"P3000": (29.6, 30.1), "C3460": (3.4, 3.6)})
+    [done] = b.step(T0 + timedelta(minutes=2))
+    assert done.fill_net_pts == pytest.approx(-32.60, abs=1e-9)
+    k = 32.60 / 33.00
+    assert order.leg_fills_pts == pytest.approx([29.6 * k, 3.4 * k], abs=1e-6)
+
+
+def test_when_a_resting_debit_limit_is_crossed_then_the_bought_legs_carry_the_difference():
+    # Buying a strangle back at +32.90; at 10:01 asks 29.50 + 3.50 = 33.00, model
+    # 32.65 + 0.3 x 0.35 = 32.755 <= 32.90: fills at the limit at g = 0.25 / 0.35 (<= 1).
+    b = broker(BOOK)
+    order = b.submit(intent(32.90, IntentPurpose.CLOSE, ratio=1), T0, ES)
+    b.step(T0 + timedelta(minutes=1))
+    g = (32.90 - 32.65) / (33.00 - 32.65)
+    assert order.fill_net_pts == pytest.approx(32.90, abs=1e-9)
+    assert order.leg_fills_pts == pytest.approx([29.25 + g * 0.25, 3.40 + g * 0.10], abs=1e-6)
+    # later, asks drop through the limit (natural 32.00): a second order resting there fills
+    # at +32.90 all the same, the two bought legs each 0.45 above their asks
+    book = dict(BOOK)
+    b = SimBroker(load_parameters({}), Ledger(100_000.0), Quotes(book))
+    order = b.submit(intent(32.90, IntentPurpose.CLOSE, ratio=1), T0, ES)
+    book.update({"P3000": (29.0, 40.0)})  # no fill at 10:01: asks 40.00 + 3.50
+    assert b.step(T0 + timedelta(minutes=1)) == []
+    book.update({"P3000": (28.4, 28.6), "C3460": (3.3, 3.4)})
+    [done] = b.step(T0 + timedelta(minutes=2))
+    assert done.fill_net_pts == pytest.approx(32.90, abs=1e-9)
+    assert order.leg_fills_pts == pytest.approx([28.6 + 0.45, 3.4 + 0.45], abs=1e-6)
