@@ -156,7 +156,8 @@ class SimBroker:
                        underlying_mid: dict[str, float] | Callable[[], dict[str, float]],
                        next_quote_utc: Callable[[str, datetime], datetime | None] | None = None,
                        ) -> list[dict[str, object]]:
-        """Settle every option whose expiry time has passed at ``t_utc``.
+        """Settle every option, and every delivered future, whose expiry time has passed at ``t_utc``
+        (options at intrinsic, futures at their price then: see the module docstring).
 
         Args:
             underlying_mid: underlying symbol -> mid price (points) at ``t_utc``, or a function
