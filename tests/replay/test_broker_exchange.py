@@ -161,6 +161,16 @@ def test_the_front_future_rolls_on_its_expiry_day(es_market):
     assert es_market.front_underlying(date(2020, 12, 21)) == "ES202103"
 
 
+def test_the_front_daily_bars_roll_with_the_front_future(es_market):
+    # Daily trade bars in data/ hold ESZ3 (expired Friday 2013-12-20) and ESH4: from the
+    # expiry day on, the range rules read ESH4's bars (before issue 8 they kept reading ESZ3's
+    # until the calendar month ended).
+    for day, month in ((date(2013, 12, 19), "ES201312"), (date(2013, 12, 20), "ES201403"),
+                       (date(2013, 12, 23), "ES201403")):
+        got, want = es_market.daily_bars(day), es_market.daily[month].before(day)
+        assert got is not None and list(got.close_pts) == list(want.close_pts), (day, month)
+
+
 def test_a_third_friday_holiday_moves_the_expiry_to_the_day_before():
     # LEAN's CME holidays (data/market-hours) list Good Friday 2008-03-21, the third Friday:
     # ESH8 stopped trading on Thursday 2008-03-20.
