@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         if start is None or end is None:
             note_unused_window(params, args.config)
         check_output_folder(args.out, "--out")
+        if args.state is not None:
+            check_output_folder(args.state.parent, "--state", create=False)
         saved = json.loads(args.state.read_text()) if args.state and args.state.exists() else None
         result = run_replay(params, args.data, start, end, saved)
     except (ParameterError, DataError, EventFileError, OutputError) as exc:
@@ -117,14 +119,16 @@ def note_unused_window(params: Parameters, config: Path) -> None:
           f"which runs --start/--end (default: all the data)", file=sys.stderr)
 
 
-def check_output_folder(folder: Path, option: str) -> None:
-    """Make sure ``folder`` exists (created) and a file can be written in it, before any run.
+def check_output_folder(folder: Path, option: str, *, create: bool = True) -> None:
+    """Make sure a file can be written in ``folder`` (created first when ``create``), before any run.
 
     Raises:
         OutputError: naming ``option`` and the folder, with the system's reason.
     """
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{option} {folder}: exists and is not a folder")
+    if not create and not folder.is_dir():
+        raise OutputError(f"{option} {folder}: no such folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):

@@ -107,6 +107,16 @@ def test_when_out_cannot_be_written_then_the_run_never_starts(tmp_path, capsys, 
     assert code == 2 and "--out" in one_error_line(err)
 
 
+def test_when_the_state_file_cannot_be_written_then_the_run_never_starts(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(cli, "run_replay", lambda *a, **k: pytest.fail("ran with an unwritable --state"))
+    code, err = run(capsys, "--out", str(tmp_path / "out"), "--state", str(blocker / "state.json"), *ES_DAY)
+    assert code == 2 and f"--state {blocker}" in one_error_line(err)
+    code, err = run(capsys, "--out", str(tmp_path / "out"), "--state", str(tmp_path / "typo" / "state.json"), *ES_DAY)
+    assert code == 2 and "no such folder" in one_error_line(err) and not (tmp_path / "typo").exists()
+
+
 @pytest.mark.parametrize("name", ["backtest_start", "backtest_end"])
 def test_when_a_backtest_window_parameter_is_given_then_it_is_refused_naming_start_and_end(tmp_path, capsys, name):
     code, err = run(capsys, "--out", str(tmp_path / "out"), "--parameter", name, "2020-01-06")
