@@ -4,6 +4,10 @@ Options follow the LEAN CLI's spelling: ``--parameter NAME VALUE`` (repeatable) 
 ``config.json`` parameter and keeps the others. (``lean backtest --parameter`` instead replaces
 the whole parameter set: lean-cli, lean/commands/backtest.py, ``backtest``; names it leaves out
 take their defaults, which ``config.json`` holds as shipped.)
+
+The window is ``--start``/``--end`` only. ``backtest_start``/``backtest_end`` are LEAN's
+backtest window (``main.py``): given with ``--parameter`` they are refused (exit 2, naming
+``--start``/``--end``); moved in ``config.json`` they are reported as not used.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
+from dataclasses import fields
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -21,13 +27,28 @@ from replay.schedule import NEW_YORK
 from replay.state_file import atomic_write_text, read_state_file
 from replay.summary import render_text, write_summary
 from thetacore.durable_state import BookState, StateError, dump_state
-from thetacore.parameters import ParameterError, load_parameters, read_config_parameters
+from thetacore.events import EventFileError
+from thetacore.parameters import ParameterError, Parameters, load_parameters, read_config_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
+EXIT_OK, EXIT_INVARIANT_BROKEN, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_CODES = """exit codes:
+  0 ran, and every invariant in summary.json held
+  1 an invariant broke (summary.json "invariants"; the run's output is still written)
+  2 bad input: a malformed option, parameter, config.json, data or events file, or an
+    output folder that cannot be written; one line "replay: error: ..." on stderr names
+    it, and nothing was traded
+"""
+_WINDOW = ("backtest_start", "backtest_end")
+
+
+class OutputError(ValueError):
+    """An output path cannot be written; the message names the option and the path."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m replay", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m replay", description=__doc__, epilog=EXIT_CODES,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--start", type=date.fromisoformat, help="first day, yyyy-mm-dd (default: all the data)")
     ap.add_argument("--end", type=date.fromisoformat, help="last day, yyyy-mm-dd (default: all the data)")
     ap.add_argument("--data", type=Path, default=ROOT / "data", help="LEAN data folder (default: ./data)")
@@ -77,32 +98,85 @@ def resume_point(args: argparse.Namespace) -> tuple[Path, BookState | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run the replay; returns the exit code (see ``EXIT_CODES``)."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage error (or the help) already
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         raw = read_config_parameters(args.config)
-        raw.update(dict(args.parameter))
+        given = dict(args.parameter)
+        refuse_window_parameters(given)
+        raw.update(given)
         params = load_parameters(raw)
         start, end = args.start, args.end
         if start and end and end < start:
             raise ParameterError(f"--end {end} is before --start {start}")
+        if start is None or end is None:
+            note_unused_window(params, args.config)
+        check_output_folder(args.out, "--out")
+        if args.state is not None:
+            check_output_folder(args.state.parent, "--state", create=False)
         state_path, book = resume_point(args)
-        state_path.parent.mkdir(parents=True, exist_ok=True)
         save = partial(_save, state_path)
         result = run_replay(params, args.data, start, end, resume=book, save=save, stop_after_utc=args.stop_after,
                             state_source=str(state_path))
-    except (ParameterError, DataError, StateError) as exc:
+    except (ParameterError, DataError, EventFileError, OutputError, StateError) as exc:
         print(f"replay: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if result.stopped_after_utc is not None:
         print(f"replay: stopped after {result.stopped_after_utc.isoformat()} (simulated kill); "
               f"state: {state_path} ({result.state_saves} saves)")
-        return 0
+        return EXIT_OK
     summary = write_summary(result, args.out)
     print(render_text(summary))
     print(f"summary: {args.out / 'summary.json'}")
-    return 0 if summary["invariants"]["ledger_equals_positions"] else 1
+    return EXIT_OK if summary["invariants"]["ledger_equals_positions"] else EXIT_INVARIANT_BROKEN
+
+
+def refuse_window_parameters(given: dict[str, str]) -> None:
+    """Refuse ``--parameter backtest_start/backtest_end``: the replay's window is ``--start``/``--end``.
+
+    Raises:
+        ParameterError: naming the parameter and the option to use instead.
+    """
+    for name in _WINDOW:
+        if name in given:
+            option = "--start" if name == "backtest_start" else "--end"
+            raise ParameterError(f"--parameter {name} sets LEAN's backtest window (main.py), which the replay "
+                                 f"does not read: give the replay's window with --start/--end "
+                                 f"(here {option} {given[name]})")
+
+
+def note_unused_window(params: Parameters, config: Path) -> None:
+    """Say on stderr, in one line, that a ``config.json`` backtest window moved from the
+    shipped one is not the replay's (it runs ``--start``/``--end``, default all the data)."""
+    default = {f.name: f.default for f in fields(Parameters) if f.name in _WINDOW}
+    if all(getattr(params, name) == default[name] for name in _WINDOW):
+        return
+    print(f"replay: note: {config}: backtest_start {params.backtest_start} / backtest_end "
+          f"{params.backtest_end} are LEAN's backtest window and are not used by the replay, "
+          f"which runs --start/--end (default: all the data)", file=sys.stderr)
+
+
+def check_output_folder(folder: Path, option: str, *, create: bool = True) -> None:
+    """Make sure a file can be written in ``folder`` (created first when ``create``), before any run.
+
+    Raises:
+        OutputError: naming ``option`` and the folder, with the system's reason.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{option} {folder}: exists and is not a folder")
+    if not create and not folder.is_dir():
+        raise OutputError(f"{option} {folder}: no such folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from exc
 
 
 def _save(path: Path, book: BookState) -> None:

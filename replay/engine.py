@@ -42,7 +42,7 @@ from strategies.registry import build_strategies
 from thetacore.decisions import Decision
 from thetacore.durable_state import BookState
 from thetacore.enums import IntentPurpose, OrderStatus
-from thetacore.events import parse_events_csv
+from thetacore.events import read_events_file
 from thetacore.parameters import Parameters
 from thetacore.products import OptionProduct, product
 from thetacore.schedule import ScheduleRule
@@ -255,7 +255,7 @@ def _events(data_root: Path) -> dict[str, tuple[date, ...]]:
     if not path.exists():
         log.warning("no events file at %s: event avoidance sees no events", path)
         return {}
-    return parse_events_csv(path.read_text(), str(path))
+    return read_events_file(path)
 
 
 def _notify(strategy: Strategy, order: WorkingOrder) -> None:

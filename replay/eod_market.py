@@ -23,7 +23,7 @@ from replay.lean_data.errors import NoDataError
 from replay.lean_data.interest_rate import interest_rate_path, read_interest_rates
 from replay.lean_data.market_hours import MarketHours
 from replay.lean_data.symbol_properties import SymbolProperties
-from replay.lean_data.universes import read_universe
+from replay.lean_data.universes import read_universe, universe_files
 from replay.market import OptionMarket, _Contract, _Series
 from replay.schedule import NEW_YORK
 from thetacore.market_stats import DailyBars
@@ -55,10 +55,8 @@ class EodOptionMarket(OptionMarket):
         equity = prod.underlying_kind is UnderlyingKind.EQUITY
         stype = "option" if equity else "indexoption"
         folder = data_root / stype / "usa" / "universes" / root.lower()
-        files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         lo = start - timedelta(days=EOD_MAX_AGE_DAYS + 1)
-        days = [(date(int(f.stem[:4]), int(f.stem[4:6]), int(f.stem[6:8])), f) for f in files]
-        days = [(d, f) for d, f in days if lo <= d <= end]
+        days = [(d, f) for d, f in universe_files(folder) if lo <= d <= end]
         if not days:
             raise NoDataError(f"no {root} universes file between {lo} and {end}", path=folder)
         underlying = root if equity else "SPX"

@@ -10,6 +10,7 @@ started at or before ``t - 1 min``, as LEAN does. A quote older than
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -261,13 +262,31 @@ class FutureOptionMarket(OptionMarket):
                    read_interest_rates(interest_rate_path(data_root)), daily, max_quote_age_min,
                    extended_hours=True)
 
+    def future_expiry(self, symbol: str) -> date | None:
+        """Last trading day of the future ``symbol`` (``ES202003``), or ``None`` when this
+        market has no such future (:func:`future_expiry`, with the exchange's holidays)."""
+        if symbol not in self.underlyings:
+            return None
+        cache: dict[str, date] = self.__dict__.setdefault("_future_expiries", {})
+        if symbol not in cache:
+            cache[symbol] = future_expiry(symbol[len(self.root):], self._is_exchange_day)
+        return cache[symbol]
+
+    def _is_exchange_day(self, day: date) -> bool:
+        return self.hours.is_trading_day(day, extended_hours=False)
+
     def front_underlying(self, today: date) -> str:
-        """The front futures month as of ``today`` (first month not before today's)."""
-        months = sorted(s for s in self.underlyings if s[len(self.root):] >= f"{today:%Y%m}")
-        return months[0] if months else sorted(self.underlyings)[-1]
+        """The front future as of ``today``: the first contract whose last trading day is
+        after ``today``. On its expiry day a quarterly future stops trading at 09:30 ET
+        (its final settlement, the special opening quotation), before any regular-session
+        decision, so from that day on the next contract is the front (the roll)."""
+        months = sorted(self.underlyings)
+        live = [s for s in months if (self.future_expiry(s) or today) > today]
+        return live[0] if live else months[-1]
 
     def daily_bars(self, today: date) -> DailyBars | None:
-        return front_month_daily({s[len(self.root):]: b for s, b in self.daily.items()}, today)
+        return front_month_daily({s[len(self.root):]: b for s, b in self.daily.items()}, today,
+                                 self._is_exchange_day)
 
 
 def _minutes(age: np.timedelta64) -> int:
@@ -290,8 +309,36 @@ def _daily_by_month(data_root: Path, root: str) -> dict[str, DailyBars]:
             for m, b in read_future_daily(data_root, "cme", root, "trade").items()}
 
 
-def front_month_daily(by_month: dict[str, DailyBars], today: date) -> DailyBars | None:
-    """Bars of the front contract as of ``today``: the first month not before today's
-    month, restricted to sessions before ``today``; ``None`` when there is none."""
-    months = sorted(m for m in by_month if m >= f"{today:%Y%m}")
+def future_expiry(month: str, is_exchange_day: Callable[[date], bool] | None = None) -> date:
+    """Last trading day of the ES/MES future of contract month ``month`` (``"202003"``).
+
+    CME (E-mini and Micro E-mini S&P 500 futures specs): trading terminates at 09:30 ET on
+    the third Friday of the contract month, the final settlement being the special opening
+    quotation (SOQ) of the index that morning; when that Friday is an exchange holiday, the
+    business day before. LEAN: Common/Securities/Future/FuturesExpiryFunctions.cs (the
+    ``SP500EMini`` and ``MicroSP500EMini`` entries), ``FuturesExpiryUtilityFunctions.ThirdFriday``
+    with ``AddBusinessDaysIfHoliday(..., -1, holidays)``.
+
+    Args:
+        month: ``yyyymm``.
+        is_exchange_day: the exchange calendar (``None``: every weekday is one).
+
+    Raises:
+        ValueError: when ``month`` is not ``yyyymm``.
+    """
+    if len(month) != 6 or not month.isdigit() or not 1 <= int(month[4:]) <= 12:
+        raise ValueError(f"futures contract month must be yyyymm, got {month!r}")
+    first = date(int(month[:4]), int(month[4:]), 1)
+    day = first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+    while is_exchange_day is not None and not is_exchange_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def front_month_daily(by_month: dict[str, DailyBars], today: date,
+                      is_exchange_day: Callable[[date], bool] | None = None) -> DailyBars | None:
+    """Bars of the front contract as of ``today``: the first month whose last trading day
+    (:func:`future_expiry`) is after ``today``, restricted to sessions before ``today``;
+    ``None`` when there is none."""
+    months = sorted(m for m in by_month if future_expiry(m, is_exchange_day) > today)
     return by_month[months[0]].before(today) if months else None

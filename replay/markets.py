@@ -47,6 +47,14 @@ class Quotes:
         m = self._owner(symbol)
         return m.last_mid(symbol, t_utc) if m else float("nan")
 
+    def future_expiry(self, symbol: str) -> date | None:
+        """Last trading day of the future ``symbol`` in whichever market lists it, else ``None``
+        (:meth:`replay.market.FutureOptionMarket.future_expiry`)."""
+        for m in self.markets:
+            if isinstance(m, FutureOptionMarket) and (day := m.future_expiry(symbol)) is not None:
+                return day
+        return None
+
     def underlying_mids(self, t_utc: datetime) -> dict[str, float]:
         out: dict[str, float] = {}
         for m in self.markets:

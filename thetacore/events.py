@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 HEADER = ("symbol", "date", "kind", "note")
 
@@ -44,6 +45,22 @@ def parse_events_csv(text: str, source: str = "events.csv") -> dict[str, tuple[d
             raise EventFileError(f"{source}:{n}: bad date {row[1]!r}: {exc}") from exc
         out.setdefault(row[0].strip().upper(), set()).add(day)
     return {sym: tuple(sorted(days)) for sym, days in out.items()}
+
+
+def read_events_file(path: Path) -> dict[str, tuple[date, ...]]:
+    """:func:`parse_events_csv` of the file at ``path``.
+
+    Raises:
+        EventFileError: naming ``path``, when it cannot be read (a folder, no permission)
+            or is not UTF-8 text, and for everything :func:`parse_events_csv` refuses.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EventFileError(f"{path}: cannot read the events file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise EventFileError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from exc
+    return parse_events_csv(text, str(path))
 
 
 def first_event_between(start: date, end: date, event_dates: Iterable[date]) -> date | None:

@@ -45,8 +45,8 @@ class Parameters:
     # ----- account and hosts ---------------------------------------------------------------
     brokerage: str = _p("tastytrade", "brokerage model and fee schedule", choices=BROKERAGES)
     starting_cash_usd: float = _p(100_000.0, "backtest/replay starting cash", lo=1.0)
-    backtest_start: date = _p(date(2020, 1, 6), "first backtest/replay day (yyyy-mm-dd)")
-    backtest_end: date = _p(date(2020, 1, 6), "last backtest/replay day (yyyy-mm-dd)")
+    backtest_start: date = _p(date(2020, 1, 6), "first LEAN backtest day (yyyy-mm-dd); the replay runs --start")
+    backtest_end: date = _p(date(2020, 1, 6), "last LEAN backtest day (yyyy-mm-dd); the replay runs --end")
 
     # ----- futures-option short strangle (docs/strategy-rules.md, "Futures strangle") -------------
     strangle_enabled: bool = _p(True, "run the futures-option strangle")
@@ -263,6 +263,7 @@ class Parameters:
     fee_micro_future_option_open_usd: float = _p(1.50, "futures-option commission to open (micro)", lo=0.0)
     fee_future_option_clearing_usd: float = _p(0.30, "futures-option clearing per contract", lo=0.0)
     fee_future_option_exchange_usd: float = _p(0.57, "CME exchange + NFA fee per contract (ES ~0.55 + 0.02)", lo=0.0)
+    fee_micro_future_option_exchange_usd: float = _p(0.22, "CME exchange + NFA fee per micro contract (MES ~0.20 + 0.02)", lo=0.0)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -20,7 +20,8 @@ raises :class:`DataError` instead: a replay must not silently price a contract a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class SymbolPropertiesEntry:
     description: free text, may be empty.
     market_ticker, minimum_order_size, price_magnifier, strike_multiplier: optional columns
         9-12; ``""``, ``None``, ``1.0``, ``1.0`` when absent (LEAN's defaults).
+    line: the row's 1-based line in the file, for error messages.
     """
 
     key: str
@@ -62,6 +64,7 @@ class SymbolPropertiesEntry:
     minimum_order_size: float | None = None
     price_magnifier: float = 1.0
     strike_multiplier: float = 1.0
+    line: int = field(default=0, compare=False)  # 1-based line in the file (0: not from a file)
 
 
 class SymbolProperties:
@@ -116,13 +119,14 @@ class SymbolProperties:
         ``security_type`` is LEAN's name in lower case (``"future"``, ``"futureoption"``,
         ``"indexoption"``, ``"option"``...). Raises DataError naming the key when neither
         the exact row, the underlying future's row (future options) nor the ``[*]`` row
-        exists.
+        exists, and when the row found has a contract multiplier or a tick that is not a
+        positive number (a price times a zero or negative multiplier is no price).
         """
         stype = security_type.lower()
         for key in self._candidates(market, ticker, stype):
             entry = self._entries.get(key)
             if entry is not None:
-                return entry
+                return _usable(entry, self.path)
         raise DataError(f"no symbol properties for {market},{ticker},{stype} "
                         f"(nor {market},[*],{stype})", path=self.path)
 
@@ -163,10 +167,22 @@ def _parse_row(line: str, path: Path, number: int
             minimum_order_size=_optional_float(csv, 9),
             price_magnifier=_optional_float(csv, 10) or 1.0,
             strike_multiplier=_optional_float(csv, 11) or 1.0,
+            line=number,
         )
     except ValueError as exc:
         raise DataError(f"non-numeric field: {exc}", path=path, line=number) from exc
     return (market.lower(), symbol.lower(), stype), entry
+
+
+def _usable(entry: SymbolPropertiesEntry, path: Path) -> SymbolPropertiesEntry:
+    """``entry`` when its multiplier and tick are positive numbers, else a DataError naming
+    the file and line (LEAN itself would accept the row and price every order at zero)."""
+    for name, value in (("contract multiplier", entry.multiplier), ("minimum price variation",
+                                                                    entry.minimum_price_variation)):
+        if not (math.isfinite(value) and value > 0):
+            raise DataError(f"{entry.key}: {name} {value:g} is not positive", path=path,
+                            line=entry.line or None)
+    return entry
 
 
 def _optional(csv: list[str], index: int) -> str | None:

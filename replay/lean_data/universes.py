@@ -26,6 +26,7 @@ pipeline and read by LEAN's ``Common/Data/UniverseSelection/OptionUniverse.cs``:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+
+log = logging.getLogger("replay")
 
 BASE_COLUMNS = ("expiry", "strike", "right", "open", "high", "low", "close", "volume",
                 "open_interest")
@@ -114,6 +117,29 @@ def universe_path(
     if future_month is not None:
         folder = folder / future_month
     return folder / f"{day:%Y%m%d}.csv"
+
+
+def universe_files(folder: Path) -> list[tuple[date, Path]]:
+    """``(day, path)`` of every ``yyyymmdd.csv`` file in a universes folder, by day; ``[]``
+    when the folder does not exist.
+
+    Anything else in the folder (a stray ``notes.csv``, a backup, a sub-folder) is skipped
+    with a logged warning naming it: LEAN's own reader looks files up by date and never
+    lists the folder, so such a file is not data, and it must not stop a run.
+    """
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.iterdir()):
+        try:
+            day = datetime.strptime(path.stem, "%Y%m%d").date() if path.suffix == ".csv" else None
+        except ValueError:
+            day = None
+        if day is None or not path.is_file() or path.name != f"{day:%Y%m%d}.csv":
+            log.warning("skipped %s: not a yyyymmdd.csv universe file", path)
+            continue
+        out.append((day, path))
+    return out
 
 
 def read_universe(path: Path | str, *, drop_malformed_greeks: bool = False) -> UniverseSnapshot:

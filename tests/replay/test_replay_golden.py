@@ -6,6 +6,12 @@ The golden file ``golden/relaxed_decisions_orders_pnl.json`` was written from
 at commit f9aa9ae (main with issue 7 merged, before any issue-10 change), keeping the
 ``decisions``, ``orders`` and ``pnl`` sections of ``summary.json``. (A first golden file from
 5424049 predates issue 7's change of the 0DTE default to SPXW, which adds 0DTE decisions.)
+
+Regenerated deliberately for issue 8 (item 6, branch i8d) with the same command, the same
+three sections (``json.dumps(..., indent=1, sort_keys=True)``): a resting combo limit now
+fills at its limit, so the strangle's fill moved from -32.5275 (legs 29.175 / 3.3525) to
+-32.40 (legs 29.076923 / 3.323077), cash from 101,619.64 to 101,613.26 and NLV from
+100,183.385 to 100,177.01 (the 0DTE decisions quote that NLV); nothing else changed.
 """
 
 from __future__ import annotations
