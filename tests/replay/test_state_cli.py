@@ -81,15 +81,15 @@ def test_when_the_strangle_has_just_filled_then_the_state_already_holds_it_and_t
     state = json.loads((out / "state.json").read_text())
     assert state["clock_utc"] == "2020-01-06T15:01:00+00:00"  # the fill minute: saved then, not at the end
     [pos] = state["strategies"]["futures_strangle"]["positions"]
-    assert (pos["position_id"], pos["state"], pos["entry_net_pts"]) == (PID, "open", -32.5275)
+    assert (pos["position_id"], pos["state"], pos["entry_net_pts"]) == (PID, "open", -32.40)
     assert [leg["symbol"] for leg in pos["structure"]["legs"]] == ["ES202003 200320P03000000",
                                                                     "ES202003 200320C03460000"]
     account = state["host"]["broker_account"]
     assert "simulated broker" in account["note"] and state["orders"] == []
     held = {h["symbol"]: h["quantity"] for h in account["ledger"]["holdings"]}
     assert held == {"ES202003 200320P03000000": -1, "ES202003 200320C03460000": -1}
-    # cash: 100,000 + 32.5275 x 50 credit - 6.74 fees (README run)
-    assert account["ledger"]["cash_usd"] == pytest.approx(100_000 + 32.5275 * 50 - 6.74, abs=1e-6)
+    # cash: 100,000 + 32.40 x 50 credit - 6.74 fees (README run; the fill is the limit)
+    assert account["ledger"]["cash_usd"] == pytest.approx(100_000 + 32.40 * 50 - 6.74, abs=1e-6)
     assert state["gate"]["records"][PID]["bp_usd"] > 0
 
 
