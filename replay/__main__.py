@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from replay.engine import run_replay
+from replay.faults import SYNTAX, FaultError, FaultKind, FaultPlan
 from replay.lean_data.errors import DataError
 from replay.summary import render_text, write_summary
 from thetacore.parameters import ParameterError, load_parameters, read_config_parameters
@@ -34,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="override a config.json parameter (repeatable)")
     ap.add_argument("--state", type=Path, help="risk-gate state file to resume from and save to "
                     "(default: save to OUT/state.json only); tripped limits survive restarts")
+    ap.add_argument("--fault", action="append", default=[], metavar="KIND@TIME[/MINUTES]",
+                    help=f"inject a fault (repeatable): {SYNTAX}; kinds: "
+                    + ", ".join(k.value for k in FaultKind) + " (see replay/faults.py)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every decision")
     return ap.parse_args(argv)
 
@@ -49,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         start, end = args.start, args.end
         if start and end and end < start:
             raise ParameterError(f"--end {end} is before --start {start}")
+        plan = FaultPlan.parse(args.fault)
         saved = json.loads(args.state.read_text()) if args.state and args.state.exists() else None
-        result = run_replay(params, args.data, start, end, saved)
-    except (ParameterError, DataError) as exc:
+        result = run_replay(params, args.data, start, end, saved, plan)
+    except (ParameterError, DataError, FaultError) as exc:
         print(f"replay: error: {exc}", file=sys.stderr)
         return 2
     summary = write_summary(result, args.out)
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     state_path.write_text(json.dumps(summary["gate"]["state"], indent=2) + "\n")
     print(render_text(summary))
     print(f"summary: {args.out / 'summary.json'}")
-    return 0 if summary["invariants"]["ledger_equals_positions"] else 1
+    return 0 if summary["invariants"]["all_held"] else 1
 
 
 if __name__ == "__main__":

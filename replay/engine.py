@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from replay.broker import SimBroker, WorkingOrder
+from replay.fault_broker import FaultyBroker
+from replay.faults import FaultPlan, FaultyQuotes
 from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
 from replay.market import OptionMarket
@@ -66,6 +68,7 @@ class ReplayResult:
     end_utc: datetime | None = None
     problems: list[str] = field(default_factory=list)
     marks: list[dict[str, Any]] = field(default_factory=list)  # NLV and BP in use at each NLV mark
+    faults: FaultPlan = field(default_factory=FaultPlan)  # injected faults and what they did (replay.faults)
 
 
 def minutes(start: date, end: date) -> list[datetime]:
@@ -80,7 +83,7 @@ def minutes(start: date, end: date) -> list[datetime]:
 
 
 def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None,
-               saved_state: dict[str, Any] | None = None) -> ReplayResult:
+               saved_state: dict[str, Any] | None = None, faults: FaultPlan | None = None) -> ReplayResult:
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
@@ -88,6 +91,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     (:meth:`~strategies.base.Strategy.start_refusal`: a 0DTE underlying without daily
     expiries), is skipped with a reason in ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
     the risk gate's persisted state from an earlier run (tripped limits survive restarts).
+    ``faults``: faults to inject (:mod:`replay.faults`; default none).
 
     Raises:
         replay.lean_data.errors.DataError: for a corrupt or malformed data file.
@@ -114,11 +118,13 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
         owner[strat.name] = markets[key]
         result.strategies.append(strat)
         result.days[strat.name] = sorted(d for d in markets[key].data_days() if lo <= d <= hi)
-    quotes = Quotes(list(markets.values()))
+    plan = result.faults = faults or FaultPlan()
+    quotes = FaultyQuotes(Quotes(list(markets.values())), plan)
     ledger = Ledger(params.starting_cash_usd)
-    broker = SimBroker(params, ledger, quotes)
+    broker = FaultyBroker(params, ledger, quotes, plan)
     result.ledger, result.broker, result.quotes = ledger, broker, quotes
     session = result.session = GateSession.create(params, saved_state)
+    plan.attach(session, result)
     run = _Run(result, session, broker, quotes, ledger)
     events = _events(data_root)
     by_name = {s.name: s for s in result.strategies}
@@ -129,11 +135,13 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     for day in all_days:
         active = [s for s in result.strategies if day in result.days[s.name]]
         for t in minutes(day, day):
+            plan.on_minute(t)
             if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
                                                          quotes.next_underlying_quote_utc):
                 for strat, pos in _settle_positions(result.strategies, broker, t):
                     run.closed(strat, pos, t)
             for order in broker.step(t):
+                broker.on_order_ended(by_name[order.intent.strategy], order, session, t)
                 _notify(by_name[order.intent.strategy], order)
                 run.after_order(by_name[order.intent.strategy], order, t)
             if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
@@ -144,8 +152,8 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 market = owner[strat.name]
                 due = _due(tables, strat, market, local.date(), minute)
                 for rule in due:
-                    ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
-                                         event_dates=events.get(market.front_underlying(day).upper(), ()))
+                    ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
+                                         event_dates=events.get(market.front_underlying(day).upper(), ())), t)
                     for decision in strat.on_schedule(rule.name, ctx):
                         _journal(result, decision)
                         if decision.intent is not None:
