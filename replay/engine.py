@@ -83,7 +83,8 @@ def minutes(start: date, end: date) -> list[datetime]:
 
 
 def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None,
-               saved_state: dict[str, Any] | None = None, faults: FaultPlan | None = None) -> ReplayResult:
+               saved_state: dict[str, Any] | None = None, faults: FaultPlan | None = None,
+               market_cache: dict[tuple[Any, ...], OptionMarket] | None = None) -> ReplayResult:
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
@@ -91,7 +92,9 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     (:meth:`~strategies.base.Strategy.start_refusal`: a 0DTE underlying without daily
     expiries), is skipped with a reason in ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
     the risk gate's persisted state from an earlier run (tripped limits survive restarts).
-    ``faults``: faults to inject (:mod:`replay.faults`; default none).
+    ``faults``: faults to inject (:mod:`replay.faults`; default none). ``market_cache``: loaded
+    markets kept across runs by the caller (the fault matrix; markets only memoize, a run never
+    changes them).
 
     Raises:
         replay.lean_data.errors.DataError: for a corrupt or malformed data file.
@@ -111,7 +114,11 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
         key = (sub.kind, sub.root, sub.resolution)
         try:
             if key not in markets:
-                markets[key] = load_market(sub, data_root, lo, hi, params.max_quote_age_min)
+                cache_key = (*key, str(data_root), lo, hi, params.max_quote_age_min)
+                cache = market_cache if market_cache is not None else {}
+                if cache_key not in cache:
+                    cache[cache_key] = load_market(sub, data_root, lo, hi, params.max_quote_age_min)
+                markets[key] = cache[cache_key]
         except NoDataError as exc:
             result.problems.append(f"{strat.name}: skipped, {exc}")
             continue

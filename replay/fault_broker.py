@@ -21,7 +21,7 @@ unchanged) plus, when the plan arms them:
   ``MINUTES`` later; fills stay possible until then.
 
 Every order sent while the gate's trading state is HALTED is recorded in
-:attr:`sent_while_halted` (order id, purpose) for :mod:`replay.invariants`.
+:attr:`FaultPlan.sent_while_halted` (order id, purpose; the plan outlives a restart) for :mod:`replay.invariants`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,6 @@ class FaultyBroker(SimBroker):
         self.partials: dict[int, Partial] = {}
         self.unwinds: list[PendingUnwind] = []
         self.unwound: list[dict[str, object]] = []
-        self.sent_while_halted: list[tuple[int, str]] = []
         self._rejected: list[WorkingOrder] = []
         self._late: dict[int, datetime] = {}
 
@@ -85,7 +84,7 @@ class FaultyBroker(SimBroker):
         """Accept (or reject, per the plan) a combo; see :meth:`SimBroker.submit`."""
         order = super().submit(intent, t_utc, product)
         if self.plan.halted():
-            self.sent_while_halted.append((order.order_id, intent.purpose.value))
+            self.plan.sent_while_halted.append((order.order_id, intent.purpose.value))
         down = self.plan.active(FaultKind.BROKER_DISCONNECT, t_utc)
         fault = down or self.plan.take(FaultKind.REJECTED_ORDER, t_utc)
         if fault is not None:

@@ -136,6 +136,7 @@ class FaultPlan:
     session: GateSession | None = None
     result: ReplayResult | None = None
     disconnected: bool = False
+    sent_while_halted: list[tuple[int, str]] = field(default_factory=list)  # (order id, purpose)
 
     @classmethod
     def parse(cls, texts: list[str]) -> FaultPlan:

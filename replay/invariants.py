@@ -115,7 +115,7 @@ def orphan_legs(res: ReplayResult) -> dict[str, Any]:
 
 def halted_orders(res: ReplayResult) -> dict[str, Any]:
     """Orders sent while HALTED, split into entries (a breach) and exits (allowed)."""
-    sent = res.broker.sent_while_halted if isinstance(res.broker, FaultyBroker) else []
+    sent = res.faults.sent_while_halted
     entries = [oid for oid, purpose in sent if purpose == IntentPurpose.OPEN.value]
     return {"no_entry_sent_while_halted": not entries, "entries_sent_while_halted": entries,
             "exits_sent_while_halted": len(sent) - len(entries)}

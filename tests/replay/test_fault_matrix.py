@@ -47,6 +47,7 @@ FOUR_LOT = {**QUICK_TP, "strangle_contracts": "4", "starting_cash_usd": "1000000
 # 32 closed trades with a positive edge: Kelly sizing (kelly_min_trades 20) instead of 1 unit
 KELLY_STATE = {"stats": {"futures_strangle": {"wins": 30, "losses": 2, "win_sum_usd": 30000.0, "loss_sum_usd": 400.0}}}
 WINDOW = {FaultKind.DATA_GAP: "/10", FaultKind.BROKER_DISCONNECT: "/20", FaultKind.DELAYED_CANCEL: "/10"}
+MARKETS: dict[tuple[Any, ...], Any] = {}  # one load of each day's markets for every scenario
 KINDS = [k for k in FaultKind if k is not FaultKind.RESTART]
 
 
@@ -59,7 +60,8 @@ def _params(items: tuple[tuple[str, str], ...]) -> Any:
 
 def _run(overrides: dict[str, str], faults: list[str], saved: dict[str, Any] | None = None,
          day: date = DAY) -> ReplayResult:
-    return run_replay(_params(tuple(sorted(overrides.items()))), DATA, day, day, saved, FaultPlan.parse(faults))
+    return run_replay(_params(tuple(sorted(overrides.items()))), DATA, day, day, saved, FaultPlan.parse(faults),
+                      market_cache=MARKETS)
 
 
 def _et(t_utc: datetime) -> str:

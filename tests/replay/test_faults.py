@@ -144,6 +144,6 @@ def test_when_the_book_is_broken_then_the_invariants_say_so():
         f"{pid}: {pos.structure.legs[1].symbol} held +0, needs -1"]
     res.ledger.holdings["X"] = Holding("X", "ES20H20", 50.0, quantity=1, right=pos.structure.legs[0].right)
     assert "X: held +1, positions own +0" in check_invariants(res)["orphan_legs"]
-    res.broker.sent_while_halted.append((1, "open"))
+    res.faults.sent_while_halted.append((1, "open"))
     inv = check_invariants(res)
     assert not inv["no_entry_sent_while_halted"] and inv["entries_sent_while_halted"] == [1]
