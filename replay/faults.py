@@ -18,7 +18,8 @@ Kinds (each fires from the first replay minute at or after ``TIME``):
 * ``delayed_cancel``: the next time-out of a working order takes effect ``MINUTES`` late; the
   order keeps working meanwhile and a fill can arrive in between.
 * ``data_gap``: no quotes for ``MINUTES`` (broker, marks, strategies' chains).
-* ``crossed_quote``: ``MINUTES`` (default 1) of crossed quotes (bid above ask) on every contract.
+* ``crossed_quote``: ``MINUTES`` (default 1) of crossed quotes on every contract (:func:`crossed`:
+  the bid a whole premium above the ask) in the broker, the marks and the strategies' chains.
 * ``broker_disconnect``: no order accepted for ``MINUTES``; entries are blocked through the gate
   with :class:`risk.host_blocks.HostBlock.DISCONNECTED` and released at the reconnect, as the
   LEAN host does (``leanhost/brokerage_events.py``, ``on_disconnect``/``on_reconnect``).
@@ -225,16 +226,24 @@ class FaultPlan:
         """Hook: the strategy's context at ``t_utc``: no chain and no price in a data gap, a
         crossed chain in a crossed minute, else ``ctx`` itself."""
         gap = self.active(FaultKind.DATA_GAP, t_utc)
-        crossed = self.active(FaultKind.CROSSED_QUOTE, t_utc)
-        if gap is None and crossed is None:
+        cross = self.active(FaultKind.CROSSED_QUOTE, t_utc)
+        if gap is None and cross is None:
             return ctx
         chain, problem = None, f"no quotes: data gap (fault {gap.text})" if gap else ""
         if gap is None and ctx.chain is not None:
             c = ctx.chain
-            chain = _replace_chain(c, bid_pts=c.ask_pts + 0.25, ask_pts=c.bid_pts)
+            bid, ask = crossed(c.bid_pts, c.ask_pts)
+            chain = _replace_chain(c, bid_pts=bid, ask_pts=ask)
         return MarketContext(ctx.time_utc, ctx.today_et, chain, ctx.rate_frac, problem or ctx.chain_problem,
                              ctx.underlying_daily, float("nan") if gap else ctx.underlying_pts, ctx.vix_level,
                              ctx.nlv_usd, ctx.event_dates, ctx.vix_daily)
+
+
+def crossed(bid: Any, ask: Any) -> tuple[Any, Any]:
+    """A badly crossed quote from ``(bid, ask)`` (floats or arrays, points): the bid a whole
+    premium above the ask (``ask + max(ask, 1)``), the ask at the old bid. Its "mid" is about
+    1.5 times the real one: a price only a check for crossed quotes refuses."""
+    return ask + np.maximum(ask, 1.0), bid
 
 
 def _replace_chain(chain: Any, **arrays: np.ndarray) -> Any:
@@ -243,7 +252,7 @@ def _replace_chain(chain: Any, **arrays: np.ndarray) -> Any:
 
 class FaultyQuotes(Quotes):
     """:class:`replay.markets.Quotes` seen through the plan: NaN in a data gap (the last mid is
-    the one before the gap), bid and ask swapped and 0.25 apart in a crossed minute."""
+    the one before the gap), :func:`crossed` in a crossed minute."""
 
     def __init__(self, inner: Quotes, plan: FaultPlan) -> None:
         super().__init__(inner.markets)
@@ -254,7 +263,7 @@ class FaultyQuotes(Quotes):
             return float("nan"), float("nan")
         bid, ask = super().quote(symbol, t_utc)
         if self.plan.active(FaultKind.CROSSED_QUOTE, t_utc) is not None and np.isfinite(bid) and np.isfinite(ask):
-            return ask + 0.25, bid
+            return crossed(bid, ask)
         return bid, ask
 
     def last_mid(self, symbol: str, t_utc: datetime) -> float:

@@ -157,6 +157,7 @@ COMBINED = [
     ("entry_working", [(FaultKind.DATA_GAP, 0, "/6"), (FaultKind.DELAYED_CANCEL, 0, "/10")]),
     ("entry_working", [(FaultKind.CROSSED_QUOTE, 0, ""), (FaultKind.PARTIAL_FILL, 0, "")]),
     ("open", [(FaultKind.KILL_SWITCH, 0, ""), (FaultKind.BROKER_DISCONNECT, 0, "/30")]),
+    ("open", [(FaultKind.CROSSED_QUOTE, 8, "/2")]),  # 10:30: crossed quotes at an NLV mark
     ("close_working", [(FaultKind.DATA_GAP, 0, "/8"), (FaultKind.DELAYED_CANCEL, 0, "/10")]),
     ("partially_filled", [(FaultKind.PARTIAL_FILL, 0, ""), (FaultKind.REJECTED_ORDER, 30, "")]),
     ("flat", [(FaultKind.REJECTED_ORDER, 0, ""), (FaultKind.PARTIAL_FILL, 0, ""), (FaultKind.KILL_SWITCH, 60, "")]),

@@ -147,3 +147,17 @@ def test_when_the_book_is_broken_then_the_invariants_say_so():
     res.faults.sent_while_halted.append((1, "open"))
     inv = check_invariants(res)
     assert not inv["no_entry_sent_while_halted"] and inv["entries_sent_while_halted"] == [1]
+
+
+def test_when_quotes_are_missing_or_crossed_then_nothing_trades_on_them():
+    base = _run(BASE, [])
+    assert base.orders[0].status_utc == datetime(2020, 1, 6, 15, 1, tzinfo=UTC)  # sent 10:00, filled 10:01
+    # crossed at 10:01: the working entry cannot fill in that minute (a crossed quote is no price)
+    crossed = _run(BASE, ["crossed_quote@2020-01-06T10:01"])
+    assert crossed.orders[0].status_utc != datetime(2020, 1, 6, 15, 1, tzinfo=UTC)
+    # crossed at the 10:00 decision: the strategy's chain has no usable quote, no entry
+    at_entry = _run(BASE, ["crossed_quote@2020-01-06T10:00"])
+    assert at_entry.orders == [] and "NO_PUT_DELTA" in at_entry.decisions[0].reason_text
+    # a data gap over the decision: no chain at all, the entry is declined with the gap named
+    gap = _run(BASE, ["data_gap@2020-01-06T09:59/5"])
+    assert gap.orders == [] and gap.decisions[0].reason_text.startswith("NO_CHAIN: no quotes: data gap")
