@@ -191,14 +191,27 @@ class FaultPlan:
         """Hook, first thing each minute: the kill switch flips, the brokerage disconnects or
         reconnects (entry block set or released through the gate, as the LEAN host does)."""
         assert self.session is not None
+        self._kill_switch(t_utc)
+        self._windows(t_utc)
+        self._connection(t_utc)
+
+    def _kill_switch(self, t_utc: datetime) -> None:
+        assert self.session is not None
         while (f := self.take(FaultKind.KILL_SWITCH, t_utc)) is not None:
             self.alert(self.session.gate.set_kill_switch(True, "fault replay", t_utc, f.text), t_utc)
             self.note(f, t_utc, "kill switch on")
+
+    def _windows(self, t_utc: datetime) -> None:
+        """Journal the first minute of each data gap and crossed-quote window."""
         for i, f in enumerate(self.faults):
             if f.kind in (FaultKind.DATA_GAP, FaultKind.CROSSED_QUOTE) and i not in self.used and f.covers(t_utc):
                 self.used.add(i)
                 what = "no quotes" if f.kind is FaultKind.DATA_GAP else "crossed quotes on every contract"
                 self.note(f, t_utc, f"{what} until {f.end_utc:%H:%M}Z")
+
+    def _connection(self, t_utc: datetime) -> None:
+        """Disconnect at a window's first minute (entries blocked), reconnect after its last."""
+        assert self.session is not None
         down = self.active(FaultKind.BROKER_DISCONNECT, t_utc)
         state = self.session.gate.state
         if down is not None and not self.disconnected:
