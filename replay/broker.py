@@ -18,17 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from replay.ledger import Holding, Ledger
 from thetacore.decisions import OrderIntent
+from thetacore.durable_state import Fields, StateError, iso
 from thetacore.enums import IntentPurpose, OrderStatus, Settlement
 from thetacore.fees import tastytrade_leg_fee_usd
 from thetacore.parameters import Parameters
 from thetacore.pricing import et_instant_utc
-from thetacore.products import OptionProduct
+from thetacore.products import PRODUCTS, OptionProduct
 
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -54,6 +55,28 @@ class WorkingOrder:
     fees_usd: float = 0.0
     note: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: the intent, times ISO UTC, ``product`` by option root, prices in
+        points (LEAN sign), fees in USD, status by value."""
+        return {"order_id": self.order_id, "intent": self.intent.to_dict(), "submitted_utc": iso(self.submitted_utc),
+                "product": self.product.root, "status": self.status.value, "status_utc": iso(self.status_utc),
+                "fill_net_pts": self.fill_net_pts, "leg_fills_pts": list(self.leg_fills_pts),
+                "fees_usd": self.fees_usd, "note": self.note}
+
+    @classmethod
+    def from_dict(cls, f: Fields) -> WorkingOrder:
+        """The order :meth:`to_dict` wrote. Raises: StateError naming the bad key path."""
+        root = f.string("product")
+        if root not in PRODUCTS:
+            raise f.error("product", f"unknown option root {root!r}; known: {', '.join(PRODUCTS)}")
+        fills = f.items("leg_fills_pts")
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in fills):
+            raise f.error("leg_fills_pts", f"expected numbers, got {fills!r}")
+        return cls(f.integer("order_id"), OrderIntent.from_dict(f.raw("intent"), f.at("intent")),
+                   f.instant("submitted_utc"), PRODUCTS[root], f.enum("status", OrderStatus),
+                   f.opt_instant("status_utc"), f.opt_number("fill_net_pts"), [float(x) for x in fills],
+                   f.number("fees_usd"), f.string("note"))
+
 
 class SimBroker:
     """Holds working combos and the ledger; see the module docstring for the model."""
@@ -70,6 +93,36 @@ class SimBroker:
         order = WorkingOrder(len(self.orders) + 1, intent, t_utc, product)
         self.orders.append(order)
         return order
+
+    def state_dict(self) -> dict[str, Any]:
+        """The simulated broker's side of the account, JSON-safe: ``ledger`` (cash, fees,
+        holdings), every ``orders`` record (working and ended, with fills and fees),
+        ``settlements`` and ``settle_wait`` (holding -> when its settlement is retried)."""
+        return {"ledger": self.ledger.to_dict(), "orders": [o.to_dict() for o in self.orders],
+                "settlements": list(self.settlements),
+                "settle_wait": {k: iso(v) for k, v in self._settle_wait.items()}}
+
+    def restore_state(self, f: Fields) -> None:
+        """Take the account :meth:`state_dict` wrote (checked whole before anything changes).
+
+        Raises:
+            StateError: naming the bad key path (order ids must be 1, 2, ... in order).
+        """
+        ledger = Ledger.from_dict(f.obj("ledger"))
+        orders = [WorkingOrder.from_dict(item) for item in f.objects("orders")]
+        for i, order in enumerate(orders, start=1):
+            if order.order_id != i:
+                raise StateError(f"{f.at('orders')}[{i - 1}].order_id", f"expected {i}, got {order.order_id}")
+        settlements = []
+        for item in f.objects("settlements"):
+            item.string("symbol")
+            item.number("intrinsic_pts")
+            settlements.append(dict(item.data))
+        wait_in = f.obj("settle_wait")
+        wait = {k: wait_in.instant(k) for k in wait_in.names()}
+        self.ledger.cash_usd, self.ledger.fees_usd = ledger.cash_usd, ledger.fees_usd
+        self.ledger.holdings = ledger.holdings
+        self.orders, self.settlements, self._settle_wait = orders, settlements, wait
 
     def working(self) -> list[WorkingOrder]:
         return [o for o in self.orders if o.status is OrderStatus.SUBMITTED]

@@ -17,6 +17,7 @@ close-losers request from the gate closes positions at the natural price.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from replay.broker import SimBroker, WorkingOrder
+from replay.durable import StateKeeper, restore_book
 from replay.fault_broker import FaultyBroker
 from replay.faults import FaultPlan, FaultyQuotes
 from replay.lean_data.errors import NoDataError
@@ -33,12 +35,14 @@ from replay.ledger import Ledger
 from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_table
+from replay.start_reconcile import StartReconciliation
 from risk.flatten import close_intent, is_losing
 from risk.gate import GateAction
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
 from strategies.registry import build_strategies
 from thetacore.decisions import Decision
+from thetacore.durable_state import BookState
 from thetacore.enums import IntentPurpose, OrderStatus
 from thetacore.events import parse_events_csv
 from thetacore.parameters import Parameters
@@ -68,6 +72,10 @@ class ReplayResult:
     end_utc: datetime | None = None
     problems: list[str] = field(default_factory=list)
     marks: list[dict[str, Any]] = field(default_factory=list)  # NLV and BP in use at each NLV mark
+    resumed_from_utc: datetime | None = None  # clock_utc of the state the run resumed from
+    reconciliation: list[dict[str, Any]] = field(default_factory=list)  # actions of the start reconciliation
+    stopped_after_utc: datetime | None = None  # set when stop_after_utc ended the run early (a simulated kill)
+    state_saves: int = 0
     faults: FaultPlan = field(default_factory=FaultPlan)  # injected faults and what they did (replay.faults)
 
 
@@ -83,26 +91,117 @@ def minutes(start: date, end: date) -> list[datetime]:
 
 
 def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None,
-               saved_state: dict[str, Any] | None = None, faults: FaultPlan | None = None,
+               saved_state: dict[str, Any] | None = None, *, resume: BookState | None = None,
+               save: Callable[[BookState], None] | None = None, stop_after_utc: datetime | None = None,
+               state_source: str = "state", faults: FaultPlan | None = None,
                market_cache: dict[tuple[Any, ...], OptionMarket] | None = None) -> ReplayResult:
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
     A strategy whose data is absent from the folder, or that refuses its parameters
     (:meth:`~strategies.base.Strategy.start_refusal`: a 0DTE underlying without daily
-    expiries), is skipped with a reason in ``problems``; a corrupt file stops the run before its first minute. ``saved_state`` is
-    the risk gate's persisted state from an earlier run (tripped limits survive restarts).
+    expiries), is skipped with a reason in ``problems``; a corrupt file stops the run before
+    its first minute. ``saved_state``: a gate-only state (``GateSession.state_dict()``) to start
+    the gate from (library use).
+
+    Durable state (:mod:`replay.durable`): ``save`` receives the whole book after every minute
+    in which something it holds changed, once at the start and once at the end.
+    ``resume`` (from ``state_source``): the strategies, the gate and the simulated broker are
+    restored from it, reconciled (:mod:`replay.start_reconcile`), and the run continues at the
+    minute after its ``clock_utc``. ``stop_after_utc``: the run stops after that minute as if
+    killed (no final save: the last save stands).
+
     ``faults``: faults to inject (:mod:`replay.faults`; default none). ``market_cache``: loaded
     markets kept across runs by the caller (the fault matrix; markets only memoize, a run never
     changes them).
 
     Raises:
         replay.lean_data.errors.DataError: for a corrupt or malformed data file.
+        thetacore.durable_state.StateError: for a ``resume`` book that does not fit (naming
+            ``state_source`` and the key path).
     """
     data_root = Path(data_root)
     lo, hi = start or ALL_DATA[0], end or ALL_DATA[1]
-    strategies = build_strategies(params)
     result = ReplayResult(params, start, end, [])
+    markets, owner = _load_markets(result, build_strategies(params), data_root, lo, hi, market_cache)
+    plan = result.faults = faults or FaultPlan()
+    quotes = FaultyQuotes(Quotes(list(markets.values())), plan)
+    ledger = Ledger(params.starting_cash_usd)
+    broker = FaultyBroker(params, ledger, quotes, plan)
+    result.ledger, result.broker, result.quotes = ledger, broker, quotes
+    session = result.session = GateSession.create(params, saved_state)
+    if resume is not None:
+        session, problems = restore_book(resume, params, result.strategies, broker, state_source)
+        result.session, result.resumed_from_utc = session, resume.clock_utc
+        result.problems += problems
+    plan.attach(session, result)
+    run = _Run(result, session, broker, quotes, ledger)
+    keeper = StateKeeper(result.strategies, session, broker, save)
+    events = _events(data_root)
+    by_name = {s.name: s for s in result.strategies}
+    tables: dict[tuple[str, int], list[list[ScheduleRule]]] = {}  # = due_rules, precomputed per early-close shift
+    all_days = sorted(set().union(*result.days.values())) if result.days else []
+    vix = params.vix_level if params.vix_level >= 0 else float("nan")
+    vix_prev = params.vix_prev_close if params.vix_prev_close >= 0 else float("nan")
+    after = resume.clock_utc if resume is not None else None
+    if resume is not None:
+        first = (after + timedelta(minutes=1)) if after is not None else _first_minute(all_days)
+        _reconcile_on_start(run, resume, first)
+    keeper.save(after)
+    for day in all_days:
+        if after is not None and day < after.astimezone(NEW_YORK).date():
+            continue
+        active = [s for s in result.strategies if day in result.days[s.name]]
+        for t in minutes(day, day):
+            if after is not None and t <= after:
+                continue
+            if stop_after_utc is not None and t > stop_after_utc:
+                result.stopped_after_utc = stop_after_utc
+                break
+            if plan.on_minute(t):
+                keeper.touch_all()
+            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
+                                                         quotes.next_underlying_quote_utc):
+                for strat, pos in _settle_positions(result.strategies, broker, t):
+                    run.closed(strat, pos, t)
+            for order in broker.step(t):
+                broker.on_order_ended(by_name[order.intent.strategy], order, session, t)
+                _notify(by_name[order.intent.strategy], order)
+                run.after_order(by_name[order.intent.strategy], order, t)
+                keeper.touch_all()
+            if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
+                run.mark(t)
+                keeper.touch("gate")
+            local = t.astimezone(NEW_YORK)
+            minute = local.hour * 60 + local.minute
+            for strat in active:
+                market = owner[strat.name]
+                due = _due(tables, strat, market, local.date(), minute)
+                for rule in due:
+                    keeper.touch(strat.name)
+                    ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
+                                         event_dates=events.get(market.front_underlying(day).upper(), ())), t)
+                    for decision in strat.on_schedule(rule.name, ctx):
+                        _journal(result, decision)
+                        if decision.intent is not None:
+                            keeper.touch_all()
+                            run.route(strat, decision, ctx, vix_prev, market.product, t)
+            keeper.end_minute(t)
+            result.end_utc = t
+        if result.stopped_after_utc is not None:
+            break
+    if result.stopped_after_utc is None:
+        keeper.save(result.end_utc or after)
+    result.orders = broker.orders
+    result.state_saves = keeper.saves
+    return result
+
+
+def _load_markets(result: ReplayResult, strategies: list[Strategy], data_root: Path, lo: date, hi: date,
+                  cache: dict[tuple[Any, ...], OptionMarket] | None = None,
+                  ) -> tuple[dict[tuple[str, str, str], OptionMarket], dict[str, OptionMarket]]:
+    """The market of every strategy that can run (others listed in ``result.problems``);
+    fills ``result.strategies`` and ``result.days``."""
     markets: dict[tuple[str, str, str], OptionMarket] = {}
     owner: dict[str, OptionMarket] = {}
     for strat in strategies:
@@ -114,60 +213,34 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
         key = (sub.kind, sub.root, sub.resolution)
         try:
             if key not in markets:
-                cache_key = (*key, str(data_root), lo, hi, params.max_quote_age_min)
-                cache = market_cache if market_cache is not None else {}
-                if cache_key not in cache:
-                    cache[cache_key] = load_market(sub, data_root, lo, hi, params.max_quote_age_min)
-                markets[key] = cache[cache_key]
+                age = result.params.max_quote_age_min
+                cache = cache if cache is not None else {}
+                if (*key, str(data_root), lo, hi, age) not in cache:
+                    cache[(*key, str(data_root), lo, hi, age)] = load_market(sub, data_root, lo, hi, age)
+                markets[key] = cache[(*key, str(data_root), lo, hi, age)]
         except NoDataError as exc:
             result.problems.append(f"{strat.name}: skipped, {exc}")
             continue
         owner[strat.name] = markets[key]
         result.strategies.append(strat)
         result.days[strat.name] = sorted(d for d in markets[key].data_days() if lo <= d <= hi)
-    plan = result.faults = faults or FaultPlan()
-    quotes = FaultyQuotes(Quotes(list(markets.values())), plan)
-    ledger = Ledger(params.starting_cash_usd)
-    broker = FaultyBroker(params, ledger, quotes, plan)
-    result.ledger, result.broker, result.quotes = ledger, broker, quotes
-    session = result.session = GateSession.create(params, saved_state)
-    plan.attach(session, result)
-    run = _Run(result, session, broker, quotes, ledger)
-    events = _events(data_root)
-    by_name = {s.name: s for s in result.strategies}
-    tables: dict[tuple[str, int], list[list[ScheduleRule]]] = {}  # = due_rules, precomputed per early-close shift
-    all_days = sorted(set().union(*result.days.values())) if result.days else []
-    vix = params.vix_level if params.vix_level >= 0 else float("nan")
-    vix_prev = params.vix_prev_close if params.vix_prev_close >= 0 else float("nan")
-    for day in all_days:
-        active = [s for s in result.strategies if day in result.days[s.name]]
-        for t in minutes(day, day):
-            plan.on_minute(t)
-            if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
-                                                         quotes.next_underlying_quote_utc):
-                for strat, pos in _settle_positions(result.strategies, broker, t):
-                    run.closed(strat, pos, t)
-            for order in broker.step(t):
-                broker.on_order_ended(by_name[order.intent.strategy], order, session, t)
-                _notify(by_name[order.intent.strategy], order)
-                run.after_order(by_name[order.intent.strategy], order, t)
-            if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
-                run.mark(t)
-            local = t.astimezone(NEW_YORK)
-            minute = local.hour * 60 + local.minute
-            for strat in active:
-                market = owner[strat.name]
-                due = _due(tables, strat, market, local.date(), minute)
-                for rule in due:
-                    ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
-                                         event_dates=events.get(market.front_underlying(day).upper(), ())), t)
-                    for decision in strat.on_schedule(rule.name, ctx):
-                        _journal(result, decision)
-                        if decision.intent is not None:
-                            run.route(strat, decision, ctx, vix_prev, market.product, t)
-            result.end_utc = t
-    result.orders = broker.orders
-    return result
+    return markets, owner
+
+
+def _first_minute(days: list[date]) -> datetime:
+    """The first minute a run over ``days`` processes (midnight New York of the first day)."""
+    return minutes(days[0], days[0])[0] if days else datetime.now(UTC)
+
+
+def _reconcile_on_start(run: _Run, book: BookState, now_utc: datetime) -> None:
+    """Reconcile the restored book with the restored simulated broker (:mod:`replay.start_reconcile`)."""
+    ids = {int(o["order_id"]) for o in book.orders}
+    rec = StartReconciliation(run.result.strategies, run.session, run.broker, now_utc,
+                              lambda sym: run.quotes.quote(sym, now_utc), run.closed, ids)
+    run.result.reconciliation = rec.run()
+    run._alert(tuple(rec.alerts), now_utc)
+    for a in rec.actions:
+        log.warning("reconciliation on resume: %s %s: %s", a["action"], a["subject"], a["text"])
 
 
 def _due(tables: dict[tuple[str, int], list[list[ScheduleRule]]], strat: Strategy, market: OptionMarket,

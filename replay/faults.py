@@ -138,6 +138,7 @@ class FaultPlan:
     result: ReplayResult | None = None
     disconnected: bool = False
     sent_while_halted: list[tuple[int, str]] = field(default_factory=list)  # (order id, purpose)
+    restarts: list[dict[str, Any]] = field(default_factory=list)  # replay.restart's records
 
     @classmethod
     def parse(cls, texts: list[str]) -> FaultPlan:
@@ -180,20 +181,31 @@ class FaultPlan:
 
     # ----- engine hooks ------------------------------------------------------------------
     def attach(self, session: GateSession, result: ReplayResult) -> None:
-        """Hook: the run's gate session and result (for blocks, the kill switch and alerts)."""
+        """Hook, once the gate session is built or restored: the run's session and result (for
+        blocks, the kill switch and alerts). After a restart: the restored gate's trips, before
+        the start reconciliation adds any, are compared with those in force when the process
+        died (``trips_preserved``)."""
         self.session, self.result = session, result
+        pending = [r for r in self.restarts if r.get("state_file_valid") and "trips_after_resume" not in r]
+        for record in pending:
+            after = sorted(session.gate.state.tripped)
+            record["trips_after_resume"] = after
+            record["trips_preserved"] = set(record["trips_before"]) <= set(after)
 
     def alert(self, text: str, t_utc: datetime) -> None:
         if self.result is not None:
             self.result.alerts.append(f"{t_utc.isoformat()} {text}")
 
-    def on_minute(self, t_utc: datetime) -> None:
+    def on_minute(self, t_utc: datetime) -> bool:
         """Hook, first thing each minute: the kill switch flips, the brokerage disconnects or
-        reconnects (entry block set or released through the gate, as the LEAN host does)."""
+        reconnects (entry block set or released through the gate, as the LEAN host does).
+        True when a fault did something (the durable state may have changed)."""
         assert self.session is not None
+        before = len(self.log)
         self._kill_switch(t_utc)
         self._windows(t_utc)
         self._connection(t_utc)
+        return len(self.log) != before
 
     def _kill_switch(self, t_utc: datetime) -> None:
         assert self.session is not None

@@ -2,11 +2,12 @@
 
 Each check compares two independent records of the run, never a record with itself:
 
-* ``no_position_lost_or_duplicated``: per position id, the units the broker's *order history*
-  says are open (filled entries minus filled closes; a position whose legs all settled at expiry
-  has none) against the units the strategies' book holds open (OPEN/CLOSING). Lost: the
-  broker's history has units the book does not; duplicated: the book has units the broker
-  never filled, or one position id in two strategies.
+* ``no_position_lost_or_duplicated``: per position id, the units the broker holds for it (its
+  *order history*, filled entries minus filled closes, as far as the ledger's holdings still
+  carry every leg: a position settled at expiry or gone from the broker has none) against the
+  units the strategies' book holds open (OPEN/CLOSING). Lost: the broker holds units the book
+  does not; duplicated: the book holds units the broker does not, or one position id is in two
+  strategies.
 * ``no_orphan_leg``: the ledger's option holdings against the book's open legs: a contract
   held that no position owns (or more of it than the positions own), and a position whose
   legs are not all held (fewer contracts, or none) are orphans. A leg still being unwound
@@ -18,19 +19,22 @@ Each check compares two independent records of the run, never a record with itse
   sends closes) and are counted in ``exits_sent_while_halted``.
 * ``trips_preserved``: every trip in force just before a restart is in force right after the
   resume (:mod:`replay.restart`); ``True`` with no restart.
-* ``state_file_valid``: the state the run saves loads back and gives the same state.
+* ``state_file_valid``: the book the run saves loads back with the schema and gives the same
+  JSON, and at every restart the state file loaded (:mod:`replay.restart`).
 
 ``all_held`` is the conjunction; ``python -m replay`` exits 1 when it is false.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from replay.durable import book_state
 from replay.fault_broker import FaultyBroker
-from risk.gate_session import GateSession
 from strategies.base import PositionState
+from thetacore.durable_state import StateError, dump_state, load_state
 from thetacore.enums import IntentPurpose, OrderStatus
 
 if TYPE_CHECKING:
@@ -65,29 +69,41 @@ def ledger_equals_positions(res: ReplayResult) -> dict[str, Any]:
 
 
 def positions_lost_or_duplicated(res: ReplayResult) -> dict[str, Any]:
-    """Broker order history against the strategies' book, per position id (module docstring)."""
-    assert res.broker is not None and res.ledger is not None
-    by_broker: dict[str, int] = defaultdict(int)
+    """The broker's holdings against the strategies' book, per position id (module docstring)."""
+    assert res.broker is not None
+    history: dict[str, int] = defaultdict(int)
     for o in res.broker.orders:
         if o.fill_net_pts is None or o.status not in (OrderStatus.FILLED, OrderStatus.CANCELED):
             continue  # CANCELED with a fill: a partial close (replay.fault_broker)
         units = abs(o.intent.quantity)
-        by_broker[o.intent.position_id] += units if o.intent.purpose is IntentPurpose.OPEN else -units
-    settled = {str(r["symbol"]) for r in res.broker.settlements}
+        history[o.intent.position_id] += units if o.intent.purpose is IntentPurpose.OPEN else -units
+    held = held_options(res)
     owners: dict[str, list[str]] = defaultdict(list)
     book: dict[str, int] = {}
+    by_broker: dict[str, int] = {}
     for strat in res.strategies:
         for pos in strat.positions.values():
             owners[pos.position_id].append(strat.name)
-            legs = {leg.symbol for leg in pos.structure.legs}
-            if legs <= settled and not legs & set(res.ledger.holdings):
-                by_broker[pos.position_id] = 0
             book[pos.position_id] = pos.quantity if pos.state in (PositionState.OPEN, PositionState.CLOSING) else 0
+            by_broker[pos.position_id] = min(history.get(pos.position_id, 0), _units_held(pos.structure.legs, held))
+    for pid, units in history.items():
+        by_broker.setdefault(pid, units)  # filled by the broker, unknown to every strategy
     lost = sorted(f"{pid}: broker {n}, book {book.get(pid, 0)}" for pid, n in by_broker.items() if n > book.get(pid, 0))
     dup = sorted(f"{pid}: book {n}, broker {by_broker.get(pid, 0)}" for pid, n in book.items()
                  if n > by_broker.get(pid, 0))
     dup += sorted(f"{pid} in {', '.join(names)}" for pid, names in owners.items() if len(names) > 1)
     return {"no_position_lost_or_duplicated": not (lost or dup), "lost_positions": lost, "duplicated_positions": dup}
+
+
+def _units_held(legs: Any, held: dict[str, int]) -> int:
+    """Whole units of a structure the ledger holds (every leg with its sign), 0 when a leg is missing."""
+    units = []
+    for leg in legs:
+        have = held.get(leg.symbol, 0)
+        if leg.ratio == 0 or have * leg.ratio <= 0:
+            return 0
+        units.append(have // leg.ratio)
+    return min(units, default=0)
 
 
 def orphan_legs(res: ReplayResult) -> dict[str, Any]:
@@ -122,16 +138,17 @@ def halted_orders(res: ReplayResult) -> dict[str, Any]:
 
 
 def state_round_trip(res: ReplayResult) -> dict[str, Any]:
-    """The gate state the run saves loads back into a session that saves the same state."""
-    if res.session is None:
+    """The book the run would save now (:func:`replay.durable.book_state`) loads back with the
+    schema (:func:`thetacore.durable_state.load_state`) into the same JSON."""
+    if res.session is None or res.broker is None:
         return {"state_file_valid": True, "state_problem": ""}
-    saved = res.session.state_dict()
+    text = dump_state(book_state(res.strategies, res.session, res.broker, res.end_utc))
     try:
-        again = GateSession.create(res.params, saved).state_dict()
-    except (KeyError, TypeError, ValueError) as exc:
-        return {"state_file_valid": False, "state_problem": f"{type(exc).__name__}: {exc}"}
-    ok = again == saved
-    return {"state_file_valid": ok, "state_problem": "" if ok else "state differs after a reload"}
+        again = dump_state(load_state(text, "the run's final state"))
+    except StateError as exc:
+        return {"state_file_valid": False, "state_problem": str(exc)}
+    ok = json.loads(again) == json.loads(text)
+    return {"state_file_valid": ok, "state_problem": "" if ok else "the state differs after a reload"}
 
 
 def check_invariants(res: ReplayResult) -> dict[str, Any]:
@@ -139,7 +156,7 @@ def check_invariants(res: ReplayResult) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in (ledger_equals_positions, positions_lost_or_duplicated, orphan_legs, halted_orders, state_round_trip):
         out.update(part(res))
-    restarts = getattr(res, "restarts", [])
+    restarts = res.faults.restarts
     broken = [r for r in restarts if not r.get("trips_preserved", False)]
     out["trips_preserved"] = not broken
     out["restarts"] = restarts

@@ -5,9 +5,10 @@
 with symbol, right, strike, expiry and signed quantity, limit, fill, fees, status),
 ``positions`` (strategy positions and the ledger's holdings with marks), ``settlements``,
 ``pnl`` (USD), ``marks`` (NLV and the gate's buying power in use at every NLV mark), ``gate`` (every risk-gate verdict with its reasons, the alerts and the
-gate's persisted state) and ``invariants`` (:mod:`replay.invariants`: ledger equals strategy
-positions, no position lost or duplicated, no orphan leg, no entry sent while halted, trips
-preserved across a restart, state file valid, ``all_held``, and the injected faults' journal).
+gate's persisted state), ``reconciliation`` (what the reconciliation on resume did) and
+``invariants`` (:mod:`replay.invariants`: ledger equals strategy positions, no position lost or
+duplicated, no orphan leg, no entry sent while halted, trips preserved across a restart, state
+file valid, ``all_held``, and the injected faults' journal).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 from replay.engine import ReplayResult
 from replay.invariants import CHECKS, check_invariants
 from replay.schedule import NEW_YORK
+from replay.state_file import atomic_write_text
+from risk.session_state import session_state
 from strategies.base import PositionState
 from thetacore.decisions import Decision
 from thetacore.parameters import default_strings, format_value
@@ -100,7 +103,9 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
                 "end": res.end.isoformat() if res.end else "all data",
                 "last_minute_utc": res.end_utc.isoformat() if res.end_utc else None,
                 "strategies": {s.name: [d.isoformat() for d in res.days.get(s.name, [])] for s in res.strategies},
-                "parameters_changed": changed, "problems": res.problems},
+                "parameters_changed": changed, "problems": res.problems,
+                "resumed_from_utc": res.resumed_from_utc.isoformat() if res.resumed_from_utc else None,
+                "state_saves": res.state_saves},
         "decisions": [_decision(d) for d in res.decisions],
         "orders": orders,
         "positions": {"strategy_positions": positions, "holdings": holdings, "stale_marks": stale},
@@ -113,16 +118,18 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
                 "by_strategy": {k: {kk: round(vv, 2) for kk, vv in v.items()} for k, v in by_strategy.items()}},
         "marks": res.marks,
         "gate": {"verdicts": res.session.journal if res.session else [], "alerts": res.alerts,
-                 "state": res.session.state_dict() if res.session else {}},
+                 "state": session_state(res.session) if res.session else {}},
+        "reconciliation": res.reconciliation,
         "invariants": check_invariants(res),
     }
 
 
 def write_summary(res: ReplayResult, out_dir: Path) -> dict[str, Any]:
-    """Write ``summary.json`` into ``out_dir`` (created) and return the summary."""
+    """Write ``summary.json`` into ``out_dir`` (created) atomically (a reader or a second run
+    never sees half a file: :func:`replay.state_file.atomic_write_text`) and return the summary."""
     summary = build_summary(res)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
 

@@ -32,8 +32,9 @@ from typing import Any
 
 import pytest
 
-from replay.engine import ReplayResult, run_replay
+from replay.engine import ReplayResult
 from replay.faults import FaultKind, FaultPlan
+from replay.restart import run_with_restarts
 from replay.schedule import NEW_YORK
 from replay.summary import build_summary
 from tests.conftest import DATA, RELAXED
@@ -60,8 +61,8 @@ def _params(items: tuple[tuple[str, str], ...]) -> Any:
 
 def _run(overrides: dict[str, str], faults: list[str], saved: dict[str, Any] | None = None,
          day: date = DAY) -> ReplayResult:
-    return run_replay(_params(tuple(sorted(overrides.items()))), DATA, day, day, saved, FaultPlan.parse(faults),
-                      market_cache=MARKETS)
+    return run_with_restarts(_params(tuple(sorted(overrides.items()))), DATA, day, day, FaultPlan.parse(faults),
+                             saved_state=saved, market_cache=MARKETS)
 
 
 def _et(t_utc: datetime) -> str:

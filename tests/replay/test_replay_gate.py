@@ -10,6 +10,7 @@ from pathlib import Path
 from replay.__main__ import main
 from risk.gate_session import GateSession
 from tests.conftest import DATA, RELAXED
+from thetacore.durable_state import dump_state, load_state
 from thetacore.parameters import load_parameters
 
 # Operator-given VIX levels (the bundled data has no VIX series): the gate refuses without them.
@@ -65,15 +66,24 @@ def test_when_the_kill_switch_is_set_then_no_entry_at_all(tmp_path):
 
 
 def test_when_a_daily_loss_limit_tripped_before_a_restart_then_it_still_holds(tmp_path):
+    """A run killed at 09:50 ET after its gate tripped the daily loss limit (the trip is put into
+    its saved state: the bundled data cannot lose 5% by 09:50) resumes with the trip in force."""
     p = load_parameters({})
     session = GateSession.create(p)
     session.on_nlv(100_000.0, datetime(2020, 1, 6, 14, 31, tzinfo=UTC))
     notice = session.on_nlv(94_000.0, datetime(2020, 1, 6, 14, 45, tzinfo=UTC))  # -6% on the day
     assert any("LOSS_LIMIT_DAILY" in a for a in notice.alerts)
-    state = tmp_path / "state.json"
-    state.write_text(json.dumps(session.state_dict()))
-    s = _run(tmp_path / "out", {**RELAXED, **VIX}, "--state", str(state), "--end", "2020-01-06")
+    out = tmp_path / "out"
+    argv = ["--data", str(DATA), "--out", str(out), "--end", "2020-01-06"]
+    for k, v in {**RELAXED, **VIX}.items():
+        argv += ["--parameter", k, v]
+    assert main([*argv, "--stop-after", "2020-01-06T09:50"]) == 0
+    state = out / "state.json"
+    book = load_state(state.read_text(), str(state))
+    book.gate["gate"] = session.gate.state.to_dict()
+    state.write_text(dump_state(book))
+    s = _run(out, {**RELAXED, **VIX}, "--state", str(state), "--end", "2020-01-06")
     [v] = _strangle_verdicts(s)
     assert v["action"] == "refuse" and "LOSS_LIMIT_DAILY" in v["codes"]
     saved = json.loads(state.read_text())
-    assert "loss_daily" in json.dumps(saved["gate"])
+    assert "loss_daily" in saved["gate"]["gate"]["tripped"]
