@@ -78,11 +78,3 @@ def run_with_restarts(params: Parameters, data_root: Path | str, start: date | N
         plan.note(fault, fault.at_utc, f"process killed after {dies_after:%H:%M}Z; resumed from the state of {clock}")
     return run(book, stop_after_utc)
 
-
-def state_file_problem(path: Path) -> str:
-    """``""`` when the state file at ``path`` loads with the schema, else why not."""
-    try:
-        load_state(path.read_text(), str(path))
-    except (OSError, StateError) as exc:
-        return str(exc)
-    return ""

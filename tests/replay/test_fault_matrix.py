@@ -18,6 +18,10 @@ unfaulted run of the same parameters (:func:`_timeline`), never hard-coded:
   whose entry fill is cut to 2 of 4 units by ``partial_fill`` at the entry-working minute; the
   fault under test lands on the open 2-lot before its take-profit close.
 
+``restart`` (on helper A's durable state, :mod:`replay.restart`): in every state the killed and
+resumed run sends the same orders with the same fills and ends with the same cash as the run
+that never died; combined, the kill switch and a disconnect block survive it.
+
 A one-unit ``partial_fill`` splits the legs (one filled, one not; the filled leg is unwound at
 once), so it has no lasting state of its own: it is covered by ``partial_fill`` in the
 ``flat`` and ``entry_working`` scenarios.
@@ -49,7 +53,7 @@ FOUR_LOT = {**QUICK_TP, "strangle_contracts": "4", "starting_cash_usd": "1000000
 KELLY_STATE = {"stats": {"futures_strangle": {"wins": 30, "losses": 2, "win_sum_usd": 30000.0, "loss_sum_usd": 400.0}}}
 WINDOW = {FaultKind.DATA_GAP: "/10", FaultKind.BROKER_DISCONNECT: "/20", FaultKind.DELAYED_CANCEL: "/10"}
 MARKETS: dict[tuple[Any, ...], Any] = {}  # one load of each day's markets for every scenario
-KINDS = [k for k in FaultKind if k is not FaultKind.RESTART]
+KINDS = list(FaultKind)
 
 
 @cache
@@ -152,6 +156,17 @@ def test_fault_matrix_every_invariant_holds(state_name, kind):
     state = next(s for s in _states() if s.name == state_name)
     inv = _scenario(state, [_fault(kind, state.at_utc)])
     assert len(inv["faults"]) + len(inv["faults_not_applied"]) >= 1
+    if kind is FaultKind.RESTART:
+        # killed and resumed: the same orders, fills and cash as the run that never died
+        (record,) = inv["restarts"]
+        assert record["state_file_valid"] and record["trips_preserved"]
+        died = _run(state.overrides, [*state.setup, _fault(kind, state.at_utc)], state.saved)
+        alive = _run(state.overrides, list(state.setup), state.saved)
+        assert _orders(died) == _orders(alive) and died.ledger.cash_usd == pytest.approx(alive.ledger.cash_usd, abs=1e-6)
+
+
+def _orders(res: ReplayResult) -> list[tuple[Any, ...]]:
+    return [(o.intent.purpose, o.intent.quantity, o.status, o.status_utc, o.fill_net_pts) for o in res.orders]
 
 
 COMBINED = [
@@ -162,6 +177,10 @@ COMBINED = [
     ("close_working", [(FaultKind.DATA_GAP, 0, "/8"), (FaultKind.DELAYED_CANCEL, 0, "/10")]),
     ("partially_filled", [(FaultKind.PARTIAL_FILL, 0, ""), (FaultKind.REJECTED_ORDER, 30, "")]),
     ("flat", [(FaultKind.REJECTED_ORDER, 0, ""), (FaultKind.PARTIAL_FILL, 0, ""), (FaultKind.KILL_SWITCH, 60, "")]),
+    ("flat", [(FaultKind.KILL_SWITCH, 0, ""), (FaultKind.RESTART, 10, "")]),
+    ("open", [(FaultKind.BROKER_DISCONNECT, 0, "/30"), (FaultKind.RESTART, 5, "")]),
+    ("partially_filled", [(FaultKind.PARTIAL_FILL, 0, ""), (FaultKind.RESTART, 30, ""), (FaultKind.RESTART, 60, "")]),
+    ("close_working", [(FaultKind.RESTART, 0, ""), (FaultKind.CROSSED_QUOTE, 0, "/3")]),
 ]
 
 

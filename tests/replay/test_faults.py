@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from replay.__main__ import main
-from replay.faults import FaultError, FaultKind, parse_fault
+from replay.faults import FaultError, FaultKind, FaultPlan, parse_fault
 from replay.invariants import check_invariants
 from replay.ledger import Holding
+from replay.restart import run_with_restarts
 from strategies.base import PositionState
 from tests.conftest import DATA
-from tests.replay.test_fault_matrix import BASE, FOUR_LOT, KELLY_STATE, QUICK_TP, _run
+from tests.replay.test_fault_matrix import BASE, FOUR_LOT, KELLY_STATE, MARKETS, QUICK_TP, _params, _run
 from thetacore.enums import IntentPurpose, OrderStatus
 
 ES_OPTION_TICK_PTS = 0.25  # CME ES options: 0.25 index points at premiums above 5.00 (0.05 below)
@@ -161,3 +162,29 @@ def test_when_quotes_are_missing_or_crossed_then_nothing_trades_on_them():
     # a data gap over the decision: no chain at all, the entry is declined with the gap named
     gap = _run(BASE, ["data_gap@2020-01-06T09:59/5"])
     assert gap.orders == [] and gap.decisions[0].reason_text.startswith("NO_CHAIN: no quotes: data gap")
+
+
+def test_when_the_process_restarts_then_the_kill_switch_and_a_disconnect_block_survive():
+    res = _run(BASE, ["kill_switch@2020-01-06T09:45", "restart@2020-01-06T09:55"])
+    assert res.orders == [] and res.resumed_from_utc is not None
+    assert res.session.gate.state.kill_switch_override is True
+    res = _run(QUICK_TP, ["broker_disconnect@2020-01-06T10:20/30", "restart@2020-01-06T10:25"])
+    (record,) = check_invariants(res)["restarts"]
+    assert record["trips_before"] == ["host_disconnected"] == record["trips_after_resume"]
+    assert record["trips_preserved"] and check_invariants(res)["all_held"]
+
+
+def test_when_a_trip_is_lost_or_the_state_file_is_bad_at_a_restart_then_the_invariants_say_so(tmp_path):
+    res = _run(BASE, ["restart@2020-01-06T09:55"])
+    res.faults.restarts[0]["trips_before"] = ["loss_daily"]
+    res.faults.restarts[0].pop("trips_after_resume")
+    res.faults.attach(res.session, res)  # the restored gate holds no loss_daily trip
+    inv = check_invariants(res)
+    assert inv["trips_preserved"] is False and inv["all_held"] is False
+    state = tmp_path / "state.json"
+    bad = run_with_restarts(_params(tuple(sorted(BASE.items()))), DATA, res.start, res.end,
+                            FaultPlan.parse(["restart@2020-01-06T09:55"]), save=lambda book: state.write_text("{}"),
+                            state_path=state, market_cache=MARKETS)
+    inv = check_invariants(bad)
+    assert inv["state_file_valid"] is False and "state.json" in inv["restarts"][0]["problem"]
+    assert bad.stopped_after_utc == datetime(2020, 1, 6, 14, 54, tzinfo=UTC)  # no resume from a bad file
