@@ -127,6 +127,8 @@ class Tally:
 
     scenarios = 0
     applied: set[str] = set()
+    faults_applied = 0
+    faults_idle = 0  # armed, but no order, fill or time-out came after them
 
 
 def _scenario(state: State, faults: list[str]) -> dict[str, Any]:
@@ -134,6 +136,8 @@ def _scenario(state: State, faults: list[str]) -> dict[str, Any]:
     inv = _check(res)
     Tally.scenarios += 1
     Tally.applied |= {f["kind"] for f in inv["faults"]}
+    Tally.faults_applied += len({f["fault"] for f in inv["faults"]})
+    Tally.faults_idle += len(inv["faults_not_applied"])
     return inv
 
 
@@ -214,3 +218,5 @@ def test_zz_fault_matrix_closing_line(report):
     missing = {k.value for k in KINDS} - Tally.applied
     assert not missing, f"fault kinds that never took effect in the matrix: {missing}"
     report(f"fault matrix: {Tally.scenarios} scenarios, every invariant held")
+    report(f"fault matrix: {Tally.faults_applied} injected faults took effect, {Tally.faults_idle} armed with "
+           "nothing after them to act on (no later order, fill or time-out)")
