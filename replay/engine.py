@@ -28,6 +28,8 @@ import numpy as np
 
 from replay.broker import SimBroker, WorkingOrder
 from replay.durable import StateKeeper, restore_book
+from replay.fault_broker import FaultyBroker
+from replay.faults import FaultPlan, FaultyQuotes
 from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
 from replay.market import OptionMarket
@@ -74,6 +76,7 @@ class ReplayResult:
     reconciliation: list[dict[str, Any]] = field(default_factory=list)  # actions of the start reconciliation
     stopped_after_utc: datetime | None = None  # set when stop_after_utc ended the run early (a simulated kill)
     state_saves: int = 0
+    faults: FaultPlan = field(default_factory=FaultPlan)  # injected faults and what they did (replay.faults)
 
 
 def minutes(start: date, end: date) -> list[datetime]:
@@ -90,7 +93,8 @@ def minutes(start: date, end: date) -> list[datetime]:
 def run_replay(params: Parameters, data_root: Path | str, start: date | None, end: date | None,
                saved_state: dict[str, Any] | None = None, *, resume: BookState | None = None,
                save: Callable[[BookState], None] | None = None, stop_after_utc: datetime | None = None,
-               state_source: str = "state") -> ReplayResult:
+               state_source: str = "state", faults: FaultPlan | None = None,
+               market_cache: dict[tuple[Any, ...], OptionMarket] | None = None) -> ReplayResult:
     """Replay every enabled strategy over the LEAN-format data in ``data_root``, on the days
     within ``[start, end]`` (New York dates; ``None``: all the data) that have data.
 
@@ -107,6 +111,10 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     minute after its ``clock_utc``. ``stop_after_utc``: the run stops after that minute as if
     killed (no final save: the last save stands).
 
+    ``faults``: faults to inject (:mod:`replay.faults`; default none). ``market_cache``: loaded
+    markets kept across runs by the caller (the fault matrix; markets only memoize, a run never
+    changes them).
+
     Raises:
         replay.lean_data.errors.DataError: for a corrupt or malformed data file.
         thetacore.durable_state.StateError: for a ``resume`` book that does not fit (naming
@@ -115,16 +123,18 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     data_root = Path(data_root)
     lo, hi = start or ALL_DATA[0], end or ALL_DATA[1]
     result = ReplayResult(params, start, end, [])
-    markets, owner = _load_markets(result, build_strategies(params), data_root, lo, hi)
-    quotes = Quotes(list(markets.values()))
+    markets, owner = _load_markets(result, build_strategies(params), data_root, lo, hi, market_cache)
+    plan = result.faults = faults or FaultPlan()
+    quotes = FaultyQuotes(Quotes(list(markets.values())), plan)
     ledger = Ledger(params.starting_cash_usd)
-    broker = SimBroker(params, ledger, quotes)
+    broker = FaultyBroker(params, ledger, quotes, plan)
     result.ledger, result.broker, result.quotes = ledger, broker, quotes
     session = result.session = GateSession.create(params, saved_state)
     if resume is not None:
         session, problems = restore_book(resume, params, result.strategies, broker, state_source)
         result.session, result.resumed_from_utc = session, resume.clock_utc
         result.problems += problems
+    plan.attach(session, result)
     run = _Run(result, session, broker, quotes, ledger)
     keeper = StateKeeper(result.strategies, session, broker, save)
     events = _events(data_root)
@@ -148,11 +158,14 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
             if stop_after_utc is not None and t > stop_after_utc:
                 result.stopped_after_utc = stop_after_utc
                 break
+            if plan.on_minute(t):
+                keeper.touch_all()
             if ledger.holdings and broker.settle_expired(t, partial(quotes.underlying_mids, t),
                                                          quotes.next_underlying_quote_utc):
                 for strat, pos in _settle_positions(result.strategies, broker, t):
                     run.closed(strat, pos, t)
             for order in broker.step(t):
+                broker.on_order_ended(by_name[order.intent.strategy], order, session, t)
                 _notify(by_name[order.intent.strategy], order)
                 run.after_order(by_name[order.intent.strategy], order, t)
                 keeper.touch_all()
@@ -166,8 +179,8 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 due = _due(tables, strat, market, local.date(), minute)
                 for rule in due:
                     keeper.touch(strat.name)
-                    ctx = market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
-                                         event_dates=events.get(market.front_underlying(day).upper(), ()))
+                    ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
+                                         event_dates=events.get(market.front_underlying(day).upper(), ())), t)
                     for decision in strat.on_schedule(rule.name, ctx):
                         _journal(result, decision)
                         if decision.intent is not None:
@@ -184,8 +197,9 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     return result
 
 
-def _load_markets(result: ReplayResult, strategies: list[Strategy], data_root: Path, lo: date,
-                  hi: date) -> tuple[dict[tuple[str, str, str], OptionMarket], dict[str, OptionMarket]]:
+def _load_markets(result: ReplayResult, strategies: list[Strategy], data_root: Path, lo: date, hi: date,
+                  cache: dict[tuple[Any, ...], OptionMarket] | None = None,
+                  ) -> tuple[dict[tuple[str, str, str], OptionMarket], dict[str, OptionMarket]]:
     """The market of every strategy that can run (others listed in ``result.problems``);
     fills ``result.strategies`` and ``result.days``."""
     markets: dict[tuple[str, str, str], OptionMarket] = {}
@@ -199,7 +213,11 @@ def _load_markets(result: ReplayResult, strategies: list[Strategy], data_root: P
         key = (sub.kind, sub.root, sub.resolution)
         try:
             if key not in markets:
-                markets[key] = load_market(sub, data_root, lo, hi, result.params.max_quote_age_min)
+                age = result.params.max_quote_age_min
+                cache = cache if cache is not None else {}
+                if (*key, str(data_root), lo, hi, age) not in cache:
+                    cache[(*key, str(data_root), lo, hi, age)] = load_market(sub, data_root, lo, hi, age)
+                markets[key] = cache[(*key, str(data_root), lo, hi, age)]
         except NoDataError as exc:
             result.problems.append(f"{strat.name}: skipped, {exc}")
             continue

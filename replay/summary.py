@@ -5,7 +5,10 @@
 with symbol, right, strike, expiry and signed quantity, limit, fill, fees, status),
 ``positions`` (strategy positions and the ledger's holdings with marks), ``settlements``,
 ``pnl`` (USD), ``marks`` (NLV and the gate's buying power in use at every NLV mark), ``gate`` (every risk-gate verdict with its reasons, the alerts and the
-gate's persisted state), ``reconciliation`` (what the reconciliation on resume did) and ``invariants`` (no orphan legs; ledger equals strategy positions).
+gate's persisted state), ``reconciliation`` (what the reconciliation on resume did) and
+``invariants`` (:mod:`replay.invariants`: ledger equals strategy positions, no position lost or
+duplicated, no orphan leg, no entry sent while halted, trips preserved across a restart, state
+file valid, ``all_held``, and the injected faults' journal).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from replay.engine import ReplayResult
+from replay.invariants import CHECKS, check_invariants
 from replay.schedule import NEW_YORK
 from replay.state_file import atomic_write_text
 from risk.session_state import session_state
@@ -120,20 +124,6 @@ def build_summary(res: ReplayResult) -> dict[str, Any]:
     }
 
 
-def check_invariants(res: ReplayResult) -> dict[str, Any]:
-    """No orphan legs, and the ledger's option holdings equal the strategies' open legs."""
-    assert res.ledger is not None
-    expected: dict[str, int] = defaultdict(int)
-    for strat in res.strategies:
-        for pos in strat.positions.values():
-            if pos.state in (PositionState.OPEN, PositionState.CLOSING):
-                for leg in pos.structure.legs:
-                    expected[leg.symbol] += leg.ratio * pos.quantity
-    held = {h.symbol: h.quantity for h in res.ledger.holdings.values() if h.right is not None}
-    mismatches = sorted(s for s in set(expected) | set(held) if expected.get(s, 0) != held.get(s, 0))
-    return {"ledger_equals_positions": not mismatches, "orphan_or_mismatched_legs": mismatches}
-
-
 def write_summary(res: ReplayResult, out_dir: Path) -> dict[str, Any]:
     """Write ``summary.json`` into ``out_dir`` (created) atomically (a reader or a second run
     never sees half a file: :func:`replay.state_file.atomic_write_text`) and return the summary."""
@@ -168,5 +158,9 @@ def render_text(summary: dict[str, Any]) -> str:
     lines.append(f"  NLV ${pnl['nlv_usd']:,.2f}  P&L ${pnl['total_pnl_usd']:+,.2f}  fees ${pnl['fees_usd']:,.2f}"
                  f"  unrealized ${pnl['unrealized_usd']:+,.2f}")
     inv = summary["invariants"]
-    lines.append("  invariants: " + ("ok" if inv["ledger_equals_positions"] else f"BROKEN {inv}"))
+    if inv["faults"]:
+        lines += [f"  fault {f.get('time_et', f['time_utc'])}  {f['kind']}: {f['effect']}" for f in inv["faults"]]
+    broken = {k: v for k, v in inv.items() if k in CHECKS and v is not True}
+    lines.append("  invariants: " + ("every invariant held" if inv["all_held"] else f"BROKEN {sorted(broken)}: "
+                 + json.dumps({k: v for k, v in inv.items() if k not in CHECKS and v}, default=str)))
     return "\n".join(lines)

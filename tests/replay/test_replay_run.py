@@ -52,7 +52,9 @@ def test_when_relaxed_then_one_strangle_opens_and_is_carried_to_the_end_with_fee
     assert pnl["total_pnl_usd"] == pytest.approx(pnl["unrealized_usd"] - pnl["fees_usd"], abs=0.02)
     # credit received in cash: 50 $/pt x fill credit, less fees
     assert pnl["cash_usd"] == pytest.approx(100_000 - order["fill_pts"] * 50 - 6.74, abs=0.01)
-    assert s["invariants"] == {"ledger_equals_positions": True, "orphan_or_mismatched_legs": []}
+    inv = s["invariants"]
+    assert inv["ledger_equals_positions"] is True and inv["orphan_or_mismatched_legs"] == []
+    assert inv["all_held"] is True and inv["orphan_legs"] == [] and inv["lost_positions"] == [] and inv["faults"] == []
     assert {h["symbol"] for h in s["positions"]["holdings"]} == {leg["symbol"] for leg in order["legs"]}
 
 
