@@ -99,7 +99,7 @@ def test_when_out_cannot_be_written_then_the_run_never_starts(tmp_path, capsys, 
     def never(*args, **kwargs):
         raise AssertionError("the replay ran although its output folder is unwritable")
 
-    monkeypatch.setattr(cli, "run_replay", never)
+    monkeypatch.setattr(cli, "run_with_restarts", never)
     code, err = run(capsys, "--out", str(blocker / "out"), *ES_DAY)
     line = one_error_line(err)
     assert code == 2 and "--out" in line and str(blocker / "out") in line
@@ -110,7 +110,7 @@ def test_when_out_cannot_be_written_then_the_run_never_starts(tmp_path, capsys, 
 def test_when_the_state_file_cannot_be_written_then_the_run_never_starts(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setattr(cli, "run_replay", lambda *a, **k: pytest.fail("ran with an unwritable --state"))
+    monkeypatch.setattr(cli, "run_with_restarts", lambda *a, **k: pytest.fail("ran with an unwritable --state"))
     code, err = run(capsys, "--out", str(tmp_path / "out"), "--state", str(blocker / "state.json"), *ES_DAY)
     assert code == 2 and f"--state {blocker}" in one_error_line(err)
     code, err = run(capsys, "--out", str(tmp_path / "out"), "--state", str(tmp_path / "typo" / "state.json"), *ES_DAY)

@@ -88,16 +88,17 @@ def test_when_a_one_lot_combo_fills_one_leg_then_the_leg_is_unwound_through_the_
 
 
 def test_when_a_cancel_is_delayed_then_a_fill_can_arrive_before_it_takes_effect():
-    gap = ["data_gap@2020-01-06T10:44/8"]
-    # the take-profit close (sent 10:43) times out at 10:48 inside the gap ...
+    gap = ["data_gap@2020-01-06T10:46/8"]
+    # the take-profit close (sent 10:45; with the fill at its limit -32.40 the 5% take profit is
+    # reached then) times out at 10:50 inside the gap ...
     plain = _run(QUICK_TP, gap)
     closes = [o for o in plain.orders if o.intent.purpose is IntentPurpose.CLOSE]
-    assert closes[0].status is OrderStatus.CANCELED and closes[0].status_utc == datetime(2020, 1, 6, 15, 48, tzinfo=UTC)
-    # ... unless the cancel is 10 minutes late: the quotes return at 10:52 and it fills then
-    late = _run(QUICK_TP, [*gap, "delayed_cancel@2020-01-06T10:44/10"])
+    assert closes[0].status is OrderStatus.CANCELED and closes[0].status_utc == datetime(2020, 1, 6, 15, 50, tzinfo=UTC)
+    # ... unless the cancel is 10 minutes late: the quotes return at 10:54 and it fills then
+    late = _run(QUICK_TP, [*gap, "delayed_cancel@2020-01-06T10:46/10"])
     closes = [o for o in late.orders if o.intent.purpose is IntentPurpose.CLOSE]
     assert len(closes) == 1 and closes[0].status is OrderStatus.FILLED
-    assert closes[0].status_utc == datetime(2020, 1, 6, 15, 52, tzinfo=UTC)
+    assert closes[0].status_utc == datetime(2020, 1, 6, 15, 54, tzinfo=UTC)
     assert check_invariants(late)["all_held"]
 
 
