@@ -114,7 +114,7 @@ def test_no_combo_ever_fills_worse_than_its_limit_on_real_quotes(worked, report)
         assert paid_per_unit == pytest.approx(order.fill_net_pts, abs=1e-6), where
     # the grid must exercise the rule: fills on every structure, and orders that could not fill
     assert {w[0] for w in filled} == {name for name, _, _ in STRUCTURES}
-    assert len(filled) >= 150 and len(worked) - len(filled) >= 50
+    assert len(filled) >= 100 and len(worked) - len(filled) >= 50  # today 359 of 495; fill-at-limit model 273
     report(f"replay fills on real ES quotes: {len(filled)} of {len(worked)} combo orders filled, "
            "none worse than its limit")
 
