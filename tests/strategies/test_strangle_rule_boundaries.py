@@ -1,10 +1,11 @@
 """The futures strangle's entry filters at their exact boundaries (docs/strategy-rules.md,
-"Futures strangle"): IV rank at least 30 over a 252-reading window, the 20-day range below
-8% of price, and no second strangle while one is open or pending (issue 8, item 8).
+"Futures strangle"): IV rank at least 30 over a 252-reading window (20 readings at least;
+until then VIX's closes before today plus VIX now, never a mix), the 20-day range below 8% of
+price, and no second strangle while one is open or pending (issue 8, item 8).
 
 Chain: the REAL ES option chain of 2020-01-06 10:00 ET (data/futureoption, tests/conftest.py);
 every other rule is relaxed (RELAXED) so that the rule under test alone decides. The IV
-history and the daily bars are test inputs (the bundled data holds two ES daily bars and one
+history, the VIX closes and the daily bars are test inputs (the bundled data holds two ES daily bars and one
 day of options): they are built so that the expected rank and range follow by hand
 arithmetic, written next to each case. Binary-exact numbers (multiples of 2**-10, whole and
 quarter points) make "exactly at the boundary" exact in floating point too.
@@ -130,6 +131,35 @@ def test_iv_rank_needs_20_readings_including_today(ctx, before, ranked):
     else:
         assert d.codes == ("IV_RANK_UNAVAILABLE",) and "iv_rank_frac" not in d.details
         assert d.reason_text == "IV_RANK_UNAVAILABLE: 19 daily IV reading(s) < 20 required for an IV rank"
+
+
+def _vix(closes_before: int) -> DailyBars:
+    """VIX daily closes (test inputs in the ordinary range): ``closes_before`` sessions before
+    TODAY, the oldest 12.00 (the low), one 22.00 (the high), the rest 14.00; and a close ON
+    TODAY of 40.00 that must never be read (the session has not closed at 10:00 ET)."""
+    closes = [12.0, 22.0] + [14.0] * (closes_before - 2) + [40.0]
+    days = [np.datetime64(TODAY - timedelta(days=closes_before - i), "D") for i in range(closes_before)]
+    arr = np.array(closes)
+    return DailyBars(np.array([*days, np.datetime64(TODAY, "D")]), arr, arr, arr)
+
+
+@pytest.mark.parametrize(("closes_before", "ranked"), [(19, True), (18, False)])
+def test_vix_proxy_needs_20_readings_and_never_reads_todays_close(ctx, closes_before, ranked):
+    """18 own readings (17 earlier + today) are too few, so the rank is VIX's: its closes
+    before today plus VIX now (15.00). 19 closes + now = 20 readings: rank (15 - 12) / (22 - 12)
+    = 3 / 10 = 0.30, enters. Today's close 40.00, if read, would make it 3 / 28 = 0.11.
+    18 closes + now = 19 < 20: unavailable, with both counts in the reason."""
+    x = _todays_reading(ctx)
+    strat = _strangle_with_history([x - 3 * U] + [x + 7 * U] * 16)
+    d = strat.entry_decision(dataclasses.replace(ctx, vix_daily=_vix(closes_before), vix_level=15.0))
+    if ranked:
+        assert d.action is Action.ENTERED, d.reason_text
+        assert d.details["iv_rank_frac"] == 0.3
+        assert d.details["iv_rank_source"] == "VIX proxy (18 own IV reading(s) so far)"
+    else:
+        assert d.codes == ("IV_RANK_UNAVAILABLE",)
+        assert d.reason_text == ("IV_RANK_UNAVAILABLE: 18 daily IV reading(s) < 20 required for an IV rank; "
+                                 "19 VIX close(s) for the VIX proxy")
 
 
 # ----- 20-day range ----------------------------------------------------------------------------
