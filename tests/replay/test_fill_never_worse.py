@@ -58,8 +58,11 @@ QUANTITY = 2
 def _structure(legs) -> Structure:
     out = tuple(OptionLeg(f"ES{e:%Y%m} {e:%y%m%d}{'C' if r is Right.CALL else 'P'}{round(k * 1000):08d}",
                           f"ES{e:%Y%m}", r, k, e, ratio) for r, k, ratio, e in legs)
-    return Structure(StructureKind.RATIO_SPREAD if len(out) == 3 else StructureKind.STRANGLE
-                     if out[0].right is not out[1].right else StructureKind.VERTICAL, out, 50.0, UnderlyingKind.FUTURE)
+    if len(out) == 3:
+        kind = StructureKind.RATIO_SPREAD
+    else:
+        kind = StructureKind.STRANGLE if out[0].right is not out[1].right else StructureKind.VERTICAL
+    return Structure(kind, out, 50.0, UnderlyingKind.FUTURE)
 
 
 def _mid_natural(s: Structure, market, t: datetime) -> tuple[float, float] | None:

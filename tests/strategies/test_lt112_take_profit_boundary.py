@@ -42,7 +42,8 @@ def _opened(ctx: MarketContext) -> tuple[Lt112, str]:
     strat = Lt112(load_parameters(PARAMS))
     d = strat.entry_decision(ctx)
     assert d.action is Action.ENTERED, d.reason_text
-    assert [(leg.strike_pts, leg.ratio) for leg in d.intent.structure.legs] == [(3000.0, 1), (2950.0, -1), (2900.0, -2)]
+    legs = [(leg.strike_pts, leg.ratio) for leg in d.intent.structure.legs]
+    assert legs == [(3000.0, 1), (2950.0, -1), (2900.0, -2)]
     i = ctx.chain.index_of(NAKED)
     assert (ctx.chain.bid_pts[i], ctx.chain.ask_pts[i]) == (48.75, 49.25)
     strat.on_filled(d.intent, d.intent.limit_pts, ctx.time_utc)

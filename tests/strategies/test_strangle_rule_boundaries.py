@@ -5,9 +5,9 @@ price, and no second strangle while one is open or pending (issue 8, item 8).
 
 Chain: the REAL ES option chain of 2020-01-06 10:00 ET (data/futureoption, tests/conftest.py);
 every other rule is relaxed (RELAXED) so that the rule under test alone decides. The IV
-history, the VIX closes and the daily bars are test inputs (the bundled data holds two ES daily bars and one
-day of options): they are built so that the expected rank and range follow by hand
-arithmetic, written next to each case. Binary-exact numbers (multiples of 2**-10, whole and
+history, the VIX closes and the daily bars are test inputs (the bundled data holds two ES
+daily bars, no VIX and one day of options): they are built so that the expected rank and
+range follow by hand arithmetic, written next to each case. Binary-exact numbers (multiples of 2**-10, whole and
 quarter points) make "exactly at the boundary" exact in floating point too.
 """
 
@@ -41,8 +41,9 @@ def ctx(es_market) -> MarketContext:
 # ----- IV rank ---------------------------------------------------------------------------------
 def _hand_atm_iv(ctx: MarketContext) -> float:
     """Today's reading, independently: mean Black-76 IV of the 3230 put and call of
-    2020-03-20 (the listed strike nearest the ES 2020-03 mid 3225.625; 3220 is 5.625 away), from their mids, time to
-    the 09:30 ET expiry of 2020-03-20 (ACT/365), LEAN's rate; solved with brentq (tests/strategies/hand_margin.py)."""
+    2020-03-20 (the listed strike nearest the ES 2020-03 mid 3225.625; 3220 is 5.625 away),
+    from their mids, time to the 09:30 ET expiry of 2020-03-20 (ACT/365), LEAN's rate;
+    solved with brentq (tests/strategies/hand_margin.py)."""
     chain = ctx.chain
     t = (74 * 86400 - 1.5 * 3600) / (365 * 86400)  # 2020-01-06 15:00Z -> 2020-03-20 13:30Z (09:30 EDT)
     ivs = []
@@ -174,13 +175,18 @@ def _bars(window_high: float) -> DailyBars:
     Range over the last 20 completed bars = (window_high - 2880) / 3000.
     """
     n = 23
-    days = np.array([np.datetime64(TODAY - timedelta(days=n - i), "D") for i in range(n)] + [np.datetime64(TODAY, "D")])
+    days = np.array([np.datetime64(TODAY - timedelta(days=n - i), "D") for i in range(n)]
+                    + [np.datetime64(TODAY, "D")])
     high, low, close = np.full(n + 1, 3010.0), np.full(n + 1, 2990.0), np.full(n + 1, 3000.0)
     low[n - 21] = 2500.0
     low[n - 20], close[n - 20] = 2880.0, 2900.0
     high[n - 1] = window_high
     high[n], close[n] = 3400.0, 3300.0
     return DailyBars(days, high, low, close)
+
+
+def _range_decision(ctx: MarketContext, bars: DailyBars):
+    return FuturesStrangle(load_parameters(RANGE_RULE)).entry_decision(dataclasses.replace(ctx, underlying_daily=bars))
 
 
 @pytest.mark.parametrize(("window_high", "consolidating", "text"), [
@@ -193,7 +199,7 @@ def test_range_of_exactly_8pct_is_not_consolidating_and_one_tick_less_is(ctx, wi
     outside the window (bar -21, today's) and the window's first close would each change
     the answer if read: (3400 - 2990) / 3300 = 0.124 with today's bar; (3119.75 - 2500) /
     3000 = 0.207 with 21 bars; 239.75 / 2900 = 0.0827 against the first close."""
-    d = FuturesStrangle(load_parameters(RANGE_RULE)).entry_decision(dataclasses.replace(ctx, underlying_daily=_bars(window_high)))
+    d = _range_decision(ctx, _bars(window_high))
     assert d.details["range_frac"] == round((window_high - 2880.0) / 3000.0, 4)
     if consolidating:
         assert d.action is Action.ENTERED, d.reason_text
@@ -205,7 +211,7 @@ def test_range_of_exactly_8pct_is_not_consolidating_and_one_tick_less_is(ctx, wi
 def test_range_window_starts_20_completed_sessions_back(ctx):
     """Bar -20 holds the window's low (2880): a 19-bar window would see low 2990 and a range
     of (3120 - 2990) / 3000 = 0.043, consolidating. With it, 0.08: refused."""
-    d = FuturesStrangle(load_parameters(RANGE_RULE)).entry_decision(dataclasses.replace(ctx, underlying_daily=_bars(3120.0)))
+    d = _range_decision(ctx, _bars(3120.0))
     assert d.codes == ("NOT_CONSOLIDATING",) and d.details["range_frac"] == 0.08
 
 
@@ -213,7 +219,7 @@ def test_range_with_19_completed_bars_is_unavailable_not_a_pass(ctx):
     bars = _bars(3119.75)
     keep = slice(len(bars.day) - 20, None)  # 19 completed bars + today's (never counted)
     short = DailyBars(bars.day[keep], bars.high_pts[keep], bars.low_pts[keep], bars.close_pts[keep])
-    d = FuturesStrangle(load_parameters(RANGE_RULE)).entry_decision(dataclasses.replace(ctx, underlying_daily=short))
+    d = _range_decision(ctx, short)
     assert d.codes == ("CONSOLIDATION_UNAVAILABLE",)
     assert d.reason_text == "CONSOLIDATION_UNAVAILABLE: 19 daily bars < 20 required"
 
