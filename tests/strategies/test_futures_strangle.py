@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,6 +12,7 @@ from strategies.base import MarketContext, PositionState, StrategyPosition
 from strategies.entry_calendar import nth_weekday
 from strategies.futures_strangle import FuturesStrangle
 from tests.conftest import ES_ENTRY_UTC, RELAXED
+from tests.strategies.hand_margin import futures_scan_worst_loss_pts
 from thetacore.chain_greeks import with_greeks
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.parameters import load_parameters
@@ -66,8 +67,16 @@ def test_when_relaxed_then_one_strangle_at_the_strikes_nearest_the_target_deltas
     assert d.details["net_natural_pts"] == pytest.approx(-32.3)
     assert d.intent.limit_pts == pytest.approx(-32.4)
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
-    # scan-range (+/-7%) buying power of one ES strangle, in dollars: tens of points x $50
-    assert 1_000 < d.details["buying_power_usd"] < 6_000
+    # buying power by hand (tests/strategies/hand_margin.py, the scan thetacore/margin.py
+    # documents): the March future mid 3225.625 moved over 16 prices from -7% to +7%, each leg
+    # at the Black-76 IV of its mid (3000P 29.125, 3460C 3.375), rate 2.25%, 74 days less 1.5
+    # hours to 09:30 ET on 2020-03-20; the worst loss of the short strangle is 69.33 pts
+    # (the -7% end: the put deep in the money) -> 3,466.64 USD
+    t = (datetime(2020, 3, 20, 13, 30, tzinfo=UTC) - ES_ENTRY_UTC).total_seconds() / (365 * 86400)
+    worst = futures_scan_worst_loss_pts([(3000.0, False, -1, 29.125), (3460.0, True, -1, 3.375)], 3225.625, t,
+                                        ctx.rate_frac, 0.07)
+    assert round(worst, 2) == 69.33
+    assert d.details["buying_power_usd"] == pytest.approx(worst * 50, abs=0.01) == 3_466.64
 
 
 def test_when_second_tuesday_then_the_day_rule_passes(ctx):

@@ -18,12 +18,12 @@ from strategies.base import MarketContext, PositionState
 from strategies.entry_calendar import entry_day_reason
 from strategies.lt112 import Lt112
 from tests.conftest import DATA, ES_ENTRY_UTC
+from tests.strategies.hand_margin import futures_scan_worst_loss_pts, reg_t_naked_put_pts
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import parse_events_csv
-from thetacore.margin import futures_scan_bp_pts, naked_short_bp_pts
 from thetacore.parameters import load_parameters
 from thetacore.products import product
-from thetacore.structures import Structure, StructureKind, UnderlyingKind
+from thetacore.structures import Structure, StructureKind
 
 ANY_DAY = {"lt112_entry_weekday": "-1", "lt112_entry_nth_weekday": "0"}
 WIDE = {**ANY_DAY, "lt112_dte_min": "60", "lt112_dte_max": "200"}  # 2020-06-19 (165 DTE) is nearest 120
@@ -98,14 +98,18 @@ def test_when_the_naked_puts_sit_10pct_below_then_one_ratio_spread_combo_on_the_
     assert det["net_credit_pts"] == 88.75 and det["naked_credit_pts"] == 49.0
     # payoff below 2900: 2 S - 5661.25 -> max loss 5661.25 pts at S = 0, breakeven 2830.625
     assert (det["max_loss_pts"], det["max_loss_usd"], det["breakevens_pts"]) == (5661.25, 283062.5, [2830.62])
-    chain = _greeks(ctx)
-    # futures options: the whole 1/-1/-2 position is revalued over the +/-7% scan (thetacore.margin),
-    # which nets the spread against the naked puts: less than spread cost + 2 x one naked put's scan
+    # futures options, by hand (tests/strategies/hand_margin.py, the scan thetacore/margin.py
+    # documents): the June future mid 3225.125 moved over 16 prices from -7% to +7%, each
+    # put at the Black-76 IV of its mid (3000P 65.50, 2950P 56.75, 2900P 49.00), rate 2.25%,
+    # 165 days less 1.5 hours to 09:30 ET on 2020-06-19; worst loss of +1 / -1 / -2 =
+    # 114.78 pts -> 5,738.98 USD. The whole position nets the spread against the naked puts:
+    # less than the spread's debit 8.75 + 2 x one naked put's own worst loss (62.30).
     t = (datetime(2020, 6, 19, 13, 30, tzinfo=UTC) - ES_ENTRY_UTC).total_seconds() / (365 * 86400)
-    whole = futures_scan_bp_pts(s, chain, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
-    naked = Structure(StructureKind.SINGLE, (dataclasses.replace(s.legs[2], ratio=-1),), 50.0, UnderlyingKind.FUTURE)
-    one = futures_scan_bp_pts(naked, chain, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
-    assert det["buying_power_usd"] == pytest.approx(round(whole * 50, 2))
+    whole = futures_scan_worst_loss_pts([(3000.0, False, 1, 65.5), (2950.0, False, -1, 56.75),
+                                         (2900.0, False, -2, 49.0)], 3225.125, t, ctx.rate_frac, 0.07)
+    one = futures_scan_worst_loss_pts([(2900.0, False, -1, 49.0)], 3225.125, t, ctx.rate_frac, 0.07)
+    assert (round(whole, 2), round(one, 2)) == (114.78, 62.3)
+    assert det["buying_power_usd"] == pytest.approx(whole * 50, abs=0.01) == 5_738.98
     assert whole < 65.5 - 56.75 + 2 * one
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
 
@@ -165,6 +169,12 @@ def _greeks(ctx: MarketContext):
                        expiry_time_et=prod.expiry_time_et)
 
 
+def _mids(ctx: MarketContext, structure: Structure) -> list[float]:
+    """Each leg's mid, read straight from the chain's bid/ask arrays."""
+    rows = [ctx.chain.index_of(leg.symbol) for leg in structure.legs]
+    return [float((ctx.chain.bid_pts[i] + ctx.chain.ask_pts[i]) / 2) for i in rows]
+
+
 # ----- MODELLED SPY and SPX chains at real levels -----------------------------------------------
 def _model_ctx(root: str, day: date, level: float, expiries: list[date], step: float, mult: float,
                iv: float = 0.18, events: tuple[date, ...] = ()) -> MarketContext:
@@ -196,10 +206,13 @@ def test_when_spy_with_event_avoidance_off_then_entered_with_reg_t_buying_power(
     assert d.action is Action.ENTERED, d.reason_text
     # 468.79 x 0.93 = 435.97 -> 436; 431; 468.79 x 0.88 = 412.54 -> 413
     assert strikes(d.intent.structure) == [(436.0, 1), (431.0, -1), (413.0, -2)]
-    bid, ask = d.intent.structure.leg_quotes(ctx.chain)
-    mid = (bid + ask) / 2
-    naked = naked_short_bp_pts(UnderlyingKind.EQUITY, Right.PUT, 413.0, 468.79, mid[2])
-    assert d.details["buying_power_usd"] == pytest.approx(round((mid[0] - mid[1] + 2 * naked) * 100, 2))
+    mid = _mids(ctx, d.intent.structure)
+    # Reg-T by hand (ETF option, 20%): the 436/431 debit spread paid in full, plus each of the
+    # two 413 puts naked: premium + max(20% x 468.79 - (468.79 - 413) OTM = 37.968, 10% x 413
+    # = 41.30) = premium + 41.30
+    assert reg_t_naked_put_pts(413.0, 468.79, 0.0, 0.20) == pytest.approx(41.3)
+    hand = (mid[0] - mid[1]) + 2 * (mid[2] + 41.3)
+    assert d.details["buying_power_usd"] == pytest.approx(hand * 100, abs=0.01)
 
 
 def test_when_spx_then_entered_with_index_reg_t_buying_power():
@@ -213,10 +226,13 @@ def test_when_spx_then_entered_with_index_reg_t_buying_power():
     assert (level, d.details["expiry"], d.details["dte_days"]) == (3700.65, "2021-05-21", 135)
     # 3700.65 x 0.93 = 3441.60 -> 3440; 3390; 3700.65 x 0.88 = 3256.57 -> 3255
     assert strikes(d.intent.structure) == [(3440.0, 1), (3390.0, -1), (3255.0, -2)]
-    bid, ask = d.intent.structure.leg_quotes(ctx.chain)
-    mid = (bid + ask) / 2
-    naked = naked_short_bp_pts(UnderlyingKind.INDEX, Right.PUT, 3255.0, level, mid[2])
-    assert d.details["buying_power_usd"] == pytest.approx(round((mid[0] - mid[1] + 2 * naked) * 100, 2))
+    mid = _mids(ctx, d.intent.structure)
+    # Reg-T by hand (broad-based index option, 15%): the 3440/3390 debit spread paid in full,
+    # plus each of the two 3255 puts naked: premium + max(15% x 3700.65 - (3700.65 - 3255) OTM
+    # = 555.0975 - 445.65 = 109.4475, 10% x 3255 = 325.50) = premium + 325.50
+    assert reg_t_naked_put_pts(3255.0, 3700.65, 0.0, 0.15) == pytest.approx(325.5)
+    hand = (mid[0] - mid[1]) + 2 * (mid[2] + 325.5)
+    assert d.details["buying_power_usd"] == pytest.approx(hand * 100, abs=0.01)
 
 
 # ----- MODELLED ES lifecycle --------------------------------------------------------------------
