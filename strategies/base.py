@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 from thetacore.chain import ChainSnapshot
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields, StateError, iso
 from thetacore.enums import Action, IntentPurpose
 from thetacore.market_stats import DailyBars
 from thetacore.schedule import ScheduleRule
@@ -188,6 +190,34 @@ class StrategyPosition:
         """Credit received per unit in points (> 0 for a credit structure)."""
         return -(self.entry_net_pts or 0.0)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: the structure (legs with the host's contract identifiers), quantity
+        in units, state by value, times ISO UTC, prices in points per unit (LEAN sign)."""
+        return {"position_id": self.position_id, "structure": self.structure.to_dict(), "quantity": self.quantity,
+                "state": self.state.value, "opened_utc": iso(self.opened_utc), "entry_net_pts": self.entry_net_pts,
+                "exit_net_pts": self.exit_net_pts, "closed_utc": iso(self.closed_utc),
+                "exit_reason": self.exit_reason, "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> StrategyPosition:
+        """The position :meth:`to_dict` wrote.
+
+        Raises:
+            StateError: naming the key path of a missing or mistyped field, a quantity < 0,
+                or an open position without its entry price or time.
+        """
+        f = Fields(data, path)
+        pos = cls(f.string("position_id"), Structure.from_dict(f.raw("structure"), f.at("structure")),
+                  f.integer("quantity"), f.enum("state", PositionState), f.opt_instant("opened_utc"),
+                  f.opt_number("entry_net_pts"), f.opt_number("exit_net_pts"), f.opt_instant("closed_utc"),
+                  f.string("exit_reason"), f.strings("notes"))
+        if pos.quantity < 0:
+            raise f.error("quantity", f"must be >= 0, got {pos.quantity}")
+        if pos.state in (PositionState.OPEN, PositionState.CLOSING) and (
+                pos.entry_net_pts is None or pos.opened_utc is None):
+            raise f.error("entry_net_pts", f"a {pos.state.value} position needs its entry price and time")
+        return pos
+
 
 class Strategy:
     """Base class: position book-keeping shared by every strategy.
@@ -249,6 +279,48 @@ class Strategy:
                 continue
             out.append(self.held(ctx, pos, (reason,)) if reason.code == "NO_QUOTES" else close(pos, reason))
         return out
+
+    # ----- durable state (thetacore.durable_state) ---------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything this strategy must remember across a restart, JSON-safe:
+        ``{"name", "positions": [StrategyPosition.to_dict()...], "extra": {...}}`` where
+        ``extra`` is the subclass's own management state (:meth:`extra_state`)."""
+        return {"name": self.name, "positions": [p.to_dict() for p in self.positions.values()],
+                "extra": self.extra_state()}
+
+    def restore_state(self, data: Any, path: str = "") -> None:
+        """Replace this strategy's positions and management state by ``data``
+        (:meth:`state_dict`); nothing changes when it raises.
+
+        Raises:
+            StateError: naming the key path (under ``path``, default ``strategies.<name>``) of
+                a section that is not this strategy's or is malformed.
+        """
+        f = Fields(data, path or f"strategies.{self.name}")
+        if f.string("name") != self.name:
+            raise f.error("name", f"section of {f.string('name')!r}, not of {self.name!r}")
+        positions: dict[str, StrategyPosition] = {}
+        for item in f.objects("positions"):
+            pos = StrategyPosition.from_dict(item.data, item.path)
+            if pos.position_id in positions:
+                raise StateError(item.at("position_id"), f"duplicate position {pos.position_id!r}")
+            positions[pos.position_id] = pos
+        apply = self.read_extra_state(f.obj("extra"), positions)
+        self.positions = positions
+        apply()
+
+    def extra_state(self) -> dict[str, Any]:
+        """The subclass's management state beyond its positions (JSON-safe); none here."""
+        return {}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check ``extra`` (what :meth:`extra_state` wrote) against ``positions`` and return
+        the function that applies it; checking never changes the strategy.
+
+        Raises:
+            StateError: for a missing or mistyped field.
+        """
+        return lambda: None
 
     def open_positions(self) -> list[StrategyPosition]:
         """Positions not yet closed (opening, open or closing)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks, expiry_years
 from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.legs import OptionLeg
 from thetacore.market_stats import iv_rank_frac, range_frac
@@ -66,6 +68,21 @@ class FuturesStrangle(Strategy):
         self.p = params
         self.product = product(params.strangle_underlying)
         self.iv_readings: dict[date, float] = {}
+
+    # ----- durable state ----------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """``iv_readings``: one ATM IV (fraction) per exchange date, the IV-rank history."""
+        return {"iv_readings": {d.isoformat(): v for d, v in sorted(self.iv_readings.items())}}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check and apply :meth:`extra_state` (each reading a finite number by ISO date)."""
+        raw = extra.date_map("iv_readings")
+        inner = extra.obj("iv_readings")
+        readings = {d: inner.number(d.isoformat()) for d in raw}
+
+        def apply() -> None:
+            self.iv_readings = readings
+        return apply
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:

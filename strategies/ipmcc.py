@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +65,7 @@ from strategies.single_leg import (
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields, StateError, nan_to_null
 from thetacore.ema import last_ema
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
@@ -98,6 +100,35 @@ class Ipmcc(Strategy):
         self.sale_due = False
         self._entry_spot: dict[str, float] = {}
         self.entry_extrinsic_pts: dict[str, float] = {}
+
+    # ----- durable state ----------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """The LEAP's and the weekly call's position ids, the stop reason (code and text or
+        null), reviewed ids, the roll waiting to sell and whether a sale is due, and per
+        weekly position its spot at the decision and entry extrinsic value (points)."""
+        return {"leap_id": self.leap_id, "weekly_id": self.weekly_id,
+                "stop": None if self.stop is None else {"code": self.stop.code, "text": self.stop.text},
+                "reviewed": sorted(self.reviewed), "sell_after_roll": self.sell_after_roll,
+                "sale_due": self.sale_due, "entry_spot_pts": nan_to_null(self._entry_spot),
+                "entry_extrinsic_pts": nan_to_null(self.entry_extrinsic_pts)}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check and apply :meth:`extra_state`; an id of a position not in the book is an error."""
+        ids = {k: extra.opt_string(k) for k in ("leap_id", "weekly_id", "sell_after_roll")}
+        for key, pid in ids.items():
+            if pid is not None and pid not in positions:
+                raise StateError(extra.at(key), f"names a position not in the book: {pid!r}")
+        stop = None if extra.raw("stop") is None else extra.obj("stop")
+        reason = None if stop is None else Reason(stop.string("code"), stop.string("text"))
+        reviewed, due = set(extra.strings("reviewed")), extra.boolean("sale_due")
+        spot = extra.number_map("entry_spot_pts", null_is_nan=True)
+        extrinsic = extra.number_map("entry_extrinsic_pts", null_is_nan=True)
+
+        def apply() -> None:
+            self.leap_id, self.weekly_id, self.sell_after_roll = ids["leap_id"], ids["weekly_id"], ids["sell_after_roll"]
+            self.stop, self.reviewed, self.sale_due = reason, reviewed, due
+            self._entry_spot, self.entry_extrinsic_pts = spot, extrinsic
+        return apply
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:

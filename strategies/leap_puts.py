@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ from strategies.single_leg import (
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields, StateError
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
 from thetacore.margin import buying_power_pts
@@ -78,6 +80,29 @@ class LeapPuts(Strategy):
         self.weekly_rung_week: dict[str, tuple[int, int]] = {}
         self.pending_rolls: list[str] = []
         self.realized_pnl_pts: dict[str, float] = {}
+
+    # ----- durable state ----------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """``weekly_rung_week``: rung id -> [ISO year, ISO week] it was sold in;
+        ``pending_rolls``: rolled rung ids waiting for their replacement, in order;
+        ``realized_pnl_pts``: closed rung id -> realized P&L per contract (points)."""
+        return {"weekly_rung_week": {pid: list(w) for pid, w in self.weekly_rung_week.items()},
+                "pending_rolls": list(self.pending_rolls), "realized_pnl_pts": dict(self.realized_pnl_pts)}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check and apply :meth:`extra_state`."""
+        weeks_in = extra.obj("weekly_rung_week")
+        weeks: dict[str, tuple[int, int]] = {}
+        for pid in weeks_in.names():
+            pair = weeks_in.items(pid)
+            if len(pair) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair):
+                raise StateError(weeks_in.at(pid), f"expected [ISO year, ISO week], got {pair!r}")
+            weeks[pid] = (pair[0], pair[1])
+        rolls, realized = extra.strings("pending_rolls"), extra.number_map("realized_pnl_pts")
+
+        def apply() -> None:
+            self.weekly_rung_week, self.pending_rolls, self.realized_pnl_pts = weeks, rolls, realized
+        return apply
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks, expiry_years
 from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields, StateError
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import first_event_between
 from thetacore.legs import OptionLeg
@@ -79,6 +81,21 @@ class NakedLine:
     exit_pts: float | None = None
     close_intent: OrderIntent | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: the leg, credit and exit in points per contract, state by value,
+        the working close intent (or null)."""
+        return {"leg": self.leg.to_dict(), "credit_pts": self.credit_pts, "state": self.state.value,
+                "exit_pts": self.exit_pts,
+                "close_intent": self.close_intent.to_dict() if self.close_intent else None}
+
+    @classmethod
+    def from_dict(cls, f: Fields) -> NakedLine:
+        """The line :meth:`to_dict` wrote. Raises: StateError naming the bad key path."""
+        intent = f.raw("close_intent")
+        return cls(OptionLeg.from_dict(f.raw("leg"), f.at("leg")), f.number("credit_pts"),
+                   f.enum("state", PositionState), f.opt_number("exit_pts"),
+                   None if intent is None else OrderIntent.from_dict(intent, f.at("close_intent")))
+
 
 class Lt112(Strategy):
     """LT112 ratio spread; see the module docstring for the rules."""
@@ -91,6 +108,26 @@ class Lt112(Strategy):
         self.product = product(params.lt112_underlying)
         self.naked: dict[str, NakedLine] = {}
         self.reviewed: set[str] = set()
+
+    # ----- durable state ----------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """``naked``: position id -> its naked line (:meth:`NakedLine.to_dict`); ``reviewed``:
+        ids whose defense review already ran."""
+        return {"naked": {pid: line.to_dict() for pid, line in self.naked.items()},
+                "reviewed": sorted(self.reviewed)}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check and apply :meth:`extra_state`; a naked line of an unknown position is an error."""
+        lines = extra.obj("naked")
+        naked = {pid: NakedLine.from_dict(lines.obj(pid)) for pid in lines.names()}
+        for pid in naked:
+            if pid not in positions:
+                raise StateError(lines.at(pid), f"naked line of a position not in the book: {pid!r}")
+        reviewed = set(extra.strings("reviewed"))
+
+        def apply() -> None:
+            self.naked, self.reviewed = naked, reviewed
+        return apply
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from risk.account_phase import account_phase, zdte_contracts
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.zero_dte_rules import EntryEvaluator, closing_structure, net_prices_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
+from thetacore.durable_state import Fields, StateError, iso
 from thetacore.enums import Action, IntentPurpose
 from thetacore.parameters import Parameters
 from thetacore.pricing import NEW_YORK
@@ -78,6 +80,39 @@ class ZeroDte(Strategy):
         self._close_tags: dict[str, str] = {}
         self.time_stop_on: date | None = None  # the day the time_stop rule last fired
         self.flatten_on: date | None = None  # the day the flatten rule last fired
+
+    # ----- durable state ----------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """``move_start_pts``: ISO date -> the underlying at the move-start bar (points);
+        ``traded_days``: ISO date -> the position id entered that day; ``products``: position
+        id -> option root it trades; ``close_tags``: position id -> tag of its working close;
+        ``time_stop_on``/``flatten_on``: the day each rule last fired (or null)."""
+        return {"move_start_pts": {d.isoformat(): v for d, v in self.move_start_pts.items()},
+                "traded_days": {d.isoformat(): v for d, v in self.traded_days.items()},
+                "products": {pid: p.root for pid, p in self._products.items()},
+                "close_tags": dict(self._close_tags),
+                "time_stop_on": iso(self.time_stop_on), "flatten_on": iso(self.flatten_on)}
+
+    def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
+        """Check and apply :meth:`extra_state`; an unknown product root is an error."""
+        moves_in, days_in = extra.obj("move_start_pts"), extra.obj("traded_days")
+        moves = {d: moves_in.number(d.isoformat()) for d in extra.date_map("move_start_pts")}
+        days = {d: days_in.string(d.isoformat()) for d in extra.date_map("traded_days")}
+        roots = extra.obj("products")
+        products = {}
+        for pid in roots.names():
+            root = roots.string(pid)
+            if root not in PRODUCTS:
+                raise StateError(roots.at(pid), f"unknown option root {root!r}; known: {', '.join(PRODUCTS)}")
+            products[pid] = PRODUCTS[root]
+        tags_in = extra.obj("close_tags")
+        tags = {pid: tags_in.string(pid) for pid in tags_in.names()}
+        stop_on, flatten_on = extra.opt_day("time_stop_on"), extra.opt_day("flatten_on")
+
+        def apply() -> None:
+            self.move_start_pts, self.traded_days, self._products, self._close_tags = moves, days, products, tags
+            self.time_stop_on, self.flatten_on = stop_on, flatten_on
+        return apply
 
     # ----- host-facing declarations ----------------------------------------------------
     def schedules(self) -> list[ScheduleRule]:

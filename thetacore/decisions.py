@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from thetacore.durable_state import Fields
 from thetacore.enums import Action, IntentPurpose
 from thetacore.structures import Structure
 
@@ -52,6 +53,28 @@ class OrderIntent:
     def __post_init__(self) -> None:
         if self.quantity <= 0:
             raise ValueError(f"{self.strategy}: intent quantity must be > 0, got {self.quantity}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (:mod:`thetacore.durable_state`): ``purpose`` by value, ``structure``
+        as :meth:`Structure.to_dict`, ``quantity`` units, ``limit_pts`` points (LEAN sign)."""
+        return {"strategy": self.strategy, "purpose": self.purpose.value, "structure": self.structure.to_dict(),
+                "quantity": self.quantity, "limit_pts": self.limit_pts, "position_id": self.position_id,
+                "tag": self.tag}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "intent") -> OrderIntent:
+        """The intent :meth:`to_dict` wrote.
+
+        Raises:
+            StateError: naming the key path of a missing or mistyped field or a quantity <= 0.
+        """
+        f = Fields(data, path)
+        structure = Structure.from_dict(f.raw("structure"), f.at("structure"))
+        quantity = f.integer("quantity")
+        if quantity <= 0:
+            raise f.error("quantity", f"must be > 0, got {quantity}")
+        return cls(f.string("strategy"), f.enum("purpose", IntentPurpose), structure, quantity,
+                   f.number("limit_pts"), f.string("position_id"), f.string("tag"))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from thetacore.durable_state import Fields, StateError
 from thetacore.enums import Right
 
 
@@ -43,6 +45,35 @@ class OptionLeg:
     def intrinsic_pts(self, underlying_pts: float) -> float:
         """Intrinsic value per contract in points at ``underlying_pts`` (>= 0)."""
         return max(0.0, int(self.right) * (underlying_pts - self.strike_pts))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (:mod:`thetacore.durable_state`): ``symbol`` is the host's contract
+        identifier verbatim (in LEAN the ``SecurityIdentifier`` string the chain reader keys
+        contracts by), ``right`` ``"call"``/``"put"``, ``strike_pts`` points, ``expiry``
+        ``yyyy-mm-dd``, ``ratio`` signed."""
+        return {"symbol": self.symbol, "underlying_symbol": self.underlying_symbol,
+                "right": self.right.name.lower(), "strike_pts": self.strike_pts,
+                "expiry": self.expiry.isoformat(), "ratio": self.ratio}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "leg") -> OptionLeg:
+        """The leg :meth:`to_dict` wrote.
+
+        Raises:
+            StateError: naming ``path`` and the key when a field is missing, of the wrong
+                type, or breaks the leg's own checks (zero ratio, strike <= 0).
+        """
+        f = Fields(data, path)
+        right = f.string("right")
+        if right not in ("call", "put"):
+            raise f.error("right", f"expected 'call' or 'put', got {right!r}")
+        try:
+            return cls(f.string("symbol"), f.string("underlying_symbol"), Right[right.upper()],
+                       f.number("strike_pts"), f.day("expiry"), f.integer("ratio"))
+        except ValueError as exc:
+            if isinstance(exc, StateError):
+                raise
+            raise StateError(path, str(exc)) from None
 
     def describe(self) -> str:
         """Short text such as ``-1 ES 2020-03-20 3000P``."""

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from thetacore.chain import ChainSnapshot
+from thetacore.durable_state import Fields, StateError
 from thetacore.enums import Right
 from thetacore.legs import OptionLeg
 
@@ -72,6 +74,33 @@ class Structure:
             raise ValueError("a structure needs at least one leg")
         if int(np.gcd.reduce([abs(leg.ratio) for leg in self.legs])) != 1:
             raise ValueError(f"leg ratios must have GCD 1: {[leg.ratio for leg in self.legs]}")
+
+    # ----- durable state ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (:mod:`thetacore.durable_state`): ``kind`` and ``underlying_kind`` by
+        value, ``legs`` as :meth:`OptionLeg.to_dict`, ``multiplier_usd_per_pt`` USD per point."""
+        return {"kind": self.kind.value, "legs": [leg.to_dict() for leg in self.legs],
+                "multiplier_usd_per_pt": self.multiplier_usd_per_pt, "underlying_kind": self.underlying_kind.value}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "structure") -> Structure:
+        """The structure :meth:`to_dict` wrote.
+
+        Raises:
+            StateError: naming the key path of a missing or mistyped field, a non-positive
+                multiplier, no legs or leg ratios whose GCD is not 1.
+        """
+        f = Fields(data, path)
+        legs = tuple(OptionLeg.from_dict(leg.data, leg.path) for leg in f.objects("legs"))
+        mult = f.number("multiplier_usd_per_pt")
+        if mult <= 0:
+            raise f.error("multiplier_usd_per_pt", f"must be > 0, got {mult}")
+        try:
+            return cls(f.enum("kind", StructureKind), legs, mult, f.enum("underlying_kind", UnderlyingKind))
+        except ValueError as exc:
+            if isinstance(exc, StateError):
+                raise
+            raise StateError(path, str(exc)) from None
 
     # ----- quotes -----------------------------------------------------------------------
     def leg_quotes(self, chain: ChainSnapshot) -> tuple[np.ndarray, np.ndarray]:
