@@ -208,3 +208,24 @@ class BookStore:
         self.seq += 1
         self.next_slot = 1 - self.next_slot
         return True
+
+
+def check_fresh_start(algorithm: QCAlgorithm, keys: StoreKeys, fresh_start: bool) -> None:
+    """No saved book: a backtest starts fresh; a live run only with ``fresh_start=true``.
+
+    Raises:
+        BookStoreError: a live run without a saved book and without ``fresh_start``.
+    """
+    a, b = slot_keys(keys)
+    if not keys.restore:
+        algorithm.log(f"book: backtest starts fresh (final book saved to {a})")
+        return
+    if fresh_start:
+        algorithm.log(f"book: FRESH START on operator request (fresh_start=true): no saved book at {a} / {b}")
+        return
+    message = (f"ThetaDesk cannot start: no saved book at object-store keys {a} / {b}. A live run starts only "
+               "from its saved book, so that no position or working order is forgotten: for a first deployment "
+               "(or after deleting the book on purpose) set the parameter fresh_start=true, then set it back "
+               "to false.")
+    algorithm.error(message)
+    raise BookStoreError(message)

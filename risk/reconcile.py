@@ -25,7 +25,8 @@ contracts with working orders; :func:`reconcile` returns one :class:`Finding` pe
 * a holding no position expects: ``UNKNOWN_HOLDING`` (an option) or ``DELIVERED_UNDERLYING``
   (a future or stock, e.g. from an unreported assignment).
 
-``MISMATCH``, ``UNKNOWN_HOLDING`` and ``DELIVERED_UNDERLYING`` block new entries
+``MISMATCH``, ``UNKNOWN_HOLDING`` and ``DELIVERED_UNDERLYING`` (and the host's
+``UNKNOWN_ORDER`` and ``ORDERS_INCOMPLETE``, which :func:`reconcile` never returns) block new entries
 (:data:`BLOCKING`) until a later reconciliation finds none, or an operator clears the block.
 """
 
@@ -50,9 +51,12 @@ class FindingKind(Enum):
     MISMATCH = "mismatch"
     UNKNOWN_HOLDING = "unknown_holding"
     DELIVERED_UNDERLYING = "delivered_underlying"
+    UNKNOWN_ORDER = "unknown_order"  # a working order no order group claims (the host finds it)
+    ORDERS_INCOMPLETE = "orders_incomplete"  # a restored group found in part at the broker (the host)
 
 
-BLOCKING = frozenset({FindingKind.MISMATCH, FindingKind.UNKNOWN_HOLDING, FindingKind.DELIVERED_UNDERLYING})
+BLOCKING = frozenset({FindingKind.MISMATCH, FindingKind.UNKNOWN_HOLDING, FindingKind.DELIVERED_UNDERLYING,
+                      FindingKind.UNKNOWN_ORDER, FindingKind.ORDERS_INCOMPLETE})
 """Findings that block new entries (the account holds what no strategy manages)."""
 
 
