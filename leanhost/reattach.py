@@ -13,7 +13,8 @@ had at the last save; when it had none yet, by contract and signed quantity.
 Per saved group (:func:`reattach`), at ``on_warmup_finished`` before the start-up
 reconciliation:
 
-* every working leg found -> re-attached: its ticket and new LEAN id join the router
+* every working leg found (among LEAN's open orders, and the orders whose events came before
+  this call) -> re-attached: its ticket and new LEAN id join the router
   (``REATTACHED`` journaled); later events (and those that arrived before, held in
   :attr:`leanhost.orders.OrderRouter.deferred`) book into it as before the restart;
 * no working leg found -> the orders ended while the algorithm was down. The account
@@ -56,6 +57,12 @@ def reattach(router: OrderRouter, strategies: Mapping[str, Strategy]) -> list[st
     algorithm = router.algorithm
     now = now_utc(algorithm)
     orders = [o for o in algorithm.transactions.get_open_orders() if not router.knows_order(o.id)]
+    seen = {o.id for o in orders}  # plus orders that ended before this call (their events were deferred)
+    for event in router.deferred:
+        order = algorithm.transactions.get_order_by_id(event.order_id)
+        if order is not None and order.id not in seen:
+            seen.add(order.id)
+            orders.append(order)
     taken: set[int] = set()
     problems = []
     restored, router.restored = router.restored, []

@@ -6,8 +6,8 @@ plugin never raises ``OptionNotification``: Lean.Brokerages.Tastytrade,
 without exercise order events in live trading (``BrokerageTransactionHandler.
 HandleOptionNotification`` is the only live path that creates them), so an expired contract
 stays in LEAN's portfolio until the next restart loads the broker's holdings
-(``BrokerageSetupHandler``). After a restart the strategies remember nothing (positions are
-not persisted yet) while the account still holds their contracts.
+(``BrokerageSetupHandler``). After a restart the strategies hold what the host's saved book
+restored, which may differ from what the account holds (changes while the host was down).
 
 This module is plain data: the host lists every leg the strategies expect to hold
 (:class:`ExpectedLeg`), every non-zero holding of the account (:class:`Holding`) and the

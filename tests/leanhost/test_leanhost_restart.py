@@ -131,12 +131,14 @@ def test_when_a_live_run_restarts_with_a_working_entry_then_it_is_reattached_and
     loaded = {t.symbol: second.load_open_order(t.symbol, t.quantity, broker_ids[t.symbol], lean.OrderType.COMBO_LIMIT)
               for t in reversed(tickets)}
     assert [loaded[t.symbol].order_id for t in tickets] != [t.order_id for t in tickets]
+    put, call = sorted(tickets, key=lambda t: t.symbol.id.option_right.name != "PUT")
+    second.fill(loaded[put.symbol], 4.0)  # during warm-up: held until the group is re-attached
+    assert second.router.deferred and _strangle(second).state is PositionState.OPENING
     second.on_warmup_finished()
 
     assert [e.action for e in second.journal.entries if e.action == "REATTACHED"] == ["REATTACHED"]
     assert not _blocked(second)
-    for ticket in tickets:
-        second.fill(loaded[ticket.symbol], 4.0 if ticket.symbol.id.option_right.name == "PUT" else 2.5)
+    second.fill(loaded[call.symbol], 2.5)
 
     position = _strangle(second)
     assert (position.state, position.entry_net_pts) == (PositionState.OPEN, pytest.approx(-6.5))
