@@ -56,13 +56,7 @@ def reattach(router: OrderRouter, strategies: Mapping[str, Strategy]) -> list[st
         return []
     algorithm = router.algorithm
     now = now_utc(algorithm)
-    orders = [o for o in algorithm.transactions.get_open_orders() if not router.knows_order(o.id)]
-    seen = {o.id for o in orders}  # plus orders that ended before this call (their events were deferred)
-    for event in router.deferred:
-        order = algorithm.transactions.get_order_by_id(event.order_id)
-        if order is not None and order.id not in seen:
-            seen.add(order.id)
-            orders.append(order)
+    orders = _candidates(router)
     taken: set[int] = set()
     problems = []
     restored, router.restored = router.restored, []
@@ -70,11 +64,11 @@ def reattach(router: OrderRouter, strategies: Mapping[str, Strategy]) -> list[st
         working = [leg for leg in group.legs if leg.status not in ENDED]
         found = {id(leg): order for leg in working if (order := _match(leg, orders, taken)) is not None}
         for leg in working:
-            order = found.get(id(leg))
-            if order is not None:
-                taken.add(order.id)
-                leg.ticket = algorithm.transactions.get_order_ticket(order.id)
-                router.groups[order.id] = group
+            match = found.get(id(leg))
+            if match is not None:
+                taken.add(match.id)
+                leg.ticket = algorithm.transactions.get_order_ticket(match.id)
+                router.groups[match.id] = group
         tag = group.intent.tag
         if working and len(found) == len(working):
             router.journal.note(now, group.intent.strategy, "REATTACHED", f"{tag}: {group.describe_legs()} "
@@ -94,6 +88,20 @@ def reattach(router: OrderRouter, strategies: Mapping[str, Strategy]) -> list[st
     for event in deferred:
         router.on_order_event(event)
     return problems
+
+
+def _candidates(router: OrderRouter) -> list[Order]:
+    """LEAN's open orders no group of the router claims, then the orders whose events came
+    before the re-attachment (they may have ended meanwhile)."""
+    transactions = router.algorithm.transactions
+    orders = [o for o in transactions.get_open_orders() if not router.knows_order(o.id)]
+    seen = {o.id for o in orders}
+    for event in router.deferred:
+        order = transactions.get_order_by_id(event.order_id)
+        if order is not None and order.id not in seen:
+            seen.add(order.id)
+            orders.append(order)
+    return orders
 
 
 def _match(leg: LegOrder, orders: list[Order], taken: set[int]) -> Order | None:
