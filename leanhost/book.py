@@ -83,6 +83,7 @@ class HostBook:
     reader: ChainReader
     session: Callable[[], GateSession] | None = None  # the risk desk's session, once it exists
     carried: dict[str, dict[str, Any]] = field(default_factory=dict)
+    carried_contracts: dict[str, dict[str, str]] = field(default_factory=dict)  # of the carried sections
     warnings: list[str] = field(default_factory=list)
     _last: str = ""
 
@@ -95,8 +96,9 @@ class HostBook:
         orders = [group_to_dict(g, self._broker_ids) for g in groups]
         keys = {leg.symbol for s in self.strategies.values() for p in s.open_positions() for leg in p.structure.legs}
         keys.update(leg.key for g in groups for leg in g.legs)
-        contracts = {k: {"sid": str(sym.id), "value": str(sym.value)} for k in sorted(keys)
-                     if (sym := self.reader.symbols.get(k)) is not None}
+        contracts = {**self.carried_contracts, **{k: {"sid": str(sym.id), "value": str(sym.value)}
+                                                   for k in sorted(keys) if (sym := self.reader.symbols.get(k))
+                                                   is not None}}
         open_ids = {(s.name, p.position_id) for s in self.strategies.values() for p in s.open_positions()}
         fees = [[s, p, usd] for (s, p), usd in sorted(self.router.fees_usd.items()) if (s, p) in open_ids]
         return gate, strategies, orders, {"contracts": contracts, "fees_usd": fees}
@@ -138,7 +140,7 @@ class HostBook:
                 if name in self.strategies:
                     self.strategies[name].restore_state(section, f"strategies.{name}")
                 else:
-                    self._carry(name, section)
+                    self._carry(name, section, book.host.get("contracts", {}))
             self.router.restored = [group_from_dict(o, f"orders[{i}]", symbol_of) for i, o in enumerate(book.orders)]
             for i, row in enumerate(host.items("fees_usd")):
                 if not (isinstance(row, list) and len(row) == 3 and isinstance(row[2], (int, float))):
@@ -153,10 +155,16 @@ class HostBook:
         self.algorithm.log(self.summary(book))
         return session
 
-    def _carry(self, name: str, section: dict[str, Any]) -> None:
+    def _carry(self, name: str, section: dict[str, Any], contracts: dict[str, Any]) -> None:
+        """Keep the section of a strategy not running now, with its contracts' identifiers."""
         self.carried[name] = section
-        held = [p.get("position_id") for p in section.get("positions", [])
-                if isinstance(p, dict) and p.get("state") != PositionState.CLOSED.value]
+        positions = [p for p in section.get("positions", []) if isinstance(p, dict)]
+        for pos in positions:
+            for leg in pos.get("structure", {}).get("legs", []):
+                key = leg.get("symbol") if isinstance(leg, dict) else None
+                if key in contracts:
+                    self.carried_contracts[key] = contracts[key]
+        held = [p.get("position_id") for p in positions if p.get("state") != PositionState.CLOSED.value]
         if held:
             self.warnings.append(f"BOOK strategy {name} is not running now but its saved book holds "
                                  f"{', '.join(map(str, held))}: kept in the book; its contracts count as unknown")

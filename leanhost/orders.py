@@ -235,6 +235,9 @@ class OrderRouter:
         now = now_utc(self.algorithm)
         limit = timedelta(minutes=self.params.order_timeout_min)
         for group in self.active_groups():
+            if any(group is r for r in self.restored):  # no tickets before re-attachment: cancel_requested is kept for it
+                group.cancel_requested = group.cancel_requested or now - group.sent_utc >= limit
+                continue
             if not group.cancel_requested and now - group.sent_utc >= limit:
                 self.cancel(group, f"time-out after {self.params.order_timeout_min} min")
         self.unwinds.check_timeouts(now)

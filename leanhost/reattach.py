@@ -16,7 +16,9 @@ reconciliation:
 * every working leg found (among LEAN's open orders, and the orders whose events came before
   this call) -> re-attached: its ticket and new LEAN id join the router
   (``REATTACHED`` journaled); later events (and those that arrived before, held in
-  :attr:`leanhost.orders.OrderRouter.deferred`) book into it as before the restart;
+  :attr:`leanhost.orders.OrderRouter.deferred`) book into it as before the restart; a group
+  whose cancel was requested (before the restart, or by a time-out meanwhile) is canceled
+  again, now through its tickets;
 * no working leg found -> the orders ended while the algorithm was down. The account
   decides: when it holds exactly what a whole fill leaves (an entry's legs beyond what other
   positions hold; a close: none of the position's legs), the group is booked filled at its
@@ -73,6 +75,8 @@ def reattach(router: OrderRouter, strategies: Mapping[str, Strategy]) -> list[st
         if working and len(found) == len(working):
             router.journal.note(now, group.intent.strategy, "REATTACHED", f"{tag}: {group.describe_legs()} "
                                 f"(LEAN order ids now {', '.join(str(o.id) for o in found.values())})")
+            if group.cancel_requested:  # asked before the restart (or during warm-up): ask again
+                router.cancel(group, "cancel requested before the restart")
         elif found:
             problems.append(f"{tag}: only {len(found)} of its {len(working)} working leg orders are open at the "
                             f"broker after the restart ({group.describe_legs()})")

@@ -242,3 +242,49 @@ def test_when_a_live_run_has_no_saved_book_then_it_starts_only_with_fresh_start(
     algorithm = relaxed_es_algorithm(lean, make_algorithm, _live(), fresh_start="true")
     assert f"book: FRESH START on operator request (fresh_start=true): no saved book at {SLOT_A} / {SLOT_B}" \
         in algorithm.logs
+
+
+def test_when_a_canceled_entry_was_still_working_at_the_restart_then_its_cancel_is_sent_again(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """Live cancels are requests (``CancelPending``); the process stopped before LEAN
+    confirmed it. The saved group remembers the request; re-attached, it is canceled through
+    its new tickets."""
+    first = _first(lean, make_algorithm)
+    first.async_cancels = True
+    group = first.router.active_groups()[0]
+    first.router.cancel(group, "time-out after 10 min")
+    first.risk.after()
+    tickets = first.combo_orders[0].tickets
+    broker_ids = {t.symbol: first.transactions.get_order_by_id(t.order_id).broker_id for t in tickets}
+
+    second = _restart(lean, make_algorithm, first)
+    loaded = [second.load_open_order(t.symbol, t.quantity, broker_ids[t.symbol], lean.OrderType.COMBO_LIMIT)
+              for t in tickets]
+    second.on_warmup_finished()
+
+    assert [t.cancel_tags for t in loaded] == [[f"{group.intent.tag} cancel requested before the restart"]] * 2
+    assert [t.status for t in loaded] == [lean.OrderStatus.CANCELED] * 2
+    position = _strangle(second)
+    assert position.state is PositionState.CLOSED and position.exit_reason.startswith("never opened: ended without")
+
+
+def test_when_a_strategy_is_switched_off_across_a_restart_then_its_saved_positions_are_kept_and_alerted(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    first = _first(lean, make_algorithm)
+    for ticket in first.combo_orders[0].tickets:
+        first.fill(ticket, 5.0)
+    saved = first.book.sections()[1]["futures_strangle"]
+
+    second = _restart(lean, make_algorithm, first, strangle_enabled="false")
+    second.on_warmup_finished()
+
+    assert "futures_strangle" not in second.strategies
+    assert any(e.startswith("ALERT BOOK strategy futures_strangle is not running now but its saved book holds "
+                            "futures_strangle-") for e in second.errors)
+    gate, strategies, _, host = second.book.sections()
+    assert strategies["futures_strangle"] == saved
+    legs = saved["positions"][0]["structure"]["legs"]
+    assert sorted(host["contracts"]) == sorted(leg["symbol"] for leg in legs)
+    assert _blocked(second)  # nobody manages its contracts now: unknown holdings
