@@ -12,6 +12,7 @@ brokerage's ids kept, ``BrokerageTransactionHandler.AddOpenOrder``), and calls
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -288,3 +289,31 @@ def test_when_a_strategy_is_switched_off_across_a_restart_then_its_saved_positio
     legs = saved["positions"][0]["structure"]["legs"]
     assert sorted(host["contracts"]) == sorted(leg["symbol"] for leg in legs)
     assert _blocked(second)  # nobody manages its contracts now: unknown holdings
+
+
+@pytest.mark.parametrize(("spoil", "why"), [
+    (lambda book: book["orders"][0]["legs"][0].update(status="lost"),
+     "orders[0].legs[0].status: unknown order status 'lost'"),
+    (lambda book: book["orders"][0]["legs"][0].update(sid="ES ???"), "orders[0].legs[0].sid: not a LEAN security"),
+    (lambda book: book["strategies"]["futures_strangle"]["positions"][0].update(quantity="1"),
+     "strategies.futures_strangle.positions[0].quantity: expected an integer, got '1'"),
+    (lambda book: book["gate"].pop("records"), "gate.records: missing"),
+])
+def test_when_a_section_of_the_saved_book_does_not_restore_then_initialize_names_its_key_path(
+    lean: ModuleType, make_algorithm: Callable[..., Any], host: Callable[[str], ModuleType],
+    spoil: Callable[[dict[str, Any]], None], why: str
+) -> None:
+    """A whole, checksummed slot whose content is wrong (written by hand, or by a bug)."""
+    first = _first(lean, make_algorithm)
+    store = first.object_store
+    book = json.loads(store.values[SLOT_A].partition("\n")[2])
+    spoil(book)
+    store.values[SLOT_A] = bad = _envelope(json.dumps(book))
+
+    with pytest.raises(host("book_store").BookStoreError) as raised:
+        _restart(lean, make_algorithm, first)
+
+    assert "ThetaDesk cannot start: the saved book (thetadesk/book/a.json / thetadesk/book/b.json) does not " \
+           "restore" in str(raised.value)
+    assert why in str(raised.value)
+    assert store.values[SLOT_A] == bad
