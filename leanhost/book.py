@@ -127,7 +127,7 @@ class HostBook:
         Raises:
             BookStoreError: any section that does not restore (key path named).
         """
-        source = " / ".join(slot_keys(self.store.keys))
+        source = self.store.loaded_key or " / ".join(slot_keys(self.store.keys))
         try:
             host = Fields(book.host, "host")
             for key, item in ((k, host.obj("contracts").obj(k)) for k in host.obj("contracts").names()):
@@ -147,7 +147,8 @@ class HostBook:
                     raise StateError(f"host.fees_usd[{i}]", f"expected [strategy, position id, usd], got {row!r}")
                 self.router.fees_usd[(str(row[0]), str(row[1]))] = float(row[2])
         except StateError as exc:
-            message = (f"ThetaDesk cannot start: the saved book ({source}) does not restore: {exc.within(source)}. "
+            message = (f"ThetaDesk cannot start: the saved book at object-store key {source} does not restore: "
+                       f"{exc}. "
                        "Nothing is overwritten: repair or restore the value, or delete the book's keys and start "
                        "with fresh_start=true on purpose.")
             self.algorithm.error(message)

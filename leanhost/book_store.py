@@ -135,6 +135,7 @@ class BookStore:
         seq: sequence number of the last book read or written (-1: none).
         next_slot: index in :data:`SLOTS` of the slot the next save writes.
         warnings: what loading found and survived (a torn slot), for the start-up alerts.
+        loaded_key: the slot the book was read from ("" before a load).
     """
 
     algorithm: QCAlgorithm
@@ -142,6 +143,7 @@ class BookStore:
     seq: int = -1
     next_slot: int = 0
     warnings: list[str] = field(default_factory=list)
+    loaded_key: str = ""  # the slot the book was read from
 
     def _read(self, key: str) -> str | None:
         store = self.algorithm.object_store
@@ -168,7 +170,7 @@ class BookStore:
         if not valid:
             return None
         best = valid[-1]
-        self.seq = best.seq
+        self.seq, self.loaded_key = best.seq, best.key
         self.next_slot = 1 - slot_keys(self.keys).index(best.key)
         for slot in torn:
             self._quarantine(slot, best)

@@ -313,7 +313,7 @@ def test_when_a_section_of_the_saved_book_does_not_restore_then_initialize_names
     with pytest.raises(host("book_store").BookStoreError) as raised:
         _restart(lean, make_algorithm, first)
 
-    assert "ThetaDesk cannot start: the saved book (thetadesk/book/a.json / thetadesk/book/b.json) does not " \
-           "restore" in str(raised.value)
+    assert f"ThetaDesk cannot start: the saved book at object-store key {SLOT_A} does not restore: " \
+        in str(raised.value)
     assert why in str(raised.value)
     assert store.values[SLOT_A] == bad
