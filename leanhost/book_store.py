@@ -20,7 +20,8 @@ What a save in LEAN is (read in Lean, ``Engine/Storage/LocalObjectStore.cs``):
 So a save is neither atomic nor on disk when it returns: a process killed during
 ``PersistData`` leaves a truncated value (empty, or a prefix of it), and one killed before it
 loses the saves of the last few seconds (what reconciliation with the broker then catches).
-Hence the format here:
+QuantConnect's cloud runs its own object store (not in LEAN's open source), so nothing here
+relies on a save being atomic there either. Hence the format here:
 
 * keys ``<prefix>/book/a.json`` and ``<prefix>/book/b.json`` (:func:`slot_keys`), saved in
   turn: a torn write damages only the slot being written, the other keeps the book before;
