@@ -12,10 +12,13 @@ flatten and close-losers requests; VIX, NLV, realized P&L of each exit; gate sta
 operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 :mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
-exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`); a daily
-and start-up reconciliation settles, adopts or blocks on LEAN's holdings
-(:mod:`leanhost.reconciliation`). Operator live commands (:mod:`leanhost.operator`), brokerage
-messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
+exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). The
+whole book (positions, working order groups, the gate, histories) is saved in the object
+store after every change and restored at every start (:mod:`leanhost.book`,
+:mod:`leanhost.book_store`); saved orders are re-attached to the brokerage's
+(:mod:`leanhost.reattach`), and a daily and start-up reconciliation settles, adopts or blocks
+on LEAN's holdings and open orders (:mod:`leanhost.reconciliation`). Operator live commands
+(:mod:`leanhost.operator`), brokerage messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
 decision and verdict is journaled within QuantConnect's log limits (:mod:`leanhost.journal`);
 per-strategy charts and runtime/summary statistics come at the NLV marks
 (:mod:`leanhost.dashboard`). The rules themselves live in the
