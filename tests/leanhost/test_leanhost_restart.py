@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -317,3 +318,47 @@ def test_when_a_section_of_the_saved_book_does_not_restore_then_initialize_names
         in str(raised.value)
     assert why in str(raised.value)
     assert store.values[SLOT_A] == bad
+
+
+def test_when_a_working_entry_filled_while_the_algorithm_was_down_then_it_is_booked_at_its_limit_and_adopted(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The broker filled the whole combo while LEAN was stopped: no open order, and the account
+    holds exactly its legs (-1 put, -1 call per unit)."""
+    first = _first(lean, make_algorithm)
+    combo = first.combo_orders[0]
+    limit = combo.asked_limit
+
+    second = _restart(lean, make_algorithm, first)
+    for ticket in combo.tickets:
+        second.securities[ticket.symbol].holdings.quantity = ticket.quantity
+    second.on_warmup_finished()
+
+    position = _strangle(second)
+    assert (position.state, position.entry_net_pts) == (PositionState.OPEN, limit)
+    assert [e.action for e in second.journal.entries if e.action in ("FILLED_WHILE_DOWN", "FILLED", "ADOPTED")] == [
+        "FILLED_WHILE_DOWN", "FILLED", "ADOPTED"]
+    assert any(e.startswith(f"ALERT RESTART {combo.tag}: its orders vanished while the algorithm was down and the "
+                            "account holds what a whole fill leaves") for e in second.errors)
+    assert not _blocked(second)
+
+
+def test_when_a_close_filled_while_the_algorithm_was_down_then_the_position_is_closed_at_its_limit(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    first = _first(lean, make_algorithm)
+    for ticket in first.combo_orders[0].tickets:
+        first.fill(ticket, 5.0)  # credit 10.00
+    assert first.risk.close_whole(first.strategies["futures_strangle"], _strangle(first), "FLATTEN",
+                                  datetime(2020, 1, 6, 15, 0, tzinfo=UTC))
+    [close] = first.combo_orders[1:]
+    first.risk.after()
+
+    second = _restart(lean, make_algorithm, first, holdings=False)  # the close filled: nothing held
+    second.on_warmup_finished()
+
+    closed = _strangle(second)
+    assert (closed.state, closed.exit_net_pts) == (PositionState.CLOSED, close.asked_limit)
+    assert [e.action for e in second.journal.entries if e.action in ("FILLED_WHILE_DOWN", "VANISHED")] == [
+        "FILLED_WHILE_DOWN"]
+    assert not _blocked(second)
