@@ -12,10 +12,13 @@ flatten and close-losers requests; VIX, NLV, realized P&L of each exit; gate sta
 operator's kill switch in the object store; alerts by log, QC notify and SMTP:
 :mod:`leanhost.risk_desk`, :mod:`leanhost.gate_store`, :mod:`leanhost.alerts`). What it
 trades: one limit order per intent, a combo for several legs (:mod:`leanhost.orders`). Expiry,
-exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`); a daily
-and start-up reconciliation settles, adopts or blocks on LEAN's holdings
-(:mod:`leanhost.reconciliation`). Operator live commands (:mod:`leanhost.operator`), brokerage
-messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
+exercise and assignment reach the owning strategy, loudly (:mod:`leanhost.settlement`). The
+whole book (positions, working order groups, the gate, histories) is saved in the object
+store after every change and restored at every start (:mod:`leanhost.book`,
+:mod:`leanhost.book_store`); saved orders are re-attached to the brokerage's
+(:mod:`leanhost.reattach`), and a daily and start-up reconciliation settles, adopts or blocks
+on LEAN's holdings and open orders (:mod:`leanhost.reconciliation`). Operator live commands
+(:mod:`leanhost.operator`), brokerage messages, disconnects and margin (:mod:`leanhost.brokerage_events`) reach the gate. Every
 decision and verdict is journaled within QuantConnect's log limits (:mod:`leanhost.journal`);
 per-strategy charts and runtime/summary statistics come at the NLV marks
 (:mod:`leanhost.dashboard`). The rules themselves live in the
@@ -31,18 +34,21 @@ from typing import TYPE_CHECKING, Any
 from AlgorithmImports import QCAlgorithm
 
 from leanhost.alerts import AlertChannel
+from leanhost.book import HostBook
+from leanhost.book_store import BookStore, check_fresh_start
 from leanhost.brokerage import apply_brokerage
 from leanhost.brokerage_events import BrokerageEvents, disable_lean_margin_calls, live_model_name
 from leanhost.chains import ChainReader
 from leanhost.daily_report import schedule_daily_report, send_daily_report
 from leanhost.dashboard import Dashboard
-from leanhost.gate_store import load_gate_session, store_keys
+from leanhost.gate_store import StoreKeys, load_gate_session, store_keys
 from leanhost.iv_history import restore_iv_readings, save_iv_readings
 from leanhost.journal import DecisionJournal
 from leanhost.market_data import MarketData
 from leanhost.operator import OperatorCommands
 from leanhost.orders import OrderRouter
 from leanhost.parameters import read_parameters
+from leanhost.reattach import reattach
 from leanhost.reconciliation import Reconciler
 from leanhost.risk_desk import RiskDesk
 from leanhost.scheduling import now_utc, schedule_every_minute, schedule_rule
@@ -76,12 +82,14 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)
-        self.risk = self._risk_desk()
+        keys = store_keys(self, self.params.state_key_prefix)
+        self.book = HostBook(self, self.params, BookStore(self, keys), self.strategies, self.router, self.chains)
+        self.risk = self._risk_desk(keys)
         self.operator = OperatorCommands(self, self.risk)
         self.brokerage_events = BrokerageEvents(self, self.params, self.risk)
         self.brokerage_events.at_start(live_model)
         self.reconciler = Reconciler(self, self.params, self.chains, self.chains.symbols, self.strategies,
-                                     self.settlement, self.risk)
+                                     self.settlement, self.risk, self.router.knows_order)
         self.dashboard = Dashboard(self, self.strategies, self.risk.session, self.router.fees_usd,
                                    self.risk.quote, self.market.vix_level, self.risk.partial_realized_usd)
         self.risk.on_mark = self.dashboard.update  # charts and statistics at the NLV marks
@@ -113,11 +121,22 @@ class ThetaDeskAlgorithm(QCAlgorithm):
             self.error(f"ThetaDesk: {strategy.name} not started: {refusal}")
         return refusal is None
 
-    def _risk_desk(self) -> RiskDesk:
-        """The risk gate (state restored from the object store; a corrupt state stops here)
-        wired to the router's and the settlement's outcomes."""
-        keys = store_keys(self, self.params.state_key_prefix)
-        session = load_gate_session(self, self.params, keys)
+    def _risk_desk(self, keys: StoreKeys) -> RiskDesk:
+        """The risk gate wired to the router's and the settlement's outcomes. Live runs restore
+        the saved book (strategies, order groups, gate: leanhost/book.py); without one, the
+        gate's own key (an older deployment) and ``fresh_start`` decide; anything unreadable
+        stops here, before anything is saved."""
+        saved = self.book.store.load()
+        if saved is not None:
+            session = self.book.restore(saved)
+            self.log("risk gate: state restored from the saved book (trading state "
+                     f"{session.gate.state.trading_state(self.params.kill_switch).value})")
+            if self.params.fresh_start:
+                self.error("fresh_start=true is ignored: a saved book exists; set it back to false so that a lost "
+                           "book stops the next start")
+        else:
+            session = load_gate_session(self, self.params, keys)
+            check_fresh_start(self, keys, self.params.fresh_start)
         alerts = AlertChannel.create(self, os.environ, self.params.alert_email, self.params.alert_webhook_url)
         desk = RiskDesk(self, self.params, session, self.market, self.router, self.strategies,
                         self.journal, alerts, keys)
@@ -127,6 +146,10 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.router.unwinds.on_failed = desk.block_entries
         self.router.unwinds.bar_minutes_of = self.market.bar_minutes_of
         self.settlement.on_position_settled = desk.on_settled
+        self.book.session = lambda: desk.session
+        desk.on_save = self.book.save_if_changed
+        for warning in self.book.store.warnings + self.book.warnings:
+            desk.alerts.alert(warning)
         desk.announce(now_utc(self))
         return desk
 
@@ -172,9 +195,12 @@ class ThetaDeskAlgorithm(QCAlgorithm):
 
     # ----- operator and brokerage events (leanhost.operator, leanhost.brokerage_events) -----
     def on_warmup_finished(self) -> None:
-        """LEAN calls it once trading starts, after every (re)start: reconcile holdings."""
+        """LEAN calls it once trading starts, after every (re)start: restored order groups
+        re-attached to the orders LEAN loaded from the brokerage (leanhost/reattach.py), then
+        holdings and open orders reconciled with the restored book."""
         with self.entry_lock:
-            self.reconciler.run("start")
+            problems = reattach(self.router, self.strategies)
+            self.reconciler.run("start", at_start=True, problems=problems)
             self.risk.after()
 
     def on_command(self, data: Any) -> bool | None:

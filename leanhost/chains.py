@@ -141,6 +141,12 @@ class ChainReader:
         """The snapshot string of a contract seen in a chain, else ``None``."""
         return self._keys.get(symbol)
 
+    def register(self, key: str, symbol: Symbol) -> None:
+        """Know ``symbol`` as ``key`` before any chain shows it (a contract of a position
+        restored from the saved book: :mod:`leanhost.book`)."""
+        self.symbols[key] = symbol
+        self._keys[symbol] = key
+
     # ----- sources ------------------------------------------------------------------------
     def _read_slice(
         self, root: str, rows: _Rows, fronts: list[tuple[datetime, float]], time_utc: datetime, limit_min: float

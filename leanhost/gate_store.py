@@ -4,8 +4,10 @@ LEAN API: ``algorithm.object_store`` (``contains_key(key)``, ``read(key) -> str`
 ``save(key, text) -> bool``). LEAN has no automatic live state (Lean#7048): the gate's
 tripped limits, counters, peak NLV, audit log and trade statistics
 (:meth:`risk.gate_session.GateSession.state_dict`) are saved here and restored at start, so a
-restart never resets a tripped limit. The per-position book of the session (buying power in
-use) is not saved: positions themselves are not restored yet.
+restart never resets a tripped limit. The whole book (positions, working orders, the gate's
+buying power in use too) is saved with the gate in it by :mod:`leanhost.book_store`; a start
+restores the gate from that book and reads this key only when there is no book (a deployment
+from before the book).
 
 Keys. Under the LEAN CLI every project of a workspace shares one object store (in QC's cloud,
 every project of the organisation), so every key starts with the project's prefix

@@ -6,6 +6,10 @@ and restore; backtests use ``<prefix>/backtest`` and never restore, so a backtes
 readings another run wrote). Key: ``<prefix>/iv_readings/<strategy>``; value: JSON
 ``{"YYYY-MM-DD": iv_frac}``, the latest :data:`KEEP_READINGS` days.
 
+The saved book (:mod:`leanhost.book`) holds the readings too (the strangle's
+``state_dict``) and is restored first; these keys remain for deployments from before the book
+(a reading the restored strategy already has wins).
+
 A strategy takes part when it has an ``iv_readings: dict[date, float]`` attribute
 (:class:`strategies.futures_strangle.FuturesStrangle`). A corrupt value is logged and ignored
 (the strategy then starts from LEAN's history: the labelled VIX proxy), never fatal.

@@ -106,6 +106,8 @@ class OrderRouter:
     on_partial: Partial | None = None
     on_alert: Callable[[str], None] | None = None
     unwinds: UnwindDesk = field(init=False)
+    restored: list[OrderGroup] = field(default_factory=list)  # saved groups not re-attached yet
+    deferred: list[OrderEvent] = field(default_factory=list)  # their events before re-attachment
     _sending: bool = False
     _early_events: list[OrderEvent] = field(default_factory=list)
 
@@ -126,7 +128,7 @@ class OrderRouter:
         refusal = self.refusal(intent)
         if refusal:
             if intent.purpose is IntentPurpose.CLOSE:  # a position that cannot be closed needs a person
-                self._alert(f"{intent.tag}: close refused before sending: {refusal}")
+                self.alert(f"{intent.tag}: close refused before sending: {refusal}")
             self.report_unfilled(intent, f"refused before sending: {refusal}", loud=True)
             return None
         if intent.purpose is IntentPurpose.CLOSE:
@@ -144,7 +146,7 @@ class OrderRouter:
         finally:
             self._sending = False
         if error:
-            self._alert(f"{intent.tag}: {error}")
+            self.alert(f"{intent.tag}: {error}")
             self.report_unfilled(intent, f"refused by LEAN: {error}")
             return None
         group = OrderGroup(intent, legs, now_utc(self.algorithm))
@@ -174,7 +176,7 @@ class OrderRouter:
         price = limit_refusal(self.algorithm, self._legs(intent), intent.limit_pts)
         if price or len(intent.structure.legs) == 1 or self.params.brokerage != "tastytrade":
             return price
-        return tastytrade_combo_refusal(intent, lambda key: self._holding(self.symbols[key]))
+        return tastytrade_combo_refusal(intent, lambda key: self.holding(self.symbols[key]))
 
     def _attach(self, group: OrderGroup, tickets: list[OrderTicket]) -> None:
         for leg in group.legs:
@@ -200,6 +202,9 @@ class OrderRouter:
                 return True
             if self._sending:
                 self._early_events.append(event)
+            elif self._of_restored(event):  # booked once re-attached (leanhost/reattach.py)
+                self.deferred.append(event)
+                return True
             return False
         leg = next(
             leg
@@ -230,6 +235,9 @@ class OrderRouter:
         now = now_utc(self.algorithm)
         limit = timedelta(minutes=self.params.order_timeout_min)
         for group in self.active_groups():
+            if any(group is r for r in self.restored):  # no tickets before re-attachment: cancel_requested is kept for it
+                group.cancel_requested = group.cancel_requested or now - group.sent_utc >= limit
+                continue
             if not group.cancel_requested and now - group.sent_utc >= limit:
                 self.cancel(group, f"time-out after {self.params.order_timeout_min} min")
         self.unwinds.check_timeouts(now)
@@ -243,7 +251,7 @@ class OrderRouter:
             if leg.ticket is not None and leg.status not in ENDED:
                 error = request_cancel(leg.ticket, f"{group.intent.tag} {why}")
                 if error:
-                    self._alert(f"{group.intent.tag}: {leg.key} {error}")
+                    self.alert(f"{group.intent.tag}: {leg.key} {error}")
 
     def cancel_entries(self, why: str) -> int:
         """Cancel every working entry (OPEN) group; returns how many (the gate's flatten)."""
@@ -254,9 +262,29 @@ class OrderRouter:
         return len(entries)
 
     def active_groups(self) -> list[OrderGroup]:
-        """Groups still waiting for fills or cancels, oldest first."""
-        seen: dict[int, OrderGroup] = {id(g): g for g in self.groups.values() if not g.done}
+        """Groups still waiting for fills or cancels (restored ones included), oldest first."""
+        seen: dict[int, OrderGroup] = {id(g): g for g in [*self.groups.values(), *self.restored] if not g.done}
         return sorted(seen.values(), key=lambda g: g.sent_utc)
+
+    def knows_order(self, order_id: int) -> bool:
+        """True for an order of one of this router's groups or unwinds."""
+        return order_id in self.groups or any(t.order_id == order_id for t in self.unwinds.tickets)
+
+    def _of_restored(self, event: OrderEvent) -> bool:
+        return not event.is_assignment and any(leg.symbol == event.symbol for g in self.restored for leg in g.legs)
+
+    def end_restored(self, group: OrderGroup, filled: bool, why: str) -> None:
+        """A restored group whose orders vanished while the algorithm was down: booked filled
+        at its limit (a limit order fills at its limit or better; the real price is at the
+        broker) or unfilled, with ``why`` journaled."""
+        group.done = True
+        self.finished.append(group)
+        intent = group.intent
+        if filled:
+            self.journal.note(now_utc(self.algorithm), intent.strategy, "FILLED_WHILE_DOWN", f"{intent.tag}: {why}")
+            self._filled(intent, intent.limit_pts, now_utc(self.algorithm))
+        else:
+            self.report_unfilled(intent, why, loud=True)
 
     # ----- outcomes -----------------------------------------------------------------------
     def _finish_if_ended(self, group: OrderGroup, time_utc: datetime) -> None:
@@ -317,13 +345,15 @@ class OrderRouter:
         if self.on_outcome is not None:
             self.on_outcome(intent, False)
 
-    def _alert(self, text: str) -> None:
+    def alert(self, text: str) -> None:
+        """Through :attr:`on_alert` (the risk desk's channel), else logged as an error."""
         if self.on_alert is not None:
             self.on_alert(text)
         else:
             self.algorithm.error(f"ALERT {text}")
 
-    def _holding(self, symbol: Symbol) -> float:
+    def holding(self, symbol: Symbol) -> float:
+        """Signed contracts the account holds of ``symbol`` (0 for an unknown security)."""
         securities = self.algorithm.securities
         return (
             float(securities[symbol].holdings.quantity) if securities.contains_key(symbol) else 0.0

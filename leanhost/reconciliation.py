@@ -31,14 +31,17 @@ positions still opening are in flight and not judged. Per finding:
   through the gate (:class:`risk.host_blocks.HostBlock.RECONCILE`); the block is released by
   the first later run without any (or cleared by an operator).
 
-After a restart the strategies hold nothing (positions are not persisted yet): every holding
-of the account is unknown, alerted, and entries stay blocked until the account is flat or an
-operator clears ``host_reconcile``.
+After a restart the strategies hold what the saved book restored (:mod:`leanhost.book`), and
+the start-up run (``at_start``) follows the re-attachment of saved orders
+(:mod:`leanhost.reattach`): positions the account holds exactly are ``ADOPT``-ed; restored
+positions none of whose legs the account still holds are settled with the reason
+(``VANISHED``); expired ones are settled whatever the brokerage; every open order that no
+order group claims is ``UNKNOWN_ORDER`` (alerted, entries blocked), in every run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import partial
@@ -86,6 +89,7 @@ class Reconciler:
     strategies: Mapping[str, Strategy]
     settlement: SettlementDesk
     risk: RiskDesk
+    knows_order: Callable[[int], bool] | None = None  # the router's: an order one of its groups sent
     reported: set[tuple[FindingKind, str]] = field(default_factory=set)
 
     def schedule(self, symbol: Symbol) -> None:
@@ -107,12 +111,21 @@ class Reconciler:
         """True when expired legs are settled here (live, a brokerage without notifications)."""
         return bool(self.algorithm.live_mode) and self.params.brokerage in SETTLING_BROKERAGES
 
-    def run(self, why: str) -> list[Finding]:
-        """One reconciliation now; returns its findings (acted on)."""
+    def run(self, why: str, at_start: bool = False, problems: Sequence[str] = ()) -> list[Finding]:
+        """One reconciliation now; returns its findings (acted on). ``at_start`` (the first
+        run after a (re)start): restored positions that vanished from the account while the
+        algorithm was down are settled first (:meth:`_settle_vanished`), and expired ones are
+        settled whatever the brokerage (no exercise event comes for an expiry before the
+        start). ``problems``: what the re-attachment of saved orders could not resolve
+        (``ORDERS_INCOMPLETE``, blocking)."""
         now = now_utc(self.algorithm)
+        if at_start:
+            self._settle_vanished(now)
         findings = reconcile(self._expected(), self._holdings(now), self._in_flight(), now)
+        findings += self._unknown_orders()
+        findings += [Finding(FindingKind.ORDERS_INCOMPLETE, "", 0, 0, (), text) for text in problems]
         for finding in findings:
-            self._act(finding, now)
+            self._act(finding, now, at_start)
         blocking = [f for f in findings if f.blocks_entries]
         if blocking:
             block(self.risk, HostBlock.RECONCILE, f"{why}: " + "; ".join(f.text for f in blocking), now)
@@ -152,11 +165,40 @@ class Reconciler:
         key = self.reader.key_of(symbol)
         return key if key is not None else str(symbol.value)
 
+    def _unknown_orders(self) -> list[Finding]:
+        """``UNKNOWN_ORDER`` per open order that no order group or unwind of the router sent
+        (after a restart: one the saved book does not know)."""
+        if self.knows_order is None:
+            return []
+        return [Finding(FindingKind.UNKNOWN_ORDER, self._key(o.symbol), 0, float(o.quantity), (),
+                        f"{self._key(o.symbol)}: open order {o.id} for {float(o.quantity):+g} (brokerage id "
+                        f"{', '.join(str(b) for b in o.broker_id) or 'none'}) that no strategy's order group "
+                        "claims") for o in self.algorithm.transactions.get_open_orders() if not self.knows_order(o.id)]
+
+    def _settle_vanished(self, now: datetime) -> None:
+        """Restored OPEN positions none of whose legs the account holds, none in flight and
+        none expired yet: closed, assigned or exercised while the algorithm was down. Settled
+        at intrinsic from the underlying's price now (the real exit price is in the
+        broker's history), with that reason, journaled and alerted."""
+        held = {h.key: h.quantity for h in self._holdings(now)}
+        flying = self._in_flight()
+        for strategy in self.strategies.values():
+            for pos in [p for p in strategy.open_positions() if p.state is PositionState.OPEN]:
+                keys = [leg.symbol for leg in pos.structure.legs]
+                if any(held.get(k, 0.0) or k in flying for k in keys):
+                    continue
+                if any(now >= settled_after_utc(leg.expiry) for leg in pos.structure.legs):
+                    continue  # expired: SETTLE by reconcile
+                self._settle_position(strategy.name, pos.position_id, now, (
+                    "vanished while the algorithm was down: the account holds none of its legs at the start "
+                    "(closed, assigned or exercised at the broker); valued at intrinsic from the underlying's "
+                    "price now, the real exit is in the broker's history: "), "VANISHED")
+
     # ----- acting ---------------------------------------------------------------------------------
-    def _act(self, finding: Finding, now: datetime) -> None:
+    def _act(self, finding: Finding, now: datetime, at_start: bool = False) -> None:
         kind = finding.kind
         if kind is FindingKind.SETTLE:
-            if self.settles:
+            if self.settles or (at_start and self.algorithm.live_mode):
                 self._settle(finding, now)
             elif self.algorithm.live_mode:
                 self._once(finding, lambda: self.algorithm.log(f"awaiting LEAN's exercise events: {finding.text}"))
@@ -177,6 +219,13 @@ class Reconciler:
 
     def _settle(self, finding: Finding, now: datetime) -> None:
         name, position_id = finding.positions[0]
+        self._settle_position(name, position_id, now, (
+            "settled by reconciliation: expired without an exercise event (the brokerage sends none, or it "
+            "expired while the algorithm was down); intrinsic from the underlying's price at the check: "), "SETTLED")
+
+    def _settle_position(self, name: str, position_id: str, now: datetime, reason: str, label: str) -> None:
+        """Settle ``position_id`` at intrinsic (each leg from its underlying's price now) with
+        ``reason`` + the legs' values as its exit reason; journaled and alerted as ``label``."""
         strategy = self.strategies[name]
         pos = strategy.positions[position_id]
         parts, net, delivered = [], 0.0, []
@@ -187,11 +236,10 @@ class Reconciler:
             parts.append(f"{leg.describe()} at {value:.2f}")
             if value > 0 and symbol is not None and symbol.security_type != SecurityType.INDEX_OPTION:
                 delivered.append(leg.describe())
-        pos.exit_reason = ("settled by reconciliation: expired without an exercise event (the brokerage sends "
-                           "none); intrinsic from the underlying's price at the check: " + ", ".join(parts))
+        pos.exit_reason = reason + ", ".join(parts)
         strategy.on_settled(position_id, net, now)
-        self.risk.journal.note(now, name, "SETTLED", f"{position_id} at {net:+.2f} pts per unit by reconciliation")
-        self.risk.alerts.alert(f"RECONCILE SETTLED {position_id} ({name}) at {net:+.2f} pts per unit: {pos.exit_reason}")
+        self.risk.journal.note(now, name, label, f"{position_id} at {net:+.2f} pts per unit by reconciliation")
+        self.risk.alerts.alert(f"RECONCILE {label} {position_id} ({name}) at {net:+.2f} pts per unit: {pos.exit_reason}")
         if delivered:
             self.risk.alerts.alert(f"RECONCILE DELIVERY EXPECTED: {', '.join(delivered)} expired in the money and "
                                    "settles physically: shares or futures no strategy manages will be in the account")

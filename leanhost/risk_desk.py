@@ -104,6 +104,7 @@ class RiskDesk:
     """Realized P&L of partial closes by ``(strategy, position id)``, USD before fees (the units
     closed before the position closed whole; the dashboard adds it to the closed P&L)."""
     on_mark: Callable[[datetime], None] | None = None  # after each scheduled NLV mark (the dashboard)
+    on_save: Callable[[], object] | None = None  # after the gate's own save: the whole book (leanhost/book.py)
 
     # ----- set-up --------------------------------------------------------------------------
     def announce(self, now: datetime) -> None:
@@ -162,6 +163,8 @@ class RiskDesk:
         self.journal_verdicts()
         if self.keys.restore:
             self.save_if_changed()
+            if self.on_save is not None:  # the whole book (leanhost/book.py)
+                self.on_save()
         self.alerts.flush()
 
     def end(self) -> None:
@@ -169,6 +172,8 @@ class RiskDesk:
         for the mail worker)."""
         self.journal_verdicts()
         self.save_if_changed()
+        if self.on_save is not None:
+            self.on_save()
         self.alerts.flush()
         self.alerts.drain()
 

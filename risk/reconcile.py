@@ -6,8 +6,8 @@ plugin never raises ``OptionNotification``: Lean.Brokerages.Tastytrade,
 without exercise order events in live trading (``BrokerageTransactionHandler.
 HandleOptionNotification`` is the only live path that creates them), so an expired contract
 stays in LEAN's portfolio until the next restart loads the broker's holdings
-(``BrokerageSetupHandler``). After a restart the strategies remember nothing (positions are
-not persisted yet) while the account still holds their contracts.
+(``BrokerageSetupHandler``). After a restart the strategies hold what the host's saved book
+restored, which may differ from what the account holds (changes while the host was down).
 
 This module is plain data: the host lists every leg the strategies expect to hold
 (:class:`ExpectedLeg`), every non-zero holding of the account (:class:`Holding`) and the
@@ -25,7 +25,8 @@ contracts with working orders; :func:`reconcile` returns one :class:`Finding` pe
 * a holding no position expects: ``UNKNOWN_HOLDING`` (an option) or ``DELIVERED_UNDERLYING``
   (a future or stock, e.g. from an unreported assignment).
 
-``MISMATCH``, ``UNKNOWN_HOLDING`` and ``DELIVERED_UNDERLYING`` block new entries
+``MISMATCH``, ``UNKNOWN_HOLDING`` and ``DELIVERED_UNDERLYING`` (and the host's
+``UNKNOWN_ORDER`` and ``ORDERS_INCOMPLETE``, which :func:`reconcile` never returns) block new entries
 (:data:`BLOCKING`) until a later reconciliation finds none, or an operator clears the block.
 """
 
@@ -50,9 +51,12 @@ class FindingKind(Enum):
     MISMATCH = "mismatch"
     UNKNOWN_HOLDING = "unknown_holding"
     DELIVERED_UNDERLYING = "delivered_underlying"
+    UNKNOWN_ORDER = "unknown_order"  # a working order no order group claims (the host finds it)
+    ORDERS_INCOMPLETE = "orders_incomplete"  # a restored group found in part at the broker (the host)
 
 
-BLOCKING = frozenset({FindingKind.MISMATCH, FindingKind.UNKNOWN_HOLDING, FindingKind.DELIVERED_UNDERLYING})
+BLOCKING = frozenset({FindingKind.MISMATCH, FindingKind.UNKNOWN_HOLDING, FindingKind.DELIVERED_UNDERLYING,
+                      FindingKind.UNKNOWN_ORDER, FindingKind.ORDERS_INCOMPLETE})
 """Findings that block new entries (the account holds what no strategy manages)."""
 
 

@@ -241,6 +241,8 @@ class Parameters:
     alert_email: str = _p("", "QC notify.email address for alerts (delivered by QC cloud live only)")
     alert_webhook_url: str = _p("", "QC notify.web URL for alerts (delivered by QC cloud live only)")
     state_key_prefix: str = _p("thetadesk", "object-store key prefix of this project (the store is shared by a workspace)")
+    fresh_start: bool = _p(False, "live LEAN: start without a saved book (first deployment, or after deleting it on purpose); "
+                                  "never discards a saved one")
     vix_prev_close_max_age_days: int = _p(7, "a previous VIX close older than this is unknown", lo=1)
     nlv_mark_interval_min: int = _p(30, "minutes between the risk gate's NLV marks", lo=1, hi=1440)
     daily_report_time_et: time = _p(time(16, 30), "daily after-close report (positions, decisions, risk, plans), ET")

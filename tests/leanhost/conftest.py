@@ -83,14 +83,16 @@ def make_algorithm(main_module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> 
     """``make_algorithm(**parameters)``: a ThetaDeskAlgorithm with those config strings,
     initialised through the stand-in. ``strategies=factory`` replaces the registry's
     ``build_strategies(params)`` (strategies not registered yet, or test doubles);
-    ``setup(algorithm)`` runs before ``initialize`` (live mode, a shared object store)."""
+    ``setup(algorithm)`` runs before ``initialize`` (live mode, a shared object store).
+    ``fresh_start`` defaults to ``"true"``: a live test run is a first deployment unless its
+    store holds a book (a restart; a saved book always wins) or the test sets it."""
 
     def make(strategies: Callable[[Parameters], list[Any]] | None = None,
              setup: Callable[[Any], None] | None = None, **parameters: str) -> Any:
         if strategies is not None:
             monkeypatch.setattr(main_module, "build_strategies", strategies)
         algorithm = main_module.ThetaDeskAlgorithm()
-        algorithm.parameters.update(parameters)
+        algorithm.parameters.update({"fresh_start": "true", **parameters})
         if setup is not None:
             setup(algorithm)
         algorithm.initialize()

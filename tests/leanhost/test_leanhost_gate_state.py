@@ -57,7 +57,9 @@ def test_when_a_live_run_trips_the_daily_loss_limit_then_after_a_restart_it_stil
     assert verdict.details["trading_state"] == "reducing"
     assert second.combo_orders == []
     assert any(e.startswith("RISK GATE REDUCING at start: LOSS_LIMIT_DAILY") for e in second.errors)
-    assert f"risk gate: state restored from {STATE_KEY} (trading state reducing)" in second.logs
+    # the gate comes back with the whole book (leanhost/book.py), not from its own key
+    assert any(line.startswith("book restored (seq ") for line in second.logs)
+    assert "risk gate: state restored from the saved book (trading state reducing)" in second.logs
 
 
 def test_when_an_operator_clears_the_tripped_limit_in_the_object_store_then_entries_resume_and_it_is_audited(
@@ -85,7 +87,9 @@ def test_when_nothing_changed_then_the_state_is_not_saved_again(
     fire(algorithm, "gate:nlv")
     saves = len(algorithm.object_store.saves)
     fire(algorithm, "gate:nlv")  # same NLV, same minute: nothing new
-    assert saves == 1 and len(algorithm.object_store.saves) == saves
+    # the gate's own key and the book's first slot, once each (the book: leanhost/book.py)
+    assert [k for k, _ in algorithm.object_store.saves] == [STATE_KEY, "thetadesk/book/a.json"]
+    assert len(algorithm.object_store.saves) == saves
 
 
 @pytest.mark.parametrize(
@@ -125,7 +129,8 @@ def test_when_a_backtest_runs_then_it_starts_clean_and_saves_only_under_the_back
     assert verdict.action == "APPROVE"  # the live trip is not this backtest's
     assert "risk gate: backtest starts clean (final state saved to thetadesk/backtest/gate_state.json)" in algorithm.logs
     assert algorithm.object_store.values[STATE_KEY] == live_state
-    assert [k for k, _ in algorithm.object_store.saves[saves_during_run:]] == [BACKTEST_STATE_KEY]
+    assert [k for k, _ in algorithm.object_store.saves[saves_during_run:]] == [BACKTEST_STATE_KEY,
+                                                                              "thetadesk/backtest/book/a.json"]
 
 
 def test_when_lean_refuses_to_save_the_state_then_it_is_a_loud_alert(
@@ -199,6 +204,8 @@ def test_when_a_saved_off_meets_the_kill_switch_parameter_at_start_then_the_para
     first.object_store.values[KILL_KEY] = "off"
     _entry(first)
     del first.object_store.values[KILL_KEY]
+    for ticket in first.combo_orders[-1].tickets:  # the entry ends unfilled: the book holds no position
+        ticket.cancel()
 
     second = _algorithm(lean, make_algorithm, _live(first.object_store), kill_switch="true")
     verdict = _entry(second)
@@ -206,5 +213,5 @@ def test_when_a_saved_off_meets_the_kill_switch_parameter_at_start_then_the_para
     # the same strangle went out before the restart: the day's duplicate check survives it too
     assert verdict.codes == ("KILL_SWITCH", "FAT_FINGER_DUPLICATE") and "parameter kill_switch=true" in verdict.text
     assert second.risk.session.gate.state.audit_log[-1].who == "parameter"
-    [position] = [p for p in second.strategies["futures_strangle"].positions.values()]
-    assert position.state is PositionState.CLOSED
+    position = list(second.strategies["futures_strangle"].positions.values())[-1]
+    assert position.state is PositionState.CLOSED and position.exit_reason.startswith("never opened: refused")

@@ -163,11 +163,16 @@ def test_when_the_short_put_vanished_before_expiry_and_shares_arrived_then_entri
                          "strategy manages (an assignment or exercise nobody reported?)")
 
 
-def test_when_the_algorithm_restarts_with_holdings_then_they_are_unknown_and_entries_blocked_until_flat(
+def test_when_a_fresh_start_meets_holdings_then_they_are_unknown_and_entries_blocked_until_flat(
     lean: ModuleType, make_algorithm: Callable[..., Any]
 ) -> None:
+    """The operator deleted the saved book and started with fresh_start=true while the account
+    still holds the spread: nobody manages it (a restart WITH the book adopts it:
+    test_leanhost_restart.py)."""
     first = _opened(lean, make_algorithm)
     held = [s for s in first.securities.values() if s.holdings.quantity]
+    for key in ("thetadesk/book/a.json", "thetadesk/book/b.json"):
+        first.object_store.delete(key)
 
     second = _world(lean, make_algorithm, [(NEAR, Right.PUT, 345.0, -1), (NEAR, Right.PUT, 342.0, 1)],
                     store=first.object_store)

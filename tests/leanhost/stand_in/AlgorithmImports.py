@@ -26,7 +26,9 @@ from lean_fakes import (
     QCAlgorithm,
     QuoteBar,
     Resolution,
+    SecurityIdentifier,
     SecurityType,
+    Symbol,
     TimeZones,
 )
 from lean_fakes import lean_symbol_properties as SymbolProperties  # LEAN's constructor
@@ -50,7 +52,9 @@ __all__ = [
     "QCAlgorithm",
     "QuoteBar",
     "Resolution",
+    "SecurityIdentifier",
     "SecurityType",
+    "Symbol",
     "SymbolProperties",
     "TimeZones",
 ]

@@ -213,6 +213,11 @@ class Transactions:
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
 
+    def get_order_ticket(self, order_id: int) -> OrderTicket | None:
+        """``SecurityTransactionManager.GetOrderTicket``: the ticket of ``order_id`` (LEAN
+        creates one for each open order loaded at a restart: ``AddOpenOrder``)."""
+        return self.tickets.get(order_id)
+
     def get_open_orders(self) -> list[Order]:
         """Orders whose ticket has not ended (filled, canceled, invalid)."""
         ended = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID)
@@ -541,7 +546,19 @@ class QCAlgorithm:
             order_id = next(self._order_ids)
             ticket = OrderTicket(self, order_id, symbol, quantity, tag, order_type.name, limit_price)
             self.tickets[ticket.order_id] = ticket
-            self.transactions.orders[ticket.order_id] = Order(ticket.order_id, symbol, quantity, order_type)
+            self.transactions.orders[ticket.order_id] = Order(ticket.order_id, symbol, quantity, order_type,
+                                                              [f"BRK-{ticket.order_id}"], limit_price or 0.0)
+        return ticket
+
+    def load_open_order(self, symbol: Symbol, quantity: float, broker_ids: list[str], order_type: OrderType,
+                        limit_price: float = 0.0, tag: str = "") -> OrderTicket:
+        """Test helper (a restart): an order the brokerage reports open, loaded by LEAN before
+        the algorithm trades (``Engine/Setup/BrokerageSetupHandler.cs`` ``GetOpenOrders`` ->
+        ``BrokerageTransactionHandler.AddOpenOrder``): a NEW LEAN order id, status Submitted,
+        the brokerage's ids kept (``Order.BrokerId``), a ticket created; the tag is not the
+        algorithm's (the brokerages' ``GetOpenOrders`` do not restore it)."""
+        ticket = self._ticket(symbol, quantity, tag, order_type, limit_price or None)
+        self.transactions.orders[ticket.order_id].broker_id = list(broker_ids)
         return ticket
 
     def _raise_order_error(self) -> None:

@@ -106,18 +106,44 @@ class Globals:
 # ----- symbols --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SecurityIdentifier:
+    """A stand-in SID: ``str()`` is a readable stand-in of LEAN's encoded string, with the
+    underlying's identifier after ``|`` as in LEAN (``Common/SecurityIdentifier.cs``
+    ``ToString``: ``"<sid>|<underlying sid>"``), and :meth:`parse` inverts it (``Parse``)."""
+
     symbol: str
     security_type: SecurityType
     date: datetime | None = None
     strike_price: float = 0.0
     option_right: OptionRight | None = None
     market: str = "cme"
+    underlying: SecurityIdentifier | None = None
+
+    @property
+    def has_underlying(self) -> bool:
+        return self.underlying is not None
 
     def __str__(self) -> str:
         tail = f" {self.date:%Y%m%d}" if self.date else ""
         if self.option_right is not None:
             tail += f" {self.option_right.name} {self.strike_price:g}"
-        return f"{self.symbol} {self.security_type.name}{tail}"
+        own = f"{self.symbol} {self.security_type.name}{tail} {self.market}"
+        return own if self.underlying is None else f"{own}|{self.underlying}"
+
+    @staticmethod
+    def parse(value: str) -> SecurityIdentifier:
+        """LEAN ``SecurityIdentifier.Parse``: the identifier ``str()`` wrote; raises
+        ``ValueError`` (LEAN: ``FormatException``) for any other text."""
+        own, _, rest = value.partition("|")
+        parts = own.split(" ")
+        try:
+            kind = SecurityType[parts[1]]
+            day = datetime.strptime(parts[2], "%Y%m%d") if len(parts) > 3 else None
+            right = OptionRight[parts[3]] if len(parts) > 4 else None
+            strike = float(parts[4]) if len(parts) > 4 else 0.0
+        except (IndexError, KeyError, ValueError) as exc:
+            raise ValueError(f"not a security identifier: {value!r}") from exc
+        under = SecurityIdentifier.parse(rest) if rest else None
+        return SecurityIdentifier(parts[0], kind, day, strike, right, parts[-1], under)
 
 
 def _osi(root: str, right: OptionRight, strike: float, expiry: datetime) -> str:
@@ -126,11 +152,42 @@ def _osi(root: str, right: OptionRight, strike: float, expiry: datetime) -> str:
     return f"{root:<6}{expiry:%y%m%d}{tag}{round(strike * 1000):08d}"
 
 
-@dataclass(frozen=True)
 class Symbol:
+    """LEAN's ``Symbol`` (``Common/Symbol.cs``): equal and hashed by its identifier alone
+    (``Equals`` compares ``ID``). ``Symbol(sid, value)`` is LEAN's public constructor
+    ``Symbol(SecurityIdentifier, string)``, whose underlying is built from ``sid.underlying``;
+    the stand-in's factories below also pass ``Symbol(value, sid, underlying)``."""
+
+    __slots__ = ("value", "id", "underlying")
     value: str
     id: SecurityIdentifier
-    underlying: Symbol | None = None
+    underlying: Symbol | None
+
+    def __init__(self, first: SecurityIdentifier | str, second: SecurityIdentifier | str,
+                 underlying: Symbol | None = None) -> None:
+        if isinstance(first, SecurityIdentifier):  # LEAN's Symbol(sid, value)
+            assert isinstance(second, str)
+            sid, value = first, second
+            under = sid.underlying
+            underlying = None if under is None else Symbol(under, under.symbol)
+        else:
+            assert isinstance(second, SecurityIdentifier)
+            sid, value = second, first
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "id", sid)
+        object.__setattr__(self, "underlying", underlying)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Symbol is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Symbol) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.value!r}, {self.id})"
 
     @property
     def security_type(self) -> SecurityType:
@@ -149,12 +206,13 @@ class Symbol:
 
     @staticmethod
     def canonical_option(future: Symbol) -> Symbol:
-        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION)
+        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION, underlying=future.id)
         return Symbol(f"?{future.value}", sid, future)
 
     @staticmethod
     def future_option(future: Symbol, right: OptionRight, strike: float, expiry: datetime) -> Symbol:
-        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION, expiry, strike, right)
+        sid = SecurityIdentifier(future.id.symbol, SecurityType.FUTURE_OPTION, expiry, strike, right,
+                                 underlying=future.id)
         tag = "C" if right is OptionRight.CALL else "P"
         return Symbol(f"{future.value} {expiry:%y%m%d}{tag}{round(strike * 1000):08d}", sid, future)
 
@@ -170,13 +228,13 @@ class Symbol:
     def canonical_usa_option(underlying: Symbol, root: str) -> Symbol:
         """Canonical index option (``?SPXW`` on SPX) or equity option (``?SPY``)."""
         kind = SecurityType.INDEX_OPTION if underlying.security_type is SecurityType.INDEX else SecurityType.OPTION
-        return Symbol(f"?{root}", SecurityIdentifier(root, kind, market="usa"), underlying)
+        return Symbol(f"?{root}", SecurityIdentifier(root, kind, market="usa", underlying=underlying.id), underlying)
 
     @staticmethod
     def usa_option(underlying: Symbol, root: str, right: OptionRight, strike: float, expiry: datetime) -> Symbol:
         """An index option (root SPXW/SPX on SPX) or equity option (root SPY on SPY)."""
         kind = SecurityType.INDEX_OPTION if underlying.security_type is SecurityType.INDEX else SecurityType.OPTION
-        sid = SecurityIdentifier(root, kind, expiry, strike, right, "usa")
+        sid = SecurityIdentifier(root, kind, expiry, strike, right, "usa", underlying.id)
         return Symbol(_osi(root, right, strike, expiry), sid, underlying)
 
 
@@ -462,10 +520,16 @@ class OrderEvent:
 
 @dataclass
 class Order:
+    """``Orders/Order.cs`` as leanhost reads it: ``broker_id`` is the brokerage's ids of the
+    order (a list; LEAN keeps it across a restart, when the order itself gets a new ``id``:
+    ``BrokerageTransactionHandler.AddOpenOrder``)."""
+
     id: int
     symbol: Symbol
     quantity: float
     type: OrderType
+    broker_id: list[str] = field(default_factory=list)
+    limit_price: float = 0.0
 
 
 class ArgumentException(Exception):  # noqa: N818 - LEAN's (.NET) name, as pythonnet raises it
