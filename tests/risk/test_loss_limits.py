@@ -108,7 +108,9 @@ def test_when_drawdown_deepens_then_sizes_halve_then_entries_stop_then_everythin
     v = _check(gate, ctx, feb, 90_000, quantity=2)
     assert (v.action, v.quantity, v.codes) == (GateAction.RESIZE, 1, ("DRAWDOWN_HALVE",))
     assert v.reasons[0].text == "drawdown step halves new sizes: 2 -> 1 unit(s)"
-    assert _check(gate, ctx, feb, 90_000).action is GateAction.REFUSE  # 1 halves to 0
+    # a 1-lot the next day (not a same-day duplicate of the 2-lot above): 1 halves to 0
+    v = _check(gate, ctx, at_et(date(2020, 2, 5)), 90_000)
+    assert (v.action, v.codes) == (GateAction.REFUSE, ("DRAWDOWN_HALVE",))
     mar = at_et(date(2020, 3, 2))
     notice = gate.on_nlv(85_000, mar)
     assert notice.close_losers_requested and not notice.flatten_requested
