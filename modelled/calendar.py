@@ -16,7 +16,8 @@ SPY (and other ETF options, :class:`EquityCalendar`):
   LEAP years appear in the spring, ~2.7 years out);
 * QUARTER_END: the last trading day of Mar/Jun/Sep/Dec, from ``quarter_end_from`` (2008),
   listed 12 months ahead;
-* WEEKLY_FRI: every other Friday from ``weekly_fri_from`` (2010-06-04), listed 5 weeks ahead;
+* WEEKLY_FRI: every other Friday from ``weekly_fri_from`` (2010-06-04, the first weekly expiry; the
+  ``*_from`` dates are first expiries, listed ahead like the rest), listed 5 weeks ahead;
   WEEKLY_WED / WEEKLY_MON from ``weekly_wed_from`` (2016-02-24) / ``weekly_mon_from``
   (2018-08-13), WEEKLY_TUE_THU from ``weekly_tue_thu_from`` (2022-11-14); listed 3 weeks ahead.
 * An expiry falling on an exchange holiday moves to the previous trading day (OCC rule), using

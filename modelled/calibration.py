@@ -117,7 +117,7 @@ class CalibrationResult:
     errors: dict[str, tuple[int, float, float]]
 
 
-def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_max: float = 2.5) -> CalibrationResult:
+def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_lo: float = -1.0) -> CalibrationResult:
     """Least-squares fit of the shared ``(a, b)`` with a free level per chain group (module doc)."""
     offsets = np.cumsum([0] + [int(p.group.max()) + 1 for p in points])
     x = np.concatenate([p.x for p in points])
@@ -127,12 +127,12 @@ def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_max: float = 2
     levels0 = np.array([np.median(iv[g == j]) for j in range(offsets[-1])])
 
     def resid(theta: np.ndarray) -> np.ndarray:
-        shape = SmileShape(theta[0], theta[1], m_floor, x_max)
+        shape = SmileShape(theta[0], theta[1], m_floor, x_lo)
         out: np.ndarray = w * 100.0 * (theta[2:][g] * shape.multiplier(x) - iv)
         return out
 
     fit = least_squares(resid, np.concatenate(([-0.2, 0.1], levels0)))
-    shape = SmileShape(round(float(fit.x[0]), 4), round(float(fit.x[1]), 4), m_floor, x_max)
+    shape = SmileShape(round(float(fit.x[0]), 4), round(float(fit.x[1]), 4), m_floor, x_lo)
     errors: dict[str, tuple[int, float, float]] = {}
     for p, o in zip(points, offsets[:-1], strict=True):
         model = fit.x[2:][p.group + o] * shape.multiplier(p.x)
