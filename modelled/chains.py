@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -74,6 +76,18 @@ class ModelledChain:
     label: str = LABEL
 
 
+class _Expiry(NamedTuple):
+    """One listed expiry of a day's chain: its strikes and model inputs."""
+
+    expiry: date
+    strikes: np.ndarray
+    under_pts: float
+    under_symbol: str
+    t_years: float
+    series: str
+    atm_frac: float
+
+
 @dataclass(frozen=True)
 class _Rows:
     expiry: np.ndarray
@@ -83,23 +97,24 @@ class _Rows:
     under_symbol: np.ndarray
     t: np.ndarray
     series: np.ndarray
+    atm: np.ndarray
 
 
-def _expand(per_expiry: list[tuple[date, np.ndarray, float, str, float, str]]) -> _Rows:
-    """Rows for every (expiry, strike, right): puts then calls per expiry."""
-    parts = []
-    for exp, strikes, under, sym, t, series in per_expiry:
-        k = np.concatenate((strikes, strikes))
-        n = len(strikes)
-        parts.append((np.full(2 * n, np.datetime64(exp, "D")), k,
-                      np.concatenate((np.full(n, Right.PUT, np.int8), np.full(n, Right.CALL, np.int8))),
-                      np.full(2 * n, under), np.full(2 * n, sym, dtype=object), np.full(2 * n, t),
-                      np.full(2 * n, series, dtype=object)))
-    if not parts:
-        return _Rows(np.empty(0, "datetime64[D]"), np.empty(0), np.empty(0, np.int8), np.empty(0),
-                     np.empty(0, object), np.empty(0), np.empty(0, object))
-    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    return _Rows(*cols)
+def _expand(per: list[_Expiry]) -> _Rows:
+    """Rows for every (expiry, strike, right): puts then calls per expiry (np.repeat, no
+    per-row Python)."""
+    n = np.array([len(e.strikes) for e in per], dtype=np.int64)
+    rows2 = 2 * n
+
+    def each(values: list[object], dtype: object) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=dtype), rows2)
+
+    strikes = np.concatenate([np.concatenate((e.strikes, e.strikes)) for e in per]) if per else np.empty(0)
+    right = np.repeat(np.tile(np.array([Right.PUT, Right.CALL], dtype=np.int8), len(per)), np.repeat(n, 2))
+    return _Rows(each([np.datetime64(e.expiry, "D") for e in per], "datetime64[D]"), strikes, right,
+                 each([e.under_pts for e in per], np.float64), each([e.under_symbol for e in per], object),
+                 each([e.t_years for e in per], np.float64), each([e.series for e in per], object),
+                 each([e.atm_frac for e in per], np.float64))
 
 
 def _quotes(theo: np.ndarray, vega: np.ndarray, prod: OptionProduct, rule: QuoteRule
@@ -111,11 +126,21 @@ def _quotes(theo: np.ndarray, vega: np.ndarray, prod: OptionProduct, rule: Quote
     return np.where(bid >= tick, bid, np.nan), ask
 
 
-def _symbols(root: str, rows: _Rows) -> np.ndarray:
-    days = rows.expiry.astype(object)
-    return np.array([f"{root} {e:%y%m%d}{'C' if r > 0 else 'P'}{round(k * 1000):08d}"
-                     for e, r, k in zip(days, rows.right.tolist(), rows.strike.tolist(), strict=True)],
-                    dtype=object)
+@lru_cache(maxsize=65536)
+def _strike_code(strike_pts: float) -> str:
+    return f"{round(strike_pts * 1000):08d}"
+
+
+def _symbols(root: str, per_expiry: list[_Expiry]) -> np.ndarray:
+    """OSI-like ids ``ROOT yymmddP00350000`` in :func:`_expand`'s row order (puts, then calls,
+    per expiry); strike codes cached across days (a day's ~3,000 ids in ~1 ms)."""
+    out: list[str] = []
+    for exp, strikes, *_ in per_expiry:
+        codes = [_strike_code(k) for k in strikes.tolist()]
+        stem = f"{root} {exp:%y%m%d}"
+        out += [stem + "P" + c for c in codes]
+        out += [stem + "C" + c for c in codes]
+    return np.array(out, dtype=object)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +172,7 @@ class ModelledMarket:
         i = self.path.index_of(day)
         self.vol.index_of(np.datetime64(day, "D"))  # KeyError before the first fit
         r = self.rates.rate_frac(day)
-        q = float(self.path.dividend_yield_frac()[i])
+        q = float(self.path.dividend_yield_frac[i])
         notes = [f"rate backfilled with the series' first value {r:.4f}"] if self.rates.is_backfilled(day) else []
         return i, float(self.path.close_pts[i]), r, q, et_instant_utc(day, CLOSE_ET), notes
 
@@ -167,11 +192,11 @@ class ModelledMarket:
         t = time_to_expiry_years(exp, now, prod.expiry_time_et)
         atm = self.vol.atm_iv_frac(self.vol.index_of(np.datetime64(day, "D")), t)
         fwd = spot * np.exp((r - q) * t)
-        per = [(x.expiry, strike_grid(f, a, tt, 1.0, 5.0) if tt <= 1.0 and x.series is not Series.LEAP
-                else strike_grid(f, a, tt, 5.0, 5.0), spot, self.path.ticker + ROOT_SUFFIX, tt, x.series.value)
-               for x, f, a, tt in zip(listings, fwd, atm, t, strict=True) if tt > 0]
-        return self._build(prod, per, now, r, q, PricingModel.BLACK_SCHOLES, atm_by_t=dict(zip(t, atm, strict=True)),
-                           notes=notes, day=day)
+        per = [_Expiry(x.expiry, strike_grid(f, a, tt, 1.0, 5.0) if tt <= 1.0 and x.series is not Series.LEAP
+                       else strike_grid(f, a, tt, 5.0, 5.0), spot, self.path.ticker + ROOT_SUFFIX, tt,
+                       x.series.value, a)
+               for x, f, a, tt in zip(listings, fwd.tolist(), atm.tolist(), t.tolist(), strict=True) if tt > 0]
+        return self._build(prod, per, now, r, q, PricingModel.BLACK_SCHOLES, notes=notes, day=day)
 
     def es_chain(self, day: date) -> ModelledChain:
         """The MODELLED ES options at ``day``'s close on futures over ``SPY x SPX_PER_SPY``."""
@@ -184,19 +209,17 @@ class ModelledMarket:
         t = time_to_expiry_years(exp, now, prod.expiry_time_et)
         f = spx * np.exp((r - q) * time_to_expiry_years(fut, now, prod.expiry_time_et))
         atm = self.vol.atm_iv_frac(self.vol.index_of(np.datetime64(day, "D")), t)
-        per = [(x.listing.expiry, strike_grid(ff, a, tt, 5.0, 25.0), ff, x.future_symbol + ROOT_SUFFIX, tt,
-                x.listing.series.value) for x, ff, a, tt in zip(listings, f, atm, t, strict=True) if tt > 0]
-        return self._build(prod, per, now, r, q, PricingModel.BLACK_76, atm_by_t=dict(zip(t, atm, strict=True)),
-                           notes=notes, day=day)
+        per = [_Expiry(x.listing.expiry, strike_grid(ff, a, tt, 5.0, 25.0), ff, x.future_symbol + ROOT_SUFFIX, tt,
+                       x.listing.series.value, a)
+               for x, ff, a, tt in zip(listings, f.tolist(), atm.tolist(), t.tolist(), strict=True) if tt > 0]
+        return self._build(prod, per, now, r, q, PricingModel.BLACK_76, notes=notes, day=day)
 
-    def _build(self, prod: OptionProduct, per: list[tuple[date, np.ndarray, float, str, float, str]],
-               now: datetime, r: float, q: float, model: PricingModel, *, atm_by_t: dict[float, float],
-               notes: list[str], day: date) -> ModelledChain:
+    def _build(self, prod: OptionProduct, per: list[_Expiry], now: datetime, r: float, q: float,
+               model: PricingModel, *, notes: list[str], day: date) -> ModelledChain:
         rows = _expand(per)
-        atm = np.array([atm_by_t[x] for x in rows.t.tolist()]) if len(rows.t) else np.empty(0)
         carry_t = r - q if model is PricingModel.BLACK_SCHOLES else 0.0
         fwd = rows.under * np.exp(carry_t * rows.t)
-        iv = self.shape.iv_frac(atm, rows.strike, fwd, rows.t)
+        iv = self.shape.iv_frac(rows.atm, rows.strike, fwd, rows.t)
         theo = price(model, rows.under, rows.strike, rows.t, r, q, iv, rows.right)
         vega = greeks(model, rows.under, rows.strike, rows.t, r, q, iv, rows.right).vega_pts_per_vol_pt
         bid, ask = _quotes(theo, vega, prod, self.quote_rule)
@@ -204,7 +227,7 @@ class ModelledMarket:
         n = len(rows.t)
         mult = dict(self.multiplier_usd_per_pt)[prod.root]
         snap = ChainSnapshot(
-            root, now, mult, prod.style, prod.settlement, _symbols(root, rows), rows.under_symbol,
+            root, now, mult, prod.style, prod.settlement, _symbols(root, per), rows.under_symbol,
             rows.under.astype(np.float64), rows.strike, rows.expiry, rows.right, bid, ask,
             np.full(n, np.datetime64(now.replace(tzinfo=None), "ms")), min_tick_pts=prod.small_tick_pts)
         return ModelledChain(snap, theo, iv, fwd, rows.t, rows.series, r, q, self.vix(day), tuple(notes))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,10 @@ class UnderlyingPath:
             raise KeyError(f"{self.ticker}: no daily bar on {day}")
         return i
 
+    @cached_property
     def dividend_yield_frac(self) -> np.ndarray:
-        """``(n,)`` trailing dividend yield: dividends ex in ``(day - 365 d, day]`` / close.
+        """``(n,)`` trailing dividend yield: dividends ex in ``(day - 365 d, day]`` / close
+        (computed once per path).
 
         In the file's first year it covers less than a year (understated); documented.
         """

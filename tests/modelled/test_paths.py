@@ -53,8 +53,8 @@ def test_trailing_dividend_yield_uses_only_past_dividends() -> None:
     spy = spy_path()
     i = spy.index_of(date(2019, 12, 31))
     one_year = (spy.day > spy.day[i] - np.timedelta64(365, "D")) & (spy.day <= spy.day[i])
-    assert spy.dividend_yield_frac()[i] == pytest.approx(spy.dividend_pts[one_year].sum() / spy.close_pts[i])
-    assert 0.015 < spy.dividend_yield_frac()[i] < 0.025
+    assert spy.dividend_yield_frac[i] == pytest.approx(spy.dividend_pts[one_year].sum() / spy.close_pts[i])
+    assert 0.015 < spy.dividend_yield_frac[i] < 0.025
 
 
 def test_rate_before_the_series_is_the_first_value_and_says_so() -> None:
