@@ -26,7 +26,9 @@ SPY (and other ETF options, :class:`EquityCalendar`):
 ES options (:class:`FuturesCalendar`): quarterly options on the future of the same quarter,
 expiring with it on the third Friday of Mar/Jun/Sep/Dec, listed 12 months ahead (four listed);
 serial monthly options (the other months' third Fridays) on the next quarterly future, listed
-two months ahead (CME E-mini S&P 500 options contract specs, simplified: weeklies and
+four months ahead (an approximation: CME's listing cycle for serial E-mini S&P options changed
+over the years; four months keeps a monthly expiry near the strangle's 90 and LT112's 120 DTE
+targets, as the strategies' rules assume) (CME E-mini S&P 500 options contract specs, simplified: weeklies and
 end-of-month options left out).
 
 Strikes (:func:`strike_grid`): a fine step near the forward and a coarse step outside, from
@@ -170,11 +172,11 @@ class FuturesCalendar:
     """ES future-option listings (module doc). ``root``: the futures root for symbols; a
     quarterly expiry is listed from the day after the third Friday ``quarterly_months_ahead``
     months before it (4 quarterlies with 12), a serial one ``serial_months_ahead`` months
-    before it (the next 1-2 serial months with 2)."""
+    before it (2-3 serial months with 4)."""
 
     root: str = "ES"
     quarterly_months_ahead: int = 12
-    serial_months_ahead: int = 2
+    serial_months_ahead: int = 4
 
     def listings(self, today: date, holidays: frozenset[date]) -> list[FutureListing]:
         """Quarterly and serial option expiries listed on ``today`` with their futures, sorted."""

@@ -19,9 +19,9 @@ and priced here as European (the project's convention for SPY, ``thetacore.produ
 Rates: LEAN's series (:class:`modelled.paths.RateCurve`). Times to expiry: 16:00 ET close to the
 product's expiry time (:func:`thetacore.pricing.time_to_expiry_years`).
 
-Fit: IV = ``L_g x m(x)`` (:mod:`modelled.surface`) with one free level ``L_g`` per chain and
-expiry and one shared ``(a, b)``, least squares in vol points, each chain weighted equally
-(``1/sqrt(n)`` per point). The term parameter ``horizon_scale`` of :mod:`modelled.vol` is fitted
+Fit: IV = ``L_g x m(x / L_g)`` (:mod:`modelled.surface`) with one free level ``L_g`` per chain and
+expiry and one shared ``(a, b, m_floor)``, least squares in vol points, each chain weighted
+equally (``1/sqrt(n)`` per point). The term parameter ``horizon_scale`` of :mod:`modelled.vol` is fitted
 on the two ES expiries of 2020-01-06 (the only real chain with two expiries months apart inside
 the path's dates): the ratio of their ATM levels is matched by the GARCH term mean.
 """
@@ -57,7 +57,8 @@ _EXPIRY_ET = {"ES": time(9, 30), "SPXW": time(16, 0), "SPY": time(16, 0)}
 @dataclass(frozen=True)
 class MarketPoints:
     """Market IV points of one real chain, arrays ``(n,)``: ``group`` (one per file and
-    expiry), ``x`` scaled log-moneyness, ``t_years``, ``iv_frac``, ``forward_pts``."""
+    expiry), ``x = ln(K/F) / sqrt(T)`` (divided by the group's ATM level it is the smile's
+    ``z``), ``t_years``, ``iv_frac``, ``forward_pts``."""
 
     name: str
     group: np.ndarray
@@ -117,8 +118,9 @@ class CalibrationResult:
     errors: dict[str, tuple[int, float, float]]
 
 
-def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_lo: float = -1.0) -> CalibrationResult:
-    """Least-squares fit of the shared ``(a, b)`` with a free level per chain group (module doc)."""
+def calibrate(points: list[MarketPoints], z_lo: float = -4.0) -> CalibrationResult:
+    """Least-squares fit of the shared ``(a, b, m_floor)`` with a free level per chain group
+    (module doc); ``m_floor`` bounded to ``[0.3, 1]``, levels to ``[0.01, 5]``."""
     offsets = np.cumsum([0] + [int(p.group.max()) + 1 for p in points])
     x = np.concatenate([p.x for p in points])
     g = np.concatenate([p.group + o for p, o in zip(points, offsets[:-1], strict=True)])
@@ -127,15 +129,19 @@ def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_lo: float = -1
     levels0 = np.array([np.median(iv[g == j]) for j in range(offsets[-1])])
 
     def resid(theta: np.ndarray) -> np.ndarray:
-        shape = SmileShape(theta[0], theta[1], m_floor, x_lo)
-        out: np.ndarray = w * 100.0 * (theta[2:][g] * shape.multiplier(x) - iv)
+        shape = SmileShape(theta[0], theta[1], theta[2], z_lo)
+        level = theta[3:][g]
+        out: np.ndarray = w * 100.0 * (level * shape.multiplier(x / level) - iv)
         return out
 
-    fit = least_squares(resid, np.concatenate(([-0.2, 0.1], levels0)))
-    shape = SmileShape(round(float(fit.x[0]), 4), round(float(fit.x[1]), 4), m_floor, x_lo)
+    lo = np.concatenate(([-5.0, -5.0, 0.3], np.full(len(levels0), 0.01)))
+    hi = np.concatenate(([5.0, 5.0, 1.0], np.full(len(levels0), 5.0)))
+    fit = least_squares(resid, np.concatenate(([-0.2, 0.0, 0.7], levels0)), bounds=(lo, hi))
+    shape = SmileShape(*(round(float(v), 4) for v in fit.x[:3]), z_lo=z_lo)
     errors: dict[str, tuple[int, float, float]] = {}
     for p, o in zip(points, offsets[:-1], strict=True):
-        model = fit.x[2:][p.group + o] * shape.multiplier(p.x)
+        level = fit.x[3:][p.group + o]
+        model = level * shape.multiplier(p.x / level)
         err = 100.0 * np.abs(model - p.iv_frac)
         errors[p.name] = (len(p.x), float(np.sqrt(np.mean(err ** 2))), float(err.max()))
     return CalibrationResult(shape, errors)
@@ -143,8 +149,10 @@ def calibrate(points: list[MarketPoints], m_floor: float = 0.6, x_lo: float = -1
 
 def atm_level(p: MarketPoints, group: int, shape: SmileShape) -> float:
     """The level ``L`` of one group (least squares with ``shape`` fixed): the market's ATM IV."""
-    m = shape.multiplier(p.x[p.group == group])
-    return float(np.dot(m, p.iv_frac[p.group == group]) / np.dot(m, m))
+    x, iv = p.x[p.group == group], p.iv_frac[p.group == group]
+    fit = least_squares(lambda lv: lv[0] * shape.multiplier(x / lv[0]) - iv, [float(np.median(iv))],
+                        bounds=([0.01], [5.0]))
+    return float(fit.x[0])
 
 
 def fit_horizon_scale(es: MarketPoints, vol: VolPath, shape: SmileShape) -> float:
@@ -152,7 +160,8 @@ def fit_horizon_scale(es: MarketPoints, vol: VolPath, shape: SmileShape) -> floa
     2020-01-06 equals the market's (module doc). Returns the fitted value.
 
     Raises:
-        ValueError: when no value in ``[0.01, 5]`` matches.
+        ValueError: when no value in ``[0.01, 1]`` matches (the ratio is not monotone in the
+            scale beyond 1: the root sought is the slower mean reversion).
     """
     target = atm_level(es, 1, shape) / atm_level(es, 0, shape)
     t = np.array([float(es.t_years[es.group == 0][0]), float(es.t_years[es.group == 1][0])])
@@ -164,4 +173,4 @@ def fit_horizon_scale(es: MarketPoints, vol: VolPath, shape: SmileShape) -> floa
         lv = v.atm_iv_frac(i, t)
         return float(lv[1] / lv[0] - target)
 
-    return float(brentq(gap, 0.01, 5.0))
+    return float(brentq(gap, 0.01, 1.0))

@@ -27,7 +27,7 @@ Gaussian quasi-likelihood, constant mean), daily returns ``r`` in percent:
   curve) and applies only while the curve slopes up (``s2_{t+1} < V_L``). When it slopes down
   (after a shock) the GARCH forecast is used as estimated (``k = 1``): no real chain in
   ``data/`` shows a downward-sloping curve to calibrate on, and the calm-day value would keep
-  a crisis level for years (with ``k = 0.11`` on 2020-03-16 the 1-year level would be 111 %).
+  a crisis level for years (with ``k = 0.23`` on 2020-03-16 the 1-year level would be ~100 %).
 * **Variance premium.** Implied volatility exceeds the volatility that follows: Carr and Wu
   (2009, "Variance risk premiums", Rev. Financial Studies 22) measure S&P 500 implied variance
   above realised variance on average; Bollerslev, Tauchen and Zhou (2009, RFS 22) likewise.
@@ -67,9 +67,9 @@ class GarchSettings:
         max_gap_days: calendar days between bars beyond which the return is treated as missing.
         horizon_scale: term-structure parameter: the GARCH forecast is averaged over
             ``horizon_scale x 252 T`` days instead of ``252 T`` while the curve slopes up
-            (< 1 flattens it); 0.112 calibrated on the ES 2020-01-06 expiries
-            (:func:`modelled.calibration.fit_horizon_scale`, with refits every 63 days; 0.113
-            with every 21).
+            (< 1 flattens it); 0.231 calibrated on the ES 2020-01-06 expiries
+            (:func:`modelled.calibration.fit_horizon_scale`, with refits every 63 days and with
+            every 21).
     """
 
     min_obs: int = 252
@@ -77,7 +77,7 @@ class GarchSettings:
     window_days: int | None = None
     premium_vol_mult: float = 1.2
     max_gap_days: int = 10
-    horizon_scale: float = 0.112
+    horizon_scale: float = 0.231
 
     def __post_init__(self) -> None:
         if min(self.min_obs - 100, self.refit_every_days - 1) < 0 or min(self.horizon_scale, self.premium_vol_mult) <= 0:

@@ -71,7 +71,8 @@ def test_es_futures_and_their_options() -> None:
     listed = FuturesCalendar().listings(date(2020, 1, 6), holidays())
     got = [(str(f.listing.expiry), f.listing.series.value, f.future_symbol) for f in listed]
     assert got == [("2020-01-17", "future_serial", "ES20H20"), ("2020-02-21", "future_serial", "ES20H20"),
-                   ("2020-03-20", "future_quarterly", "ES20H20"), ("2020-06-19", "future_quarterly", "ES19M20"),
+                   ("2020-03-20", "future_quarterly", "ES20H20"), ("2020-04-17", "future_serial", "ES19M20"),
+                   ("2020-06-19", "future_quarterly", "ES19M20"),
                    ("2020-09-18", "future_quarterly", "ES18U20"), ("2020-12-18", "future_quarterly", "ES18Z20")]
 
 
