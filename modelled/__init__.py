@@ -2,8 +2,9 @@
 
 Everything this package produces is MODELLED, not market data, and says so: chain roots carry
 the ``*MODELLED`` suffix (the ``*`` label convention the gate and the strategies already strip,
-``risk/gate_inputs.py``), contract symbols start with that root, and the VIX stand-in is
-:class:`modelled.vol.ModelledVix` (``label == "MODELLED"``).
+``risk/gate_inputs.py``), contract symbols start with that root, and the VIX stand-in (``VolPath.vix``,
+``ModelledChain.vix``, ``ModelledMarket.vix_daily``) comes from objects whose ``label`` is
+``"MODELLED"``.
 
 Modules (each states its sources):
 

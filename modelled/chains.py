@@ -41,6 +41,7 @@ from modelled.surface import CALIBRATED, SmileShape
 from modelled.vol import VolPath
 from thetacore.chain import ChainSnapshot
 from thetacore.enums import Right
+from thetacore.market_stats import DailyBars
 from thetacore.pricing import PricingModel, et_instant_utc, greeks, price, time_to_expiry_years
 from thetacore.products import OptionProduct, product
 
@@ -155,7 +156,8 @@ class ModelledMarket:
         shape: the smile (default: the calibrated one).
         equity_calendar, futures_calendar: listing rules.
         quote_rule: bid/ask rule.
-        multiplier_usd_per_pt: ``{"SPY": 100, "ES": 50}`` from LEAN's symbol properties.
+        multiplier_usd_per_pt: ``{"SPY": 100, "QQQ": 100, "ES": 50}``, LEAN's symbol properties
+            (``data/symbol-properties``: equity options 100, ES 50).
     """
 
     path: UnderlyingPath
@@ -166,7 +168,7 @@ class ModelledMarket:
     equity_calendar: EquityCalendar = EquityCalendar()
     futures_calendar: FuturesCalendar = FuturesCalendar()
     quote_rule: QuoteRule = QuoteRule()
-    multiplier_usd_per_pt: tuple[tuple[str, float], ...] = (("SPY", 100.0), ("ES", 50.0))
+    multiplier_usd_per_pt: tuple[tuple[str, float], ...] = (("SPY", 100.0), ("QQQ", 100.0), ("ES", 50.0))
 
     def _day_inputs(self, day: date) -> tuple[int, float, float, float, datetime, list[str]]:
         i = self.path.index_of(day)
@@ -179,6 +181,15 @@ class ModelledMarket:
     def vix(self, day: date) -> float:
         """The MODELLED VIX of ``day`` (:meth:`modelled.vol.VolPath.vix`)."""
         return self.vol.vix(self.vol.index_of(np.datetime64(day, "D")))
+
+    def vix_daily(self, day: date) -> DailyBars:
+        """Completed daily bars of the MODELLED VIX before ``day`` (for
+        ``MarketContext.vix_daily``): the model's close only (high = low = close), from the first
+        fitted day; no value of ``day`` or later."""
+        series = self.vol.vix_series()
+        keep = (self.vol.day < np.datetime64(day, "D")) & np.isfinite(series)
+        close = series[keep]
+        return DailyBars(self.vol.day[keep], close, close, close)
 
     def equity_chain(self, day: date) -> ModelledChain:
         """The MODELLED chain of the path's own options (SPY) at ``day``'s close: every listed

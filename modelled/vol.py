@@ -138,6 +138,18 @@ class VolPath:
         """MODELLED VIX on day ``i``: 100 x the 30-calendar-day ATM level (module doc)."""
         return float(100.0 * self.atm_iv_frac(i, np.array([VIX_HORIZON_YEARS]))[0])
 
+    def vix_series(self) -> np.ndarray:
+        """``(n,)`` MODELLED VIX of every day (NaN before the first fit), computed once."""
+        cached = self.__dict__.get("_vix_series")
+        if cached is None:
+            horizon = np.array([VIX_HORIZON_YEARS])
+            cached = np.array([100.0 * self.atm_iv_frac(i, horizon)[0] if np.isfinite(v) else np.nan
+                               for i, v in enumerate(self.var_next_pct2.tolist())])
+            cached.flags.writeable = False
+            object.__setattr__(self, "_vix_series", cached)
+        out: np.ndarray = cached
+        return out
+
 
 def _fit(returns_pct: np.ndarray, start: np.ndarray | None) -> np.ndarray | None:
     """``[mu, omega, alpha, beta]`` of a GARCH(1,1) fit, or None when it does not converge."""

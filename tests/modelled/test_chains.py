@@ -180,3 +180,10 @@ def test_spy_chain_is_empty_before_the_options_existed_and_says_so() -> None:
     assert len(c.snapshot) == 0 and any("not listed before 2005-01-10" in n for n in c.notes)
     assert any("backfilled" in n for n in full_market().es_chain(date(2002, 7, 23)).notes)
     assert not full_market().es_chain(date(2020, 1, 6)).notes
+
+
+def test_vix_daily_is_the_model_vix_of_the_days_before() -> None:
+    bars = full_market().vix_daily(date(2008, 11, 21))
+    assert bars.day[-1] == np.datetime64("2008-11-20") and bars.day[0] == np.datetime64("1999-01-04")
+    assert bars.close_pts[-1] == pytest.approx(full_market().vix(date(2008, 11, 20)), rel=1e-12)
+    assert 75 < bars.close_pts[-1] < 85 and np.isfinite(bars.close_pts).all()

@@ -48,6 +48,10 @@ def test_truncated_data_gives_identical_volatility_up_to_the_cut() -> None:
 
 def test_truncated_data_gives_identical_vix_and_chains_up_to_the_cut() -> None:
     full, cut = full_market(), cut_market()
+    n = len(cut.vol.day)
+    assert _same(full.vol.vix_series()[:n], cut.vol.vix_series())
+    bars_full, bars_cut = full.vix_daily(CUT), cut.vix_daily(CUT)
+    assert _same(bars_full.close_pts, bars_cut.close_pts) and bars_cut.day[-1] == np.datetime64("2008-10-14")
     for day in BEFORE:
         assert full.vix(day) == cut.vix(day)
         assert _same_chain(full.equity_chain(day), cut.equity_chain(day))
