@@ -151,9 +151,9 @@ class EquityCalendar:
                 ahead = 21
             else:
                 continue
-            if day in holidays:
-                continue  # a holiday weekly moves onto the previous day's own expiry (or none)
-            out.append(Listing(day, Series.WEEKLY, day - timedelta(days=ahead)))
+            # on a holiday the weekly expires the trading day before (OCC rule), where it may meet
+            # another expiry (the listing keeps one per date)
+            out.append(Listing(previous_trading_day(day, holidays), Series.WEEKLY, day - timedelta(days=ahead)))
         return out
 
 

@@ -57,6 +57,13 @@ def test_nothing_is_listed_before_its_listing_date() -> None:
     assert date(2009, 1, 16) in [x.expiry for x in cal.listings(date(2006, 5, 22), holidays())]
 
 
+def test_a_holiday_weekly_expires_the_day_before() -> None:
+    # Good Friday 2015-04-03 (not a monthly): the Friday weekly expires on Thursday 2015-04-02
+    expiries = [x.expiry for x in EquityCalendar().listings(date(2015, 3, 23), holidays())]
+    assert date(2015, 4, 2) in expiries and date(2015, 4, 3) not in expiries
+    assert date(2015, 4, 3) in holidays()
+
+
 def test_weekly_series_start_on_their_dates() -> None:
     def weekdays(day: date) -> set[int]:
         return {x.expiry.weekday() for x in EquityCalendar().listings(day, holidays()) if x.series is Series.WEEKLY}
