@@ -27,6 +27,7 @@ underlying symbols end with ``*MODELLED``, :attr:`ModelledChain.label`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -144,6 +145,18 @@ def _symbols(root: str, per_expiry: list[_Expiry]) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
+Held = Mapping[date, Sequence[float]]
+"""Strikes to keep listed, per expiry date (:meth:`ModelledMarket.equity_chain`)."""
+
+
+def _strikes(grid: np.ndarray | None, held: Held | None, expiry: date) -> np.ndarray:
+    """Today's grid (or none) with the held strikes of ``expiry`` added, sorted, unique."""
+    extra = np.asarray((held or {}).get(expiry, ()), dtype=np.float64)
+    if grid is None:
+        return np.unique(extra)
+    return np.unique(np.concatenate((grid, extra))) if extra.size else grid
+
+
 @dataclass(frozen=True, eq=False)
 class ModelledMarket:
     """Everything needed to build the MODELLED chains of one underlying path.
@@ -191,9 +204,20 @@ class ModelledMarket:
         close = series[keep]
         return DailyBars(self.vol.day[keep], close, close, close)
 
-    def equity_chain(self, day: date) -> ModelledChain:
+    def equity_chain(self, day: date, held: Held | None = None, *, grid: bool = True) -> ModelledChain:
         """The MODELLED chain of the path's own options (SPY) at ``day``'s close: every listed
-        expiry (empty before the options' launch, with a note)."""
+        expiry (empty before the options' launch, with a note).
+
+        Args:
+            day: a trading day of the path on or after the first fit.
+            held: strikes to list whatever today's grid is, per expiry (contracts listed earlier
+                stay listed until they expire, as on an exchange; the grid moves with the
+                underlying). Expiries not listed on ``day`` are ignored.
+            grid: ``False`` prices only ``held`` (marking open positions, a few rows).
+
+        Raises:
+            KeyError: ``day`` is not a path day or is before the first fit.
+        """
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product(self.path.ticker)
         listings = self.equity_calendar.listings(day, self.holidays)
@@ -203,14 +227,17 @@ class ModelledMarket:
         t = time_to_expiry_years(exp, now, prod.expiry_time_et)
         atm = self.vol.atm_iv_frac(self.vol.index_of(np.datetime64(day, "D")), t)
         fwd = spot * np.exp((r - q) * t)
-        per = [_Expiry(x.expiry, strike_grid(f, a, tt, 1.0, 5.0) if tt <= 1.0 and x.series is not Series.LEAP
-                       else strike_grid(f, a, tt, 5.0, 5.0), spot, self.path.ticker + ROOT_SUFFIX, tt,
-                       x.series.value, a)
-               for x, f, a, tt in zip(listings, fwd.tolist(), atm.tolist(), t.tolist(), strict=True) if tt > 0]
+        per = []
+        for x, f, a, tt in zip(listings, fwd.tolist(), atm.tolist(), t.tolist(), strict=True):
+            fine = 1.0 if tt <= 1.0 and x.series is not Series.LEAP else 5.0
+            strikes = _strikes(strike_grid(f, a, tt, fine, 5.0) if grid and tt > 0 else None, held, x.expiry)
+            if tt > 0 and strikes.size:
+                per.append(_Expiry(x.expiry, strikes, spot, self.path.ticker + ROOT_SUFFIX, tt, x.series.value, a))
         return self._build(prod, per, now, r, q, PricingModel.BLACK_SCHOLES, notes=notes, day=day)
 
-    def es_chain(self, day: date) -> ModelledChain:
-        """The MODELLED ES options at ``day``'s close on futures over ``SPY x SPX_PER_SPY``."""
+    def es_chain(self, day: date, held: Held | None = None, *, grid: bool = True) -> ModelledChain:
+        """The MODELLED ES options at ``day``'s close on futures over ``SPY x SPX_PER_SPY``
+        (arguments and errors as :meth:`equity_chain`)."""
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product("ES")
         spx = spot * SPX_PER_SPY
@@ -220,9 +247,13 @@ class ModelledMarket:
         t = time_to_expiry_years(exp, now, prod.expiry_time_et)
         f = spx * np.exp((r - q) * time_to_expiry_years(fut, now, prod.expiry_time_et))
         atm = self.vol.atm_iv_frac(self.vol.index_of(np.datetime64(day, "D")), t)
-        per = [_Expiry(x.listing.expiry, strike_grid(ff, a, tt, 5.0, 25.0), ff, x.future_symbol + ROOT_SUFFIX, tt,
-                       x.listing.series.value, a)
-               for x, ff, a, tt in zip(listings, f.tolist(), atm.tolist(), t.tolist(), strict=True) if tt > 0]
+        per = []
+        for x, ff, a, tt in zip(listings, f.tolist(), atm.tolist(), t.tolist(), strict=True):
+            strikes = _strikes(strike_grid(ff, a, tt, 5.0, 25.0) if grid and tt > 0 else None, held,
+                               x.listing.expiry)
+            if tt > 0 and strikes.size:
+                per.append(_Expiry(x.listing.expiry, strikes, ff, x.future_symbol + ROOT_SUFFIX, tt,
+                                   x.listing.series.value, a))
         return self._build(prod, per, now, r, q, PricingModel.BLACK_76, notes=notes, day=day)
 
     def _build(self, prod: OptionProduct, per: list[_Expiry], now: datetime, r: float, q: float,

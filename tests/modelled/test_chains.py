@@ -194,3 +194,24 @@ def test_vix_daily_is_the_model_vix_of_the_days_before() -> None:
     assert bars.day[-1] == np.datetime64("2008-11-20") and bars.day[0] == np.datetime64("1999-01-04")
     assert bars.close_pts[-1] == pytest.approx(full_market().vix(date(2008, 11, 20)), rel=1e-12)
     assert 75 < bars.close_pts[-1] < 85 and np.isfinite(bars.close_pts).all()
+
+
+def test_held_strikes_stay_listed_and_marking_prices_only_them() -> None:
+    day, expiry = date(2008, 11, 20), date(2009, 1, 16)  # the January 2009 LEAP
+    far = 400.0  # far above the grid of a day when SPY closed near 80
+    plain = full_market().equity_chain(day)
+    assert far not in plain.snapshot.strike_pts[plain.snapshot.expiry == np.datetime64(expiry)]
+    held = full_market().equity_chain(day, {expiry: [far, 80.0]})
+    marks = full_market().equity_chain(day, {expiry: [far, 80.0]}, grid=False)
+    assert len(marks.snapshot) == 4 and set(marks.snapshot.strike_pts.tolist()) == {80.0, far}
+    for chain in (held, marks):
+        assert chain.snapshot.index_of("SPY*MODELLED 090116C00400000") >= 0
+    # the same contract has the same price in all three, and the grid's other rows are unchanged
+    for sym in ("SPY*MODELLED 090116P00080000", "SPY*MODELLED 090116C00080000"):
+        prices = {float(c.theo_pts[c.snapshot.index_of(sym)]) for c in (plain, held, marks)}
+        assert len(prices) == 1
+    common = [plain.snapshot.index_of(s) for s in plain.snapshot.symbol.tolist()]
+    again = [held.snapshot.index_of(s) for s in plain.snapshot.symbol.tolist()]
+    assert np.array_equal(plain.theo_pts[common], held.theo_pts[again])
+    es = full_market().es_chain(day, {date(2008, 12, 19): [1500.0]}, grid=False)
+    assert es.snapshot.symbol.tolist() == ["ES*MODELLED 081219P01500000", "ES*MODELLED 081219C01500000"]
