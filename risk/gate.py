@@ -185,8 +185,7 @@ class Gate:
         """
         period_keys(now_utc)
         nlv = account.nlv_usd
-        nlv_ok = isinstance(nlv, int | float) and nlv == nlv and 0 < nlv < float("inf")
-        alerts = (loss_limits.mark_nlv(self.state, self.p, nlv, now_utc) if nlv_ok
+        alerts = (loss_limits.mark_nlv(self.state, self.p, nlv, now_utc) if loss_limits.valid_nlv(nlv)
                   else roll_periods(self.state, now_utc))
         if intent.purpose is IntentPurpose.CLOSE:
             verdict = self._check_exit(intent, account, market, now_utc, alerts)
