@@ -19,6 +19,7 @@ import pytest
 import replay.engine as engine
 from replay.engine import run_replay
 from risk.gate_session import GateSession
+from strategies.base import PositionState
 from tests.conftest import DATA, RELAXED
 from thetacore.parameters import load_parameters
 
@@ -94,3 +95,32 @@ def test_when_a_saved_off_meets_the_kill_switch_parameter_then_the_replay_sends_
     assert result.orders == []
     verdicts = [row for row in result.session.journal if row["strategy"] == "futures_strangle"]
     assert verdicts and all("KILL_SWITCH" in row["codes"] for row in verdicts)
+
+
+def test_when_a_flatten_meets_a_crossed_quote_then_the_gate_refuses_the_close_and_the_next_good_quote_sends_it(
+        monkeypatch):
+    """``_Run._act`` (the replay's flatten / close-losers) passes each close through the gate's
+    exit checks: at 11:00 ET the put is crossed (bid 900 > ask 27.50): refused, alerted, not
+    sent; at 11:30 ET the call has no ask (real): not priced, alerted; at 12:30 ET the real
+    quotes (put 27.00/27.25, call 3.45/3.55) give a close at the natural 27.25 + 3.55 = 30.80
+    points, sent."""
+    result = _run(monkeypatch, 900.0)
+    run = engine._Run(result, result.session, result.broker, result.quotes, result.ledger)
+    [strangle] = [s for s in result.strategies if s.name == "futures_strangle"]
+    [pos] = strangle.open_positions()
+    sent = len(result.broker.orders)
+
+    run._act(True, False, MARK_UTC)
+    assert len(result.broker.orders) == sent and pos.state is PositionState.OPEN
+    [alert] = [a for a in result.alerts if "GATE_FLATTEN" in a]
+    assert "refused by the gate's exit checks" in alert and "QUOTE_CROSSED" in alert
+    assert result.session.journal[-1]["codes"] == ["QUOTE_CROSSED"]
+
+    run._act(True, False, datetime(2020, 1, 6, 16, 30, tzinfo=UTC))
+    assert len(result.broker.orders) == sent
+    assert result.alerts[-1].endswith(f"GATE_FLATTEN: cannot price a close of {pos.position_id}: a leg has no quote")
+
+    run._act(True, False, datetime(2020, 1, 6, 17, 30, tzinfo=UTC))
+    close = result.broker.orders[-1].intent
+    assert close.purpose.value == "close" and close.limit_pts == pytest.approx(27.25 + 3.55)
+    assert pos.state is PositionState.CLOSING and pos.exit_reason == "GATE_FLATTEN"
