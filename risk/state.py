@@ -160,20 +160,21 @@ class GateState:
                 override that is not ``true``/``false``/``null`` included: ``"off"`` is no
                 boolean, and guessing would risk turning trading on).
         """
-        override = data["kill_switch_override"]
-        if override is not None and not isinstance(override, bool):
-            raise TypeError(f"kill_switch_override {override!r} is not true, false or null")
-        return cls(
+        state = cls(
             period_key={p: data["period_key"].get(p) for p in PERIODS},
             period_start_nlv_usd={p: data["period_start_nlv_usd"].get(p) for p in PERIODS},
             peak_nlv_usd=data["peak_nlv_usd"],
             last_nlv_usd=data["last_nlv_usd"],
             losing_exits_today=int(data["losing_exits_today"]),
             tripped={k: Trip(**v) for k, v in data["tripped"].items()},
-            kill_switch_override=override,
+            kill_switch_override=data["kill_switch_override"],
             sent_today=list(data["sent_today"]),
             audit_log=[AuditEntry(**a) for a in data["audit_log"]],
         )
+        override = state.kill_switch_override
+        if override is not None and not isinstance(override, bool):
+            raise TypeError(f"kill_switch_override {override!r} is not true, false or null")
+        return state
 
 
 def roll_periods(state: GateState, now_utc: datetime) -> list[str]:
