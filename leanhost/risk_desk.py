@@ -116,8 +116,8 @@ class RiskDesk:
     # ----- set-up --------------------------------------------------------------------------
     def announce(self, now: datetime) -> None:
         """Log the gate's state at start, loudly when entries are blocked. A saved run-time
-        "off" never outranks ``kill_switch=true`` set since: that override is released
-        (audit-logged)."""
+        "off" (written by a version before issue 8; inert now, :mod:`safety.kill_switch`) is
+        released under ``kill_switch=true`` (audit-logged), so the saved state says what holds."""
         state = self.session.gate.state
         if self.params.kill_switch and state.kill_switch_override is False:
             self.alerts.alert(release_override(state, self.params, "parameter", now,
@@ -251,8 +251,9 @@ class RiskDesk:
 
     def apply_kill_switch(self, wanted: bool, who: str, now: datetime, why: str) -> bool:
         """Set the kill switch to ``wanted`` (audit-logged, alerted). Turning it ON always
-        applies; turning it OFF is refused (alerted, False) while the parameter
-        ``kill_switch=true`` holds. True when the switch is now as asked."""
+        applies; turning it OFF (the operator's explicit clear of a run-time "on") is refused
+        (alerted, False) while the parameter ``kill_switch=true`` holds. True when the switch is
+        now as asked."""
         if not wanted and self.params.kill_switch:
             self.alerts.alert(f"KILL_SWITCH stays ON: parameter kill_switch=true outranks {why} ({who})")
             return False

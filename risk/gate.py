@@ -33,14 +33,21 @@ Reasons are listed in check order: refusals, and the caps that cut the asked qua
 change nothing (``TRADE_RISK_ABOVE_TARGET`` for an allowed single unit) go with approvals only.
 
 Every check first records ``account.nlv_usd`` as an NLV mark (same as :meth:`Gate.on_nlv`)
-when it is a positive number, and starts new periods (a new day clears the daily limits);
+when it is a positive finite number (not a ``bool``: :func:`risk.loss_limits.valid_nlv`), and starts new periods (a new day clears the daily limits);
 an approved entry's structure is remembered for the day (duplicate detection).
 
 An EXIT (``IntentPurpose.CLOSE``) is never blocked by an entry limit (kill switch, loss
 limits, BP...): only by data validation (limit finite, leg quotes, limit within the band
-around mid/natural) and by two structural checks (the position is open in the snapshot; the
-order is within the per-order contract cap). A refused exit carries an alert; one refused
-on quotes or its limit is flagged ``retry`` (try again with the next quotes).
+around mid/natural) and by structural checks (the quantity is a whole number of units, an
+``int`` >= 1 and never a ``bool``; the position is open in the snapshot; the quantity is no
+larger than the units it holds; the order is within the per-order contract cap). A refused
+exit carries an alert; one refused on quotes or its limit is flagged ``retry`` (try again
+with the next quotes). Hosts send their own flatten / close-losers closes through the same
+checks (:meth:`risk.gate_session.GateSession.review_close`).
+
+Every input is checked for its type as well as its value: ``None``, strings, booleans, NaN
+and infinities are refused with a reason (never a traceback); ``tests/risk/test_gate_properties.py``
+spoils real inputs that way and asserts each refusal's code.
 
 Hosts call :meth:`Gate.on_nlv` at every NLV mark (at least at each day's start),
 :meth:`Gate.on_exit` for every closed position, and persist ``gate.state.to_dict()``.
