@@ -64,7 +64,7 @@ from risk import loss_limits
 from risk.buying_power_limits import bp_max_units, bp_reason, vix_entry_reason
 from risk.concentration import concentration_reasons, strategy_positions_reason
 from risk.correlation import correlation_reasons
-from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step
+from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step, tick_of
 from risk.gate_inputs import AccountSnapshot, GateMarket
 from risk.host_blocks import host_block_reasons
 from risk.phase_products import phase_reasons, zdte_cap
@@ -266,7 +266,7 @@ class Gate:
         found = [fat_finger.contracts_reason(s, q, p.safety_max_contracts_per_order),
                  fat_finger.notional_reason(s, q, market.underlying_pts, p.safety_max_notional_usd),
                  fat_finger.limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac,
-                                              market.tick_pts),
+                                              tick_of(market)),
                  fat_finger.duplicate_reason(key, self.state.sent_today, period_keys(now_utc)["day"])]
         return Step.refusal([r for r in found if r])
 

@@ -71,6 +71,17 @@ def _number_reason(name: str, value: object, *, positive: bool) -> Reason | None
     return None
 
 
+def tick_of(market: GateMarket) -> float:
+    """The combo tick as a number for the checks' slack (0 when it is not a real number >= 0:
+    :func:`tick_reason` refuses it)."""
+    return float(market.tick_pts) if _finite(market.tick_pts) and market.tick_pts >= 0 else 0.0
+
+
+def tick_reason(tick_pts: object) -> Reason | None:
+    """``DATA_MISSING`` / ``DATA_INVALID`` for a combo tick that is not a real number >= 0."""
+    return _number_reason("tick_pts", tick_pts, positive=False)
+
+
 def quantity_reason(quantity: object) -> Reason | None:
     """``QUANTITY_INVALID`` unless ``quantity`` is an ``int`` (not a ``bool``) >= 1."""
     if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 1:
@@ -89,7 +100,9 @@ def data_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMark
     out += quote_reasons(intent.structure, market.quote_map(), now_utc,
                          max_spread_frac=p.safety_max_spread_frac_of_mid, max_age_sec=p.safety_max_quote_age_sec,
                          max_ahead_sec=p.safety_max_quote_ahead_sec,
-                         spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
+                         spread_floor_pts=p.safety_spread_floor_ticks * tick_of(market))
+    bad_tick = tick_reason(market.tick_pts)
+    out += [bad_tick] if bad_tick else []
     numbers = (("nlv_usd", account.nlv_usd, True), ("buying_power_in_use_usd", account.buying_power_in_use_usd, False),
                ("vix_level", market.vix_level, True), ("vix_prev_close", market.vix_prev_close, True),
                ("underlying_pts", market.underlying_pts, True),
@@ -114,10 +127,12 @@ def exit_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMark
     quotes = market.quote_map()
     data += quote_reasons(intent.structure, quotes, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
                           max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
-                          spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
+                          spread_floor_pts=p.safety_spread_floor_ticks * tick_of(market))
+    bad_tick = tick_reason(market.tick_pts)
+    data += [bad_tick] if bad_tick else []
     if not data:
         mid, natural = net_mid_natural_pts(intent.structure, quotes)
-        band = limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac, market.tick_pts)
+        band = limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac, tick_of(market))
         data += [band] if band else []
     structural = _exit_structure_reasons(intent, account, p)
     return data + structural, bool(data) and not structural

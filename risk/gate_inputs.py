@@ -116,8 +116,9 @@ class GateMarket:
     tick_pts: float = 0.0
 
     def quote_map(self) -> dict[str, LegQuote]:
-        """Quotes by symbol."""
-        return {q.symbol: q for q in self.quotes}
+        """Quotes by symbol (entries that are not quotes, or no tuple at all, are no quotes:
+        their legs are ``QUOTE_MISSING``)."""
+        return {q.symbol: q for q in (self.quotes or ()) if isinstance(q, LegQuote)}
 
     @classmethod
     def from_chain(cls, intent: OrderIntent, chain: ChainSnapshot, *, vix_level: float, vix_prev_close: float,

@@ -40,8 +40,8 @@ BAD_QUANTITY = st.one_of(WRONG_TYPES, NON_FINITE, st.floats(0.01, 1e6).filter(la
 BAD_TIME = st.one_of(st.none(), st.sampled_from(["2020-01-06T15:00:00Z", 1578322800, True]),
                      st.just(NOW.replace(tzinfo=None)))
 QUOTE_KINDS = ("price", "crossed", "wide", "stale", "missing")
-ENTRY_KINDS = (*QUOTE_KINDS, "quantity", "quantity_big", "limit", "limit_far", "vix", "nlv", "market_number")
-EXIT_KINDS = (*QUOTE_KINDS, "quantity", "quantity_big", "limit", "limit_far", "unknown_position")
+ENTRY_KINDS = (*QUOTE_KINDS, "quantity", "quantity_big", "limit", "limit_far", "vix", "nlv", "market_number", "tick")
+EXIT_KINDS = (*QUOTE_KINDS, "quantity", "quantity_big", "limit", "limit_far", "unknown_position", "tick")
 _SETTINGS = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
@@ -60,8 +60,10 @@ def _spoil_quote(draw, m, kind):
     i = draw(st.integers(0, len(m.quotes) - 1))
     q = m.quotes[i]
     if kind == "missing":
-        keep = draw(st.sampled_from(["one", "none"]))
-        return dataclasses.replace(m, quotes=() if keep == "none" else m.quotes[:i] + m.quotes[i + 1:]), "QUOTE_MISSING"
+        keep = draw(st.sampled_from(["one", "none", "None", "not_quotes"]))
+        quotes = {"one": m.quotes[:i] + m.quotes[i + 1:], "none": (), "None": None,
+                  "not_quotes": tuple((q.symbol, q.bid_pts, q.ask_pts) for q in m.quotes)}[keep]
+        return dataclasses.replace(m, quotes=quotes), "QUOTE_MISSING"
     if kind == "price":
         side, value = draw(st.sampled_from(["bid_pts", "ask_pts"])), draw(BAD_NUMBER)
         q, code = dataclasses.replace(q, **{side: value}), "QUOTE_NONPOSITIVE" if _real(value) else "QUOTE_NAN"
@@ -109,6 +111,9 @@ def _spoil(draw, intent, acct, m, kind):
     if kind == "unknown_position":
         return intent, dataclasses.replace(acct, positions=()), m, "CLOSE_UNKNOWN_POSITION"
     value = draw(BAD_NUMBER)
+    if kind == "tick":  # the combo tick (limit-band and spread-floor slack); 0 is a valid "no tick"
+        value = -0.05 if _real(value) and value == 0 else value
+        return intent, acct, dataclasses.replace(m, tick_pts=value), _number_code(value)
     if kind == "nlv":
         return intent, dataclasses.replace(acct, nlv_usd=value), m, _number_code(value)
     if kind == "vix":
@@ -188,7 +193,8 @@ def test_when_one_real_input_is_spoiled_then_the_gate_refuses_it_for_that_reason
 def test_when_several_real_inputs_are_spoiled_then_each_spoil_that_is_checked_is_named(strangle, ctx):
     """Two or three spoils at once. Entries: data problems stop the check at step 1, so the
     reasons are the data spoils' codes when there is one, otherwise the later steps' codes.
-    Exits: quote problems hide the band check; the structural codes always show."""
+    Exits: data problems (quotes, limit, tick) hide the band check; the structural codes always
+    show."""
     entry, exit_ = _bases(strangle, ctx)
     p = params()
     later = {"FAT_FINGER_CONTRACTS", "LIMIT_OUTSIDE_BAND"}
@@ -204,8 +210,8 @@ def test_when_several_real_inputs_are_spoiled_then_each_spoil_that_is_checked_is
             data = set(codes) - later
             expected = data or set(codes)
         else:
-            expected = set(codes) - ({"LIMIT_OUTSIDE_BAND"} if any(c.startswith("QUOTE") or c == "LIMIT_INVALID"
-                                                                  for c in codes) else set())
+            data = any(c.startswith(("QUOTE", "DATA")) or c == "LIMIT_INVALID" for c in codes)
+            expected = set(codes) - ({"LIMIT_OUTSIDE_BAND"} if data else set())  # the band needs good data
             if "QUANTITY_INVALID" in codes:  # no size to compare with the held units or the cap
                 expected -= {"CLOSE_TOO_LARGE", "CLOSE_MORE_THAN_HELD"}
             if "CLOSE_UNKNOWN_POSITION" in codes:  # no held units to compare with
