@@ -152,7 +152,8 @@ class RiskDesk:
         assert intent is not None
         now = ctx.time_utc
         vix_prev = self.market.vix_prev_close(ctx.today_et)
-        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now)
+        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now,
+                                      nlv_usd=self.validated_nlv(now))
         self.journal_verdicts()
         for text in verdict.alerts:
             self.alerts.alert(text)
@@ -197,11 +198,7 @@ class RiskDesk:
         """The validated NLV (:func:`leanhost.nlv_marks.validated_nlv`) to the gate; act on its
         notice. Each rejected quote is logged (an error for a crossed, non-positive or too wide
         one) with its symbol and time."""
-        if self.marks is None:
-            self.marks = MarkBook(self.params)
-        nlv, rejected = validated_nlv(self.algorithm, self.marks, now)
-        for r in rejected:
-            (self.algorithm.error if r.is_price_problem else self.algorithm.debug)(str(r))
+        nlv = self.validated_nlv(now)
         if not math.isfinite(nlv):
             self.algorithm.log(f"NLV {nlv} unknown at {now:%Y-%m-%d %H:%M}Z: no mark")
             return
@@ -209,6 +206,17 @@ class RiskDesk:
         for text in notice.alerts:
             self.alerts.alert(text)
         self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    def validated_nlv(self, now: datetime) -> float:
+        """The account value the gate sees at ``now``, USD (:func:`leanhost.nlv_marks.validated_nlv`,
+        also for a decision: LEAN's own ``total_portfolio_value`` in the market context is not
+        handed to the gate). Each rejected quote is logged (an error for a price problem)."""
+        if self.marks is None:
+            self.marks = MarkBook(self.params)
+        nlv, rejected = validated_nlv(self.algorithm, self.marks, now)
+        for r in rejected:
+            (self.algorithm.error if r.is_price_problem else self.algorithm.debug)(str(r))
+        return nlv
 
     def poll_clear_requests(self, now: datetime) -> None:
         """Apply an operator's request (object-store key ``<prefix>/clear_limits``) to clear

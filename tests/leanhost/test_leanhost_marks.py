@@ -101,3 +101,33 @@ def test_when_a_flatten_meets_a_crossed_put_then_its_close_is_refused_by_the_gat
     put.bid_price = ask - 0.25
     fire(algorithm, "gate:nlv")  # the request holds: retried with the good quote
     assert len(algorithm.combo_orders) == 2 and "close GATE_FLATTEN" in algorithm.combo_orders[-1].tag
+
+
+def test_when_a_decision_meets_a_crossed_put_then_the_gate_marks_the_validated_nlv_not_leans(
+    lean: ModuleType, make_algorithm: Callable[..., Any], host: Callable[[str], ModuleType]
+) -> None:
+    """The decision's market context carries LEAN's ``total_portfolio_value``; the gate checks
+    every intent with the validated NLV instead (its check marks the NLV it is given)."""
+    from risk.flatten import close_intent
+    from thetacore.decisions import Decision
+    from thetacore.enums import Action
+
+    algorithm, put, _ = _filled(lean, make_algorithm)
+    good = put.price
+    algorithm.portfolio.total_portfolio_value = 100_000.0
+    fire(algorithm, "gate:nlv")
+    _quote(algorithm, put, 900.0, put.ask_price, 100_000.0, good)  # LEAN: ~78,000
+
+    strategy = algorithm.strategies[STRANGLE]
+    [pos] = strategy.open_positions()
+    intent = close_intent(STRANGLE, pos, algorithm.risk.quote, "TEST")
+    assert intent is not None
+    now = host("scheduling").now_utc(algorithm)
+    ctx = algorithm.market.context(algorithm.market.feed_of(strategy), now)
+    assert ctx.nlv_usd < 80_000  # what LEAN says
+    algorithm.risk.route(strategy, Decision(now, STRANGLE, Action.EXITED, (), intent), ctx)
+
+    state = algorithm.risk.session.gate.state
+    assert state.last_nlv_usd == pytest.approx(100_000.0) and state.tripped == {}
+    # the exit itself is judged on the decision's chain (the slice's real quotes): approved
+    assert algorithm.journal.verdicts()[-1].action == "APPROVE"
