@@ -3,8 +3,8 @@
 ``nlv_usd`` is cash plus every holding at its mark, and a holding's mark is its quote's mid
 only when that quote passes the same validation as an order's legs: otherwise its last good
 mark (or, before its first good one, its average cost). Each rejected quote is logged with
-its source: the LEAN data file it was read from (relative to the ``--data`` folder, written
-``<data>/...``) and the minute of its bar.
+its source: the LEAN data file it was read from (under the ``--data`` folder, found from the
+market's interest-rate file; ``<data>/...`` when that is unknown) and the minute of its bar.
 
 One :class:`~risk.marks.MarkBook` per replay, kept with the run's :class:`~replay.markets.Quotes`
 (:func:`attach` when the run starts; the engine's decision-time NLV and its NLV marks then
@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from replay.index_market import IndexOptionMarket
+from replay.lean_data.interest_rate import INTEREST_RATE_RELATIVE_PATH
 from replay.lean_data.paths import minute_zip_path
 from replay.ledger import Ledger
 from replay.market import FutureOptionMarket, OptionMarket
@@ -33,7 +34,7 @@ from thetacore.parameters import Parameters, load_parameters
 
 log = logging.getLogger("replay")
 DATA = Path("<data>")
-"""Stands for the ``--data`` folder in a source (the markets do not keep their folder)."""
+"""Stands for the ``--data`` folder in a source when the market's folder is unknown."""
 
 _BOOKS: WeakKeyDictionary[Quotes, MarkBook] = WeakKeyDictionary()
 
@@ -79,21 +80,32 @@ def source_of(market: OptionMarket | None, symbol: str, quote: LegQuote | None, 
     if market is None:
         return f"{symbol}: in no loaded market, {minute}"
     day = (end - timedelta(minutes=1)).astimezone(market.hours.data_tz).date()
+    data = data_root(market)
     try:
         contract = market.by_symbol.get(symbol)
         if isinstance(market, FutureOptionMarket):
             if contract is not None:
                 month = contract.underlying[len(market.root):]
-                path = minute_zip_path(DATA, "futureoption", "cme", market.root, day, "quote", future_month=month)
+                path = minute_zip_path(data, "futureoption", "cme", market.root, day, "quote", future_month=month)
             else:
-                path = minute_zip_path(DATA, "future", "cme", market.root, day, "quote")
+                path = minute_zip_path(data, "future", "cme", market.root, day, "quote")
         elif isinstance(market, IndexOptionMarket) and contract is not None:
-            path = minute_zip_path(DATA, "indexoption", "usa", market.root, day, "quote")
+            path = minute_zip_path(data, "indexoption", "usa", market.root, day, "quote")
         else:
             return f"{symbol}: {type(market).__name__} {market.root} data, {minute}"
     except ValueError:
         return f"{symbol}: {market.root} data, {minute}"
     return f"{path} ({symbol}), {minute}"
+
+
+def data_root(market: OptionMarket) -> Path:
+    """The ``--data`` folder ``market`` was read from: its interest-rate file's path less
+    LEAN's relative path of that file (:data:`DATA` when it does not end so)."""
+    rel = Path(INTEREST_RATE_RELATIVE_PATH).parts
+    path = Path(market.rates.path)
+    if len(path.parts) > len(rel) and path.parts[-len(rel):] == rel:
+        return Path(*path.parts[:-len(rel)])
+    return DATA
 
 
 def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:

@@ -72,7 +72,7 @@ def test_when_one_quote_at_a_mark_is_crossed_or_negative_then_nlv_moves_by_nothi
     assert rejected  # the NLV mark, and each decision's NLV at that minute
     for text in (r.getMessage() for r in rejected):
         assert code in text and PUT in text and "minute 2020-01-06 11:00 ET" in text
-        assert "<data>/futureoption/cme/minute/es/202003/20200106_quote_american.zip" in text
+        assert f"{DATA}/futureoption/cme/minute/es/202003/20200106_quote_american.zip" in text
         assert text.endswith("mark kept at 27.75")
     # every other mark is the clean run's
     assert [m for m in result.marks if m["time_utc"] != MARK_UTC.isoformat()] == [
