@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from AlgorithmImports import SecurityType
@@ -66,6 +67,12 @@ def leg_quote(security: Security, key: str, now: datetime) -> LegQuote:
     return LegQuote(key, raw_side(security.bid_price), raw_side(security.ask_price), stamp)
 
 
+def source_of(quote: LegQuote) -> str:
+    """Where a rejected quote came from: the LEAN security and its quote's time."""
+    when = quote.quote_time_utc.isoformat() if isinstance(quote.quote_time_utc, datetime) else "unknown time"
+    return f"LEAN security {quote.symbol}, quote of {when}"
+
+
 def validated_nlv(algorithm: QCAlgorithm, book: MarkBook, now: datetime) -> tuple[float, list[RejectedMark]]:
     """``(NLV, rejected quotes)``: ``portfolio.total_portfolio_value`` with every held option at
     its validated mark (module docstring), USD. NaN when LEAN's value is not a number."""
@@ -80,9 +87,8 @@ def validated_nlv(algorithm: QCAlgorithm, book: MarkBook, now: datetime) -> tupl
         quote = leg_quote(security, key, now)
         lean_price = float(security.price)
         average = float(security.holdings.average_price)
-        when = quote.quote_time_utc.isoformat() if quote.quote_time_utc else "unknown time"
         mark = book.mark(quote, key, now, tick_pts=float(security.symbol_properties.minimum_price_variation),
-                         source=f"LEAN security {key}, quote of {when}",
+                         source=partial(source_of, quote),
                          fallback_pts=average if math.isfinite(average) and average > 0 else lean_price)
         multiplier = float(security.symbol_properties.contract_multiplier)
         nlv += qty * multiplier * (mark - lean_price)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -118,8 +119,8 @@ def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:
         quote, market = holding_quote(quotes, h.symbol, t)
         tick = market.tick if market is not None else 0.0
         cost = h.cost_usd / (h.quantity * h.multiplier_usd_per_pt) if h.quantity else math.nan
-        mark = book.mark(quote, h.symbol, t, tick_pts=tick, source=source_of(market, h.symbol, quote, t),
-                         fallback_pts=cost)
+        mark = book.mark(quote, h.symbol, t, tick_pts=tick, fallback_pts=cost,
+                         source=partial(source_of, market, h.symbol, quote, t))
         if not math.isfinite(mark):
             value = math.nan
         value += h.quantity * mark * h.multiplier_usd_per_pt

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,14 +69,15 @@ class MarkBook:
     last_good: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     rejected: deque[RejectedMark] = field(default_factory=lambda: deque(maxlen=1_000))
 
-    def mark(self, quote: LegQuote | None, symbol: str, now_utc: datetime, *, tick_pts: float, source: str,
-             fallback_pts: float = math.nan) -> float:
+    def mark(self, quote: LegQuote | None, symbol: str, now_utc: datetime, *, tick_pts: float,
+             source: str | Callable[[], str], fallback_pts: float = math.nan) -> float:
         """The mark of ``symbol`` at ``now_utc``, points per contract.
 
         Args:
             quote: the holding's latest quote (``None``: none).
             tick_pts: the contract's price increment (the spread floor is that many ticks).
-            source: the quote's origin, for the rejection's log line.
+            source: the quote's origin, for the rejection's log line (a function: called only
+                for a rejected quote).
             fallback_pts: the value of a holding that never had a good mark (its average cost).
         """
         p = self.params
@@ -88,7 +90,8 @@ class MarkBook:
             self.last_good[symbol] = (mid, now_utc)
             return mid
         kept = self.last_good.get(symbol, (fallback_pts, now_utc))[0]
-        self.rejected.append(RejectedMark(symbol, now_utc, source, reason, kept))
+        self.rejected.append(RejectedMark(symbol, now_utc, source if isinstance(source, str) else source(),
+                                          reason, kept))
         return kept
 
     def take_rejected(self) -> list[RejectedMark]:
