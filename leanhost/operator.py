@@ -25,8 +25,10 @@ Fields (any combination; ``reason`` is optional and goes into the audit log)::
     {'kill_switch': 'on'}                 # or 'off' (also true/false, 1/0)
     {'clear_limits': 'loss_daily,host_reconcile', 'reason': 'checked the account'}
 
-Turning the switch ON always applies; OFF is refused while the parameter ``kill_switch=true``
-holds (:meth:`leanhost.risk_desk.RiskDesk.apply_kill_switch`). Every change is audit-logged
+Turning the switch ON always applies; OFF is the operator's explicit clear of the run-time
+"on" (audit-logged) and is refused while the parameter ``kill_switch=true`` holds
+(:meth:`leanhost.risk_desk.RiskDesk.apply_kill_switch`). No saved value can turn trading back
+on by itself (:mod:`safety.kill_switch`: the switch is the parameter OR a run-time "on"). Every change is audit-logged
 with ``who="command"`` and alerted like the object-store path; a refused or malformed command
 is alerted and returns False.
 """

@@ -6,11 +6,15 @@ journaled; REFUSE sends nothing and the strategy hears ``on_unfilled("refused by
 gate: ...")``; RESIZE tells the strategy ``on_resized`` and sends the smaller quantity;
 APPROVE sends the intent. Its alerts go to the alert channel (:mod:`leanhost.alerts`); its
 flatten / close-losers requests close positions at the natural price
-(:func:`risk.flatten.close_intent` over the securities' quotes) through the router, never
-through the gate (a flatten also cancels working entries).
+(:func:`risk.flatten.host_close` over the securities' quotes) through the router, each close
+first passing the gate's exit checks (quotes valid and fresh, limit within the band around
+mid and natural, quantity a whole number no larger than held; a refused close is alerted and
+not sent, and tried again at the next request). A flatten also cancels working entries.
 
-Around it: NLV marks (``portfolio.total_portfolio_value``) every ``nlv_mark_interval_min``
-minutes by a scheduled event and before each decision; the realized P&L of every position
+Around it: NLV marks every ``nlv_mark_interval_min`` minutes by a scheduled event and before
+each decision, from ``portfolio.total_portfolio_value`` with every option holding at a
+validated mark (:mod:`leanhost.nlv_marks`: a crossed, negative, too wide or stale quote never
+moves the NLV; it is logged with its symbol and time); the realized P&L of every position
 closed whole (its CLOSE filled) or settled, ``-(entry + exit) x quantity x multiplier`` less
 the fees LEAN charged its orders, to :meth:`GateSession.on_closed`; an approved entry that
 ends unfilled is forgotten (:meth:`GateSession.forget`). Each notice's alerts and requests are
@@ -30,13 +34,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from risk.flatten import close_intent, is_losing
+from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
 from risk.host_blocks import HostBlock
 from risk.host_blocks import block_entries as block_host_entries
+from risk.marks import MarkBook
 from risk.state import TradingState
 from safety.kill_switch import kill_switch_on, release_override
+from safety.quote_validation import LegQuote
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
 from thetacore.decisions import Decision, OrderIntent
 from thetacore.enums import IntentPurpose
@@ -55,6 +61,7 @@ from .gate_store import (
 )
 from .journal import DecisionJournal
 from .market_data import MarketData
+from .nlv_marks import leg_quote, validated_nlv
 from .orders import OrderRouter
 from .scheduling import now_utc
 from .serial import schedule_on
@@ -105,12 +112,13 @@ class RiskDesk:
     closed before the position closed whole; the dashboard adds it to the closed P&L)."""
     on_mark: Callable[[datetime], None] | None = None  # after each scheduled NLV mark (the dashboard)
     on_save: Callable[[], object] | None = None  # after the gate's own save: the whole book (leanhost/book.py)
+    marks: MarkBook | None = None  # last good mark per option holding (created at the first mark)
 
     # ----- set-up --------------------------------------------------------------------------
     def announce(self, now: datetime) -> None:
         """Log the gate's state at start, loudly when entries are blocked. A saved run-time
-        "off" never outranks ``kill_switch=true`` set since: that override is released
-        (audit-logged)."""
+        "off" (written by a version before issue 8; inert now, :mod:`safety.kill_switch`) is
+        released under ``kill_switch=true`` (audit-logged), so the saved state says what holds."""
         state = self.session.gate.state
         if self.params.kill_switch and state.kill_switch_override is False:
             self.alerts.alert(release_override(state, self.params, "parameter", now,
@@ -145,7 +153,8 @@ class RiskDesk:
         assert intent is not None
         now = ctx.time_utc
         vix_prev = self.market.vix_prev_close(ctx.today_et)
-        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now)
+        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now,
+                                      nlv_usd=self.validated_nlv(now))
         self.journal_verdicts()
         for text in verdict.alerts:
             self.alerts.alert(text)
@@ -191,8 +200,10 @@ class RiskDesk:
         self.after()
 
     def mark_nlv(self, now: datetime) -> None:
-        """``portfolio.total_portfolio_value`` to the gate; act on its notice."""
-        nlv = float(self.algorithm.portfolio.total_portfolio_value)
+        """The validated NLV (:func:`leanhost.nlv_marks.validated_nlv`) to the gate; act on its
+        notice. Each rejected quote is logged (an error for a crossed, non-positive or too wide
+        one) with its symbol and time."""
+        nlv = self.validated_nlv(now)
         if not math.isfinite(nlv):
             self.algorithm.log(f"NLV {nlv} unknown at {now:%Y-%m-%d %H:%M}Z: no mark")
             return
@@ -200,6 +211,17 @@ class RiskDesk:
         for text in notice.alerts:
             self.alerts.alert(text)
         self._act(notice.flatten_requested, notice.close_losers_requested, now)
+
+    def validated_nlv(self, now: datetime) -> float:
+        """The account value the gate sees at ``now``, USD (:func:`leanhost.nlv_marks.validated_nlv`,
+        also for a decision: LEAN's own ``total_portfolio_value`` in the market context is not
+        handed to the gate). Each rejected quote is logged (an error for a price problem)."""
+        if self.marks is None:
+            self.marks = MarkBook(self.params)
+        nlv, rejected = validated_nlv(self.algorithm, self.marks, now)
+        for r in rejected:
+            (self.algorithm.error if r.is_price_problem else self.algorithm.debug)(str(r))
+        return nlv
 
     def poll_clear_requests(self, now: datetime) -> None:
         """Apply an operator's request (object-store key ``<prefix>/clear_limits``) to clear
@@ -242,8 +264,9 @@ class RiskDesk:
 
     def apply_kill_switch(self, wanted: bool, who: str, now: datetime, why: str) -> bool:
         """Set the kill switch to ``wanted`` (audit-logged, alerted). Turning it ON always
-        applies; turning it OFF is refused (alerted, False) while the parameter
-        ``kill_switch=true`` holds. True when the switch is now as asked."""
+        applies; turning it OFF (the operator's explicit clear of a run-time "on") is refused
+        (alerted, False) while the parameter ``kill_switch=true`` holds. True when the switch is
+        now as asked."""
         if not wanted and self.params.kill_switch:
             self.alerts.alert(f"KILL_SWITCH stays ON: parameter kill_switch=true outranks {why} ({who})")
             return False
@@ -325,13 +348,19 @@ class RiskDesk:
             self.router.cancel_entries(why)
         for strategy in self.strategies.values():
             for pos in [p for p in strategy.open_positions() if p.state is PositionState.OPEN]:
-                close = close_intent(strategy.name, pos, self.quote, why)
-                if close is None:
-                    self.alerts.alert(f"{why}: cannot price a close of {pos.position_id}: a leg has no quote")
-                    continue
-                if not flatten and not is_losing(pos, close):
-                    continue
-                self._send_close(strategy, pos, close, why, now)
+                close = self._reviewed_close(strategy, pos, why, not flatten, now)
+                if close is not None:
+                    self._send_close(strategy, pos, close, why, now)
+
+    def _reviewed_close(self, strategy: Strategy, pos: StrategyPosition, why: str, losers_only: bool,
+                        now: datetime) -> OrderIntent | None:
+        """The close of ``pos`` the gate's exit checks approved (:func:`risk.flatten.host_close`),
+        else ``None`` (a refusal or an unpriceable leg is alerted)."""
+        out = host_close(self.session, strategy.name, pos, self.leg_quote, strategy.subscription().root, why,
+                         losers_only, now)
+        if out.alert:
+            self.alerts.alert(out.alert)
+        return out.intent
 
     def close_whole(self, strategy: Strategy, pos: StrategyPosition, why: str, now: datetime) -> bool:
         """Close the whole structure ``pos`` at the natural price (journaled, as a flatten);
@@ -340,11 +369,8 @@ class RiskDesk:
         again, alerted)."""
         if pos.state is not PositionState.OPEN:
             return False
-        close = close_intent(strategy.name, pos, self.quote, why)
-        if close is None:
-            self.alerts.alert(f"{why}: cannot price a close of {pos.position_id}: a leg has no quote")
-            return False
-        return self._send_close(strategy, pos, close, why, now)
+        close = self._reviewed_close(strategy, pos, why, False, now)
+        return close is not None and self._send_close(strategy, pos, close, why, now)
 
     def _send_close(self, strategy: Strategy, pos: StrategyPosition, close: OrderIntent, why: str,
                     now: datetime) -> bool:
@@ -371,6 +397,15 @@ class RiskDesk:
         if not is_fresh(security, now_utc(self.algorithm), limit_min):
             return math.nan, math.nan
         return quote_pts(security.bid_price), quote_pts(security.ask_price)
+
+    def leg_quote(self, key: str) -> LegQuote | None:
+        """The quote of the contract ``key`` now with its real time
+        (:func:`leanhost.nlv_marks.leg_quote`), ``None`` when LEAN has no such security."""
+        symbol = self.router.symbols.get(key)
+        securities = self.algorithm.securities
+        if symbol is None or not securities.contains_key(symbol):
+            return None
+        return leg_quote(securities[symbol], key, now_utc(self.algorithm))
 
     # ----- journal and state ------------------------------------------------------------------
     def journal_verdicts(self) -> None:

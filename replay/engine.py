@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from replay import marks
 from replay.broker import SimBroker, WorkingOrder
 from replay.durable import StateKeeper, restore_book
 from replay.fault_broker import FaultyBroker
@@ -36,7 +37,7 @@ from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_table
 from replay.start_reconcile import StartReconciliation
-from risk.flatten import close_intent, is_losing
+from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
@@ -257,15 +258,10 @@ def _due(tables: dict[tuple[str, int], list[list[ScheduleRule]]], strat: Strateg
 
 
 def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:
-    """Cash plus every holding at its mid (its last mid when the quote is stale), dollars."""
-    value = 0.0
-    for h in ledger.holdings.values():
-        bid, ask = quotes.quote(h.symbol, t)
-        mid = (bid + ask) / 2 if np.isfinite(bid) and np.isfinite(ask) else quotes.last_mid(h.symbol, t)
-        if not np.isfinite(mid):
-            return float("nan")
-        value += h.quantity * mid * h.multiplier_usd_per_pt
-    return ledger.cash_usd + value
+    """Cash plus every holding at its validated mark, dollars (:func:`replay.marks.nlv_usd`:
+    a quote that fails the orders' validation never moves it; the holding keeps its last
+    good mark and the quote is logged with its data file and minute)."""
+    return marks.nlv_usd(ledger, quotes, t)
 
 
 def _events(data_root: Path) -> dict[str, tuple[date, ...]]:
@@ -357,7 +353,8 @@ class _Run:
         self._act(notice.flatten_requested, notice.close_losers_requested, t)
 
     def mark(self, t: datetime) -> None:
-        """An NLV mark for the loss limits and drawdown steps."""
+        """An NLV mark for the loss limits and drawdown steps, from validated marks only."""
+        marks.attach(self.quotes, self.session.params)
         nlv = nlv_usd(self.ledger, self.quotes, t)
         if np.isfinite(nlv):
             self.result.marks.append({"time_utc": t.isoformat(), "nlv_usd": round(nlv, 2),
@@ -372,20 +369,22 @@ class _Run:
             self.result.alerts.append(f"{t.isoformat()} {a}")
 
     def _act(self, flatten: bool, losers_only: bool, t: datetime) -> None:
-        """Close every open position (flatten) or the losing ones, at the natural price."""
+        """Close every open position (flatten) or the losing ones, at the natural price; each
+        close passes the gate's exit checks first (:func:`risk.flatten.host_close`)."""
         if not (flatten or losers_only):
             return
+        why = "GATE_FLATTEN" if flatten else "GATE_CLOSE_LOSER"
         for strat in self.result.strategies:
+            root = strat.subscription().root
             for pos in [p for p in strat.open_positions() if p.state is PositionState.OPEN]:
-                why = "GATE_FLATTEN" if flatten else "GATE_CLOSE_LOSER"
-                close = close_intent(strat.name, pos, lambda sym: self.quotes.quote(sym, t), why)
-                if close is None:
-                    self._alert((f"cannot price a close of {pos.position_id}: a leg has no quote",), t)
-                    continue
-                if not flatten and not is_losing(pos, close):
+                close = host_close(self.session, strat.name, pos, lambda sym: marks.holding_quote(self.quotes, sym, t)[0],
+                                   root, why, not flatten, t)
+                if close.alert:
+                    self._alert((close.alert,), t)
+                if close.intent is None:
                     continue
                 pos.state, pos.exit_reason = PositionState.CLOSING, why
-                self.broker.submit(close, t, product(strat.subscription().root))
+                self.broker.submit(close.intent, t, product(root))
 
 
 def realized_usd(pos: StrategyPosition, orders: list[WorkingOrder]) -> float:

@@ -33,14 +33,21 @@ Reasons are listed in check order: refusals, and the caps that cut the asked qua
 change nothing (``TRADE_RISK_ABOVE_TARGET`` for an allowed single unit) go with approvals only.
 
 Every check first records ``account.nlv_usd`` as an NLV mark (same as :meth:`Gate.on_nlv`)
-when it is a positive number, and starts new periods (a new day clears the daily limits);
+when it is a positive finite number (not a ``bool``: :func:`risk.loss_limits.valid_nlv`), and starts new periods (a new day clears the daily limits);
 an approved entry's structure is remembered for the day (duplicate detection).
 
 An EXIT (``IntentPurpose.CLOSE``) is never blocked by an entry limit (kill switch, loss
 limits, BP...): only by data validation (limit finite, leg quotes, limit within the band
-around mid/natural) and by two structural checks (the position is open in the snapshot; the
-order is within the per-order contract cap). A refused exit carries an alert; one refused
-on quotes or its limit is flagged ``retry`` (try again with the next quotes).
+around mid/natural) and by structural checks (the quantity is a whole number of units, an
+``int`` >= 1 and never a ``bool``; the position is open in the snapshot; the quantity is no
+larger than the units it holds; the order is within the per-order contract cap). A refused
+exit carries an alert; one refused on quotes or its limit is flagged ``retry`` (try again
+with the next quotes). Hosts send their own flatten / close-losers closes through the same
+checks (:meth:`risk.gate_session.GateSession.review_close`).
+
+Every input is checked for its type as well as its value: ``None``, strings, booleans, NaN
+and infinities are refused with a reason (never a traceback); ``tests/risk/test_gate_properties.py``
+spoils real inputs that way and asserts each refusal's code.
 
 Hosts call :meth:`Gate.on_nlv` at every NLV mark (at least at each day's start),
 :meth:`Gate.on_exit` for every closed position, and persist ``gate.state.to_dict()``.
@@ -57,7 +64,7 @@ from risk import loss_limits
 from risk.buying_power_limits import bp_max_units, bp_reason, vix_entry_reason
 from risk.concentration import concentration_reasons, strategy_positions_reason
 from risk.correlation import correlation_reasons
-from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step
+from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step, tick_of
 from risk.gate_inputs import AccountSnapshot, GateMarket
 from risk.host_blocks import host_block_reasons
 from risk.phase_products import phase_reasons, zdte_cap
@@ -185,8 +192,7 @@ class Gate:
         """
         period_keys(now_utc)
         nlv = account.nlv_usd
-        nlv_ok = isinstance(nlv, int | float) and nlv == nlv and 0 < nlv < float("inf")
-        alerts = (loss_limits.mark_nlv(self.state, self.p, nlv, now_utc) if nlv_ok
+        alerts = (loss_limits.mark_nlv(self.state, self.p, nlv, now_utc) if loss_limits.valid_nlv(nlv)
                   else roll_periods(self.state, now_utc))
         if intent.purpose is IntentPurpose.CLOSE:
             verdict = self._check_exit(intent, account, market, now_utc, alerts)
@@ -260,7 +266,7 @@ class Gate:
         found = [fat_finger.contracts_reason(s, q, p.safety_max_contracts_per_order),
                  fat_finger.notional_reason(s, q, market.underlying_pts, p.safety_max_notional_usd),
                  fat_finger.limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac,
-                                              market.tick_pts),
+                                              tick_of(market)),
                  fat_finger.duplicate_reason(key, self.state.sent_today, period_keys(now_utc)["day"])]
         return Step.refusal([r for r in found if r])
 

@@ -3,12 +3,17 @@
 Kept apart from :mod:`risk.gate` so that the gate module reads as its list of checks. Codes:
 
 * ``LIMIT_INVALID``: the intent's limit price is not a finite number;
-* ``DATA_MISSING``: a number the entry needs is NaN/None/infinite (NLV, VIX, ...), named
-  with its value; ``DATA_INVALID``: present but impossible (negative BP, a quantity that is
-  not a whole number);
-* quote codes of :mod:`safety.quote_validation`; ``LIMIT_OUTSIDE_BAND`` for exits too;
-* exits only: ``CLOSE_UNKNOWN_POSITION`` (the snapshot holds no open position of that id)
-  and ``CLOSE_TOO_LARGE`` (more contracts than one order may carry).
+* ``QUANTITY_INVALID``: the intent's quantity is not a whole number of units >= 1 (an
+  ``int``: never a ``bool``, a float such as 1.5 or 2.0, NaN, ``None`` or a string);
+* ``DATA_MISSING``: a number the entry needs is NaN/None/infinite/not a number (NLV, VIX,
+  ...), named with its value; ``DATA_INVALID``: present but impossible (negative BP);
+* quote codes of :mod:`safety.quote_validation`; ``LIMIT_OUTSIDE_BAND`` for exits too: an
+  exit's limit must lie within ``safety_limit_band_frac`` of the legs' natural-mid spread
+  around [mid, natural] (the same band as entries, :func:`safety.fat_finger.limit_band_reason`;
+  flatten and close-losers orders pass it too, issue 8);
+* exits only: ``CLOSE_UNKNOWN_POSITION`` (the snapshot holds no open position of that id),
+  ``CLOSE_MORE_THAN_HELD`` (more units than the position holds, when the snapshot knows its
+  size) and ``CLOSE_TOO_LARGE`` (more contracts than one order may carry).
 """
 
 from __future__ import annotations
@@ -66,18 +71,38 @@ def _number_reason(name: str, value: object, *, positive: bool) -> Reason | None
     return None
 
 
+def tick_of(market: GateMarket) -> float:
+    """The combo tick as a number for the checks' slack (0 when it is not a real number >= 0:
+    :func:`tick_reason` refuses it)."""
+    return float(market.tick_pts) if _finite(market.tick_pts) and market.tick_pts >= 0 else 0.0
+
+
+def tick_reason(tick_pts: object) -> Reason | None:
+    """``DATA_MISSING`` / ``DATA_INVALID`` for a combo tick that is not a real number >= 0."""
+    return _number_reason("tick_pts", tick_pts, positive=False)
+
+
+def quantity_reason(quantity: object) -> Reason | None:
+    """``QUANTITY_INVALID`` unless ``quantity`` is an ``int`` (not a ``bool``) >= 1."""
+    if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 1:
+        return None
+    return Reason("QUANTITY_INVALID", f"quantity {quantity!r} is not a whole number of units >= 1")
+
+
 def data_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMarket, now_utc: datetime,
                  p: Parameters) -> list[Reason]:
     """Step 1 for an entry: every data problem (empty: the data is usable)."""
     out = []
     if not _finite(intent.limit_pts):
         out.append(Reason("LIMIT_INVALID", f"limit {intent.limit_pts!r} is not a finite price"))
-    if not isinstance(intent.quantity, int) or isinstance(intent.quantity, bool):
-        out.append(Reason("DATA_INVALID", f"quantity {intent.quantity!r} is not a whole number of units"))
+    bad_qty = quantity_reason(intent.quantity)
+    out += [bad_qty] if bad_qty else []
     out += quote_reasons(intent.structure, market.quote_map(), now_utc,
                          max_spread_frac=p.safety_max_spread_frac_of_mid, max_age_sec=p.safety_max_quote_age_sec,
                          max_ahead_sec=p.safety_max_quote_ahead_sec,
-                         spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
+                         spread_floor_pts=p.safety_spread_floor_ticks * tick_of(market))
+    bad_tick = tick_reason(market.tick_pts)
+    out += [bad_tick] if bad_tick else []
     numbers = (("nlv_usd", account.nlv_usd, True), ("buying_power_in_use_usd", account.buying_power_in_use_usd, False),
                ("vix_level", market.vix_level, True), ("vix_prev_close", market.vix_prev_close, True),
                ("underlying_pts", market.underlying_pts, True),
@@ -102,20 +127,35 @@ def exit_reasons(intent: OrderIntent, account: AccountSnapshot, market: GateMark
     quotes = market.quote_map()
     data += quote_reasons(intent.structure, quotes, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
                           max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
-                          spread_floor_pts=p.safety_spread_floor_ticks * market.tick_pts)
+                          spread_floor_pts=p.safety_spread_floor_ticks * tick_of(market))
+    bad_tick = tick_reason(market.tick_pts)
+    data += [bad_tick] if bad_tick else []
     if not data:
         mid, natural = net_mid_natural_pts(intent.structure, quotes)
-        band = limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac, market.tick_pts)
+        band = limit_band_reason(intent.limit_pts, mid, natural, p.safety_limit_band_frac, tick_of(market))
         data += [band] if band else []
-    structural = []
-    if intent.position_id not in {pos.position_id for pos in account.positions}:
-        structural.append(Reason("CLOSE_UNKNOWN_POSITION", f"{intent.position_id} is not an open position "
-                                 f"in the account snapshot ({len(account.positions)} open)"))
+    structural = _exit_structure_reasons(intent, account, p)
+    return data + structural, bool(data) and not structural
+
+
+def _exit_structure_reasons(intent: OrderIntent, account: AccountSnapshot, p: Parameters) -> list[Reason]:
+    """The exit's quantity and position problems (a retry with fresh quotes cannot cure them)."""
+    bad_qty = quantity_reason(intent.quantity)
+    out = [bad_qty] if bad_qty else []
+    held = next((pos for pos in account.positions if pos.position_id == intent.position_id), None)
+    if held is None:
+        out.append(Reason("CLOSE_UNKNOWN_POSITION", f"{intent.position_id} is not an open position "
+                          f"in the account snapshot ({len(account.positions)} open)"))
+    if bad_qty:
+        return out
+    if held is not None and held.units is not None and intent.quantity > held.units:
+        out.append(Reason("CLOSE_MORE_THAN_HELD", f"closing {intent.quantity} units of {intent.position_id}, "
+                          f"which holds {held.units}"))
     total = contracts_per_unit(intent.structure) * intent.quantity
     if total > p.safety_max_contracts_per_order:
-        structural.append(Reason("CLOSE_TOO_LARGE", f"{intent.quantity} units = {total} contracts > "
-                                 f"{p.safety_max_contracts_per_order} per order"))
-    return data + structural, bool(data) and not structural
+        out.append(Reason("CLOSE_TOO_LARGE", f"{intent.quantity} units = {total} contracts > "
+                          f"{p.safety_max_contracts_per_order} per order"))
+    return out
 
 
 def sizing_step(intent: OrderIntent, account: AccountSnapshot, market: GateMarket, p: Parameters) -> Step:

@@ -37,6 +37,8 @@ class OpenPosition:
         risk_usd: the whole position's risk at entry (max loss, or margin stress loss for
             undefined risk), USD; journaled, not a limit input.
         group: correlation group; None: derived from ``root`` (still None if unknown).
+        units: structure units held (an exit may close at most this many); None: unknown
+            (the exit check then cannot compare).
     """
 
     position_id: str
@@ -47,6 +49,7 @@ class OpenPosition:
     is_bullish_multiweek: bool
     risk_usd: float
     group: str | None = None
+    units: int | None = None
 
     def __post_init__(self) -> None:
         if self.group is None:
@@ -54,12 +57,13 @@ class OpenPosition:
 
     @classmethod
     def from_structure(cls, position_id: str, strategy: str, root: str, structure: Structure,
-                       entry_date: date, risk_usd: float, multiweek_min_dte: int) -> OpenPosition:
+                       entry_date: date, risk_usd: float, multiweek_min_dte: int,
+                       units: int | None = None) -> OpenPosition:
         """A record classified from the structure as of its entry date."""
         return cls(position_id, strategy, root, min(leg.expiry for leg in structure.legs),
                    is_short_put_multiweek(structure, entry_date, multiweek_min_dte),
                    is_bullish_multiweek(structure, entry_date, multiweek_min_dte),
-                   risk_usd)
+                   risk_usd, units=units)
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,9 @@ class GateMarket:
     tick_pts: float = 0.0
 
     def quote_map(self) -> dict[str, LegQuote]:
-        """Quotes by symbol."""
-        return {q.symbol: q for q in self.quotes}
+        """Quotes by symbol (entries that are not quotes, or no tuple at all, are no quotes:
+        their legs are ``QUOTE_MISSING``)."""
+        return {q.symbol: q for q in (self.quotes or ()) if isinstance(q, LegQuote)}
 
     @classmethod
     def from_chain(cls, intent: OrderIntent, chain: ChainSnapshot, *, vix_level: float, vix_prev_close: float,

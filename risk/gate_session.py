@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from risk.gate import Gate, GateAction, GateNotice, GateVerdict
-from risk.gate_inputs import AccountSnapshot, GateMarket, OpenPosition, StrategyStats
+from risk.gate_inputs import AccountSnapshot, GateMarket, LegQuote, OpenPosition, StrategyStats
 from risk.state import GateState
 from strategies.base import MarketContext
 from thetacore.chain import ChainSnapshot
@@ -77,9 +77,11 @@ class GateSession:
 
     # ----- per intent ----------------------------------------------------------------------
     def review(self, decision: Decision, ctx: MarketContext, *, vix_prev_close: float,
-               now_utc: datetime) -> GateVerdict:
+               now_utc: datetime, nlv_usd: float | None = None) -> GateVerdict:
         """The gate's verdict on ``decision.intent``, journaled; an approved or resized entry
-        is booked (its buying power counts as in use from now on)."""
+        is booked (its buying power counts as in use from now on). ``nlv_usd`` is the account
+        value the gate sees (and marks), USD; ``None``: the context's ``nlv_usd`` (a host whose
+        context value is not from validated marks passes its own, :mod:`risk.marks`)."""
         intent = decision.intent
         assert intent is not None
         chain = ctx.chain
@@ -96,13 +98,33 @@ class GateSession:
                                        underlying_pts=ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
         if not defined_risk(intent):
             market = replace(market, max_loss_usd_per_unit=None)
-        verdict = self.gate.check(intent, self.account(ctx.nlv_usd), market, now_utc)
+        nlv = ctx.nlv_usd if nlv_usd is None else nlv_usd
+        verdict = self.gate.check(intent, self.account(nlv), market, now_utc)
         self._log(now_utc, intent, verdict, "")
         if intent.purpose is IntentPurpose.OPEN and verdict.action is not GateAction.REFUSE:
             risk = market.max_loss_usd_per_unit if market.max_loss_usd_per_unit is not None else bp_unit
             pos = OpenPosition.from_structure(intent.position_id, intent.strategy, market.root, intent.structure,
-                                              ctx.today_et, risk * verdict.quantity, self.params.multiweek_min_dte)
+                                              ctx.today_et, risk * verdict.quantity, self.params.multiweek_min_dte,
+                                              units=verdict.quantity)
             self.records[intent.position_id] = _Record(pos, bp_unit * verdict.quantity)
+        return verdict
+
+    def review_close(self, intent: OrderIntent, quotes: tuple[LegQuote, ...], root: str,
+                     now_utc: datetime) -> GateVerdict:
+        """The gate's exit checks on a host-made close (flatten, close-losers), journaled.
+
+        The hosts' own closes pass the same checks as a strategy's exit
+        (:func:`risk.gate_checks.exit_reasons`): limit finite and within the band around the
+        legs' mid and natural (``safety_limit_band_frac``), every leg's quote valid and fresh,
+        quantity a whole number no larger than the units booked, the position known.
+        ``quotes`` are the legs' quotes now (a missing leg is simply absent: ``QUOTE_MISSING``);
+        ``root`` is the option root (its combo tick is the band's slack). The account's NLV is
+        not part of an exit check (NaN here: no NLV mark is taken from it).
+        """
+        market = GateMarket(root, tuple(quotes), math.nan, math.nan, math.nan, math.nan, 0.0, None,
+                            _combo_tick(root, quotes))
+        verdict = self.gate.check(intent, self.account(math.nan), market, now_utc)
+        self._log(now_utc, intent, verdict, "")
         return verdict
 
     def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot) -> float:
@@ -151,7 +173,7 @@ class GateSession:
             return
         frac = quantity / booked_quantity
         record.bp_usd *= frac
-        record.position = replace(record.position, risk_usd=record.position.risk_usd * frac)
+        record.position = replace(record.position, risk_usd=record.position.risk_usd * frac, units=quantity)
 
     # ----- marks and exits -------------------------------------------------------------------
     def on_closed(self, position_id: str, strategy: str, pnl_usd: float, now_utc: datetime) -> GateNotice:
@@ -187,6 +209,18 @@ class GateSession:
             "quantity": verdict.quantity, "codes": list(verdict.codes) + ([extra] if extra else []),
             "reason": verdict.reason_text, "alerts": list(verdict.alerts), "trading_state": verdict.trading_state.value,
         })
+
+
+def _combo_tick(root: str, quotes: tuple[LegQuote, ...]) -> float:
+    """The combo tick of ``root`` at the quotes' mids (0 when the root or a mid is unknown:
+    no slack is better than a guessed one)."""
+    mids = [(q.bid_pts + q.ask_pts) / 2.0 for q in quotes
+            if all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                   for x in (q.bid_pts, q.ask_pts))]
+    try:
+        return product(root).combo_tick_pts(mids) if mids and len(mids) == len(quotes) else 0.0
+    except KeyError:
+        return 0.0
 
 
 def defined_risk(intent: OrderIntent) -> bool:

@@ -42,11 +42,11 @@ def mark_nlv(state: GateState, p: Parameters, nlv_usd: float, now_utc: datetime)
 
     Returns:
         Alert texts (limits newly tripped or cleared by a period change). An NLV that is not
-        a positive finite number is ignored with an ``NLV_INVALID`` alert: it never moves the
+        a positive finite number (:func:`valid_nlv`) is ignored with an ``NLV_INVALID`` alert: it never moves the
         peak or a period start.
     """
     alerts = roll_periods(state, now_utc)
-    if not (isinstance(nlv_usd, int | float) and math.isfinite(nlv_usd) and nlv_usd > 0):
+    if not valid_nlv(nlv_usd):
         return [*alerts, f"NLV_INVALID: NLV mark {nlv_usd!r} at {now_utc.isoformat()} ignored"]
     for period in state.period_start_nlv_usd:
         if state.period_start_nlv_usd[period] is None:
@@ -56,6 +56,12 @@ def mark_nlv(state: GateState, p: Parameters, nlv_usd: float, now_utc: datetime)
     alerts += _trip_loss_limits(state, p, nlv_usd, now_utc)
     alerts += _trip_drawdown(state, p, nlv_usd, now_utc)
     return alerts
+
+
+def valid_nlv(nlv_usd: object) -> bool:
+    """True for a positive, finite number that is not a boolean (``True`` would mark 1 USD)."""
+    return (isinstance(nlv_usd, int | float) and not isinstance(nlv_usd, bool) and math.isfinite(nlv_usd)
+            and nlv_usd > 0)
 
 
 def _trip_loss_limits(state: GateState, p: Parameters, nlv_usd: float, now_utc: datetime) -> list[str]:

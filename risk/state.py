@@ -97,7 +97,10 @@ class GateState:
         last_nlv_usd: latest NLV mark (USD).
         losing_exits_today: losing exits counted on the current day.
         tripped: tripped limits by name (``loss_daily``, ``drawdown_stop``...).
-        kill_switch_override: operator's run-time kill switch; None follows the parameter.
+        kill_switch_override: operator's run-time kill switch: True keeps it on whatever the
+            parameter says; None (or a ``False`` saved by an older version, inert) follows the
+            parameter. It can never turn off a ``kill_switch=true`` parameter
+            (:mod:`safety.kill_switch`).
         sent_today: structure keys of entries approved today (duplicate detection).
         audit_log: every manual override, oldest first.
     """
@@ -133,8 +136,9 @@ class GateState:
             root is None or not name.startswith(MOVE_LATCH) or name == MOVE_LATCH + root)]
 
     def trading_state(self, kill_switch_param: bool) -> TradingState:
-        """HALTED with the kill switch or the flatten step, REDUCING with any entry block."""
-        kill = self.kill_switch_override if self.kill_switch_override is not None else kill_switch_param
+        """HALTED with the kill switch (the parameter OR a run-time "on": a saved "off" never
+        outranks ``kill_switch=true``) or the flatten step, REDUCING with any entry block."""
+        kill = bool(kill_switch_param) or self.kill_switch_override is True
         if kill or "drawdown_flatten" in self.tripped:
             return TradingState.HALTED
         return TradingState.REDUCING if self.entry_blocks() else TradingState.ACTIVE
@@ -152,9 +156,11 @@ class GateState:
         """The state :meth:`to_dict` wrote.
 
         Raises:
-            KeyError, TypeError: for a dict that is not a saved gate state.
+            KeyError, TypeError: for a dict that is not a saved gate state (a kill-switch
+                override that is not ``true``/``false``/``null`` included: ``"off"`` is no
+                boolean, and guessing would risk turning trading on).
         """
-        return cls(
+        state = cls(
             period_key={p: data["period_key"].get(p) for p in PERIODS},
             period_start_nlv_usd={p: data["period_start_nlv_usd"].get(p) for p in PERIODS},
             peak_nlv_usd=data["peak_nlv_usd"],
@@ -165,6 +171,10 @@ class GateState:
             sent_today=list(data["sent_today"]),
             audit_log=[AuditEntry(**a) for a in data["audit_log"]],
         )
+        override = state.kill_switch_override
+        if override is not None and not isinstance(override, bool):
+            raise TypeError(f"kill_switch_override {override!r} is not true, false or null")
+        return state
 
 
 def roll_periods(state: GateState, now_utc: datetime) -> list[str]:

@@ -3,11 +3,13 @@
 A leg passes when, in this order (the first failure is the leg's reason):
 
 1. ``QUOTE_MISSING``: the leg's symbol has a quote at all;
-2. ``QUOTE_NAN``: bid and ask are finite numbers (NaN or infinity is no price);
+2. ``QUOTE_NAN``: bid and ask are finite numbers (NaN, infinity, ``None``, a string or a
+   boolean is no price);
 3. ``QUOTE_NONPOSITIVE``: bid > 0 and ask > 0 (a zero bid is no market, never a price of 0);
 4. ``QUOTE_CROSSED``: bid <= ask;
 5. ``QUOTE_SPREAD_WIDE``: ask - bid <= ``safety_max_spread_frac_of_mid`` x mid;
-6. ``QUOTE_TIME_MISSING`` / ``QUOTE_STALE`` / ``QUOTE_TIME_AHEAD``: the quote has a time, is
+6. ``QUOTE_TIME_MISSING`` / ``QUOTE_STALE`` / ``QUOTE_TIME_AHEAD``: the quote has a time (a
+   timezone-aware ``datetime``; anything else is no time), is
    at most ``safety_max_quote_age_sec`` seconds old at the decision time, and is not more
    than ``safety_max_quote_ahead_sec`` ahead of it.
 
@@ -66,7 +68,7 @@ def leg_quote_reason(quote: LegQuote | None, symbol: str, now_utc: datetime, *,
 
 def _age_reason(quote: LegQuote, symbol: str, now_utc: datetime, max_age_sec: float,
                 max_ahead_sec: float) -> Reason | None:
-    if quote.quote_time_utc is None or quote.quote_time_utc.tzinfo is None:
+    if not isinstance(quote.quote_time_utc, datetime) or quote.quote_time_utc.tzinfo is None:
         return Reason("QUOTE_TIME_MISSING", f"{symbol}: quote has no (timezone-aware) time")
     age = (now_utc - quote.quote_time_utc).total_seconds()
     if age > max_age_sec:
@@ -113,5 +115,6 @@ def net_mid_natural_pts(structure: Structure, quotes: Mapping[str, LegQuote]) ->
     return mid, natural
 
 
-def _finite(x: float) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+def _finite(x: object) -> bool:
+    """A real, finite number: never a boolean (``True`` is an ``int`` to Python, not a price)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)

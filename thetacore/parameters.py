@@ -231,7 +231,10 @@ class Parameters:
     vix_prev_close: float = _p(-1.0, "operator-given previous VIX close for the replay (VIX jump breaker); -1 = none", lo=-1.0)
     safety_max_contracts_per_order: int = _p(20, "fat finger: most contracts in one order (per unit x quantity)", lo=1)
     safety_max_notional_usd: float = _p(1_000_000.0, "fat finger: most underlying notional per order, USD", lo=0.0)
-    safety_limit_band_frac: float = _p(0.25, "limit price must lie within this fraction of the net natural-mid spread band", lo=0.0)
+    # house choice (no exchange rule): a limit up to a quarter of the natural-mid spread (plus one tick)
+    # beyond [mid, natural] is a deliberate price; farther is a mistake. Entries, exits and the gate's
+    # own flatten / close-losers closes (issue 8) are held to the same band (safety/fat_finger.py).
+    safety_limit_band_frac: float = _p(0.25, "limit price (entries, exits, flatten) must lie within this fraction of the net natural-mid spread beyond [mid, natural]", lo=0.0)
     circuit_vix_level: float = _p(40.0, "circuit breaker: no entries with VIX at or above this", lo=0.0)
     circuit_vix_jump_frac: float = _p(0.30, "circuit breaker: VIX up more than this fraction on the day", lo=0.0)
     circuit_underlying_move_frac: float = _p(0.04, "circuit breaker: underlying moved more than this fraction on the day", lo=0.0)

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from es_world import entry_verdict, fire, relaxed_es_algorithm
 from gate_world import trip_daily_loss
 
@@ -170,3 +171,45 @@ def test_when_a_run_restarts_with_a_stale_off_key_then_the_switch_a_command_turn
 
     assert verdict.codes == ("KILL_SWITCH",)
     assert any(e.startswith("KILL_SWITCH stays ON: the saved run-time 'on' outranks an unchanged") for e in second.errors)
+
+
+# ----- issue 8: operator overrides only make things safer --------------------------------------------
+STATE_KEY = "thetadesk/gate_state.json"
+
+
+def _saved_override(folder: Path, value: str) -> None:
+    """A gate state saved by an earlier run whose run-time kill switch was ``value`` (JSON)."""
+    _write(folder, STATE_KEY, '{"gate": {"period_key": {}, "period_start_nlv_usd": {}, "peak_nlv_usd": null, '
+           '"last_nlv_usd": null, "losing_exits_today": 0, "tripped": {}, "kill_switch_override": '
+           f'{value}, "sent_today": [], "audit_log": []}}, "stats": {{}}}}')
+
+
+def test_when_a_saved_off_meets_the_kill_switch_parameter_then_entries_stay_refused(
+    lean: ModuleType, make_algorithm: Callable[..., Any], tmp_path: Path
+) -> None:
+    _saved_override(tmp_path, "false")
+    algorithm = _live(lean, make_algorithm, tmp_path, kill_switch="true")
+    verdict = _entry(algorithm)
+    assert (verdict.action, verdict.codes) == ("REFUSE", ("KILL_SWITCH",))
+    assert "parameter kill_switch=true" in verdict.text and algorithm.combo_orders == []
+
+
+def test_when_a_saved_on_is_restored_then_only_an_explicit_command_turns_trading_back_on(
+    lean: ModuleType, make_algorithm: Callable[..., Any], tmp_path: Path
+) -> None:
+    _saved_override(tmp_path, "true")
+    algorithm = _live(lean, make_algorithm, tmp_path)
+    assert _entry(algorithm).codes == ("KILL_SWITCH",)
+
+    assert algorithm.send_command({"kill_switch": "off", "reason": "broker back"}) is True
+    assert _entry(algorithm).action == "APPROVE"
+    [audit] = algorithm.risk.session.gate.state.audit_log
+    assert (audit.who, audit.old, audit.new, audit.why) == ("command", "True", "False", "live command: broker back")
+
+
+def test_when_the_saved_override_is_not_a_boolean_then_the_algorithm_does_not_start(
+    lean: ModuleType, make_algorithm: Callable[..., Any], tmp_path: Path, host: Callable[[str], ModuleType]
+) -> None:
+    _saved_override(tmp_path, '"off"')
+    with pytest.raises(host("gate_store").GateStateError, match="kill_switch_override 'off' is not true, false or null"):
+        _live(lean, make_algorithm, tmp_path)

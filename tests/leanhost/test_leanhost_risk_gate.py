@@ -165,7 +165,9 @@ def test_when_nlv_falls_20_percent_then_the_flatten_closes_the_strangle_at_the_n
     assert close.limit_price == pytest.approx(round(sum(asks.values()), 4))  # buy back at the asks
     assert "close GATE_FLATTEN" in close.tag
     assert any("DRAWDOWN_FLATTEN tripped" in e for e in algorithm.errors)
-    assert len(algorithm.journal.verdicts()) == 1  # the flatten's close is never gated
+    # issue 8: the flatten's close passes the gate's exit checks (it was never gated before)
+    entry, flatten = algorithm.journal.verdicts()
+    assert (flatten.details["purpose"], flatten.action, flatten.codes) == ("close", "APPROVE", ())
 
     fire(algorithm, "gate:nlv")  # the request holds: the CLOSING position is not closed twice
     assert len(algorithm.combo_orders) == 2

@@ -283,7 +283,11 @@ class SymbolPropertiesDatabase:
 
 @dataclass
 class SecurityHolding:
+    """LEAN ``Common/Securities/SecurityHolding.cs``: ``Quantity`` and ``AveragePrice`` (0: none
+    given by the test)."""
+
     quantity: float = 0.0
+    average_price: float = 0.0
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""Marks that cannot lie: a holding's mark for NLV, loss limits and drawdown (issue 8).
+
+A holding is marked at its quote's mid only when that quote passes the SAME validation as an
+order's legs (:func:`safety.quote_validation.leg_quote_reason` with the gate's parameters:
+both sides finite and > 0, not crossed, spread within ``safety_max_spread_frac_of_mid`` of
+the mid or ``safety_spread_floor_ticks`` ticks, stamped at most ``safety_max_quote_age_sec``
+before the mark and not ahead of it). Otherwise the holding keeps its LAST GOOD mark, and the
+bad quote is kept (:attr:`MarkBook.rejected`) with its source, for the host to log. A holding
+that never had a good mark is valued at the host's fallback (its average cost: what was paid
+is a real price, a crossed quote is not), or is unknown (NaN) without one; an unknown mark
+makes the NLV unknown (a missing quote is not zero), and the gate skips an unknown NLV.
+
+So one crossed, negative or absurdly wide quote at a mark moves the NLV by nothing and trips
+nothing; a real move shows at the next good quote.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from safety.quote_validation import LegQuote, leg_quote_reason
+from thetacore.decisions import Reason
+from thetacore.parameters import Parameters
+
+PRICE_CODES = frozenset({"QUOTE_NONPOSITIVE", "QUOTE_CROSSED", "QUOTE_SPREAD_WIDE"})
+"""Rejections of a quote's PRICE (worth a warning); the others (no quote, one side only, old)
+are ordinary for an illiquid holding between trades."""
+
+
+@dataclass(frozen=True)
+class RejectedMark:
+    """A quote not used as a mark.
+
+    Attributes:
+        symbol: the holding's contract.
+        time_utc: the mark's time.
+        source: where the quote came from (replay: data file and minute; LEAN: symbol and
+            time), for the log.
+        reason: the validation's reason (code and numbers).
+        kept_pts: the mark used instead (the last good one, or the fallback; NaN: none).
+    """
+
+    symbol: str
+    time_utc: datetime
+    source: str
+    reason: Reason
+    kept_pts: float
+
+    @property
+    def is_price_problem(self) -> bool:
+        """True for a crossed, non-positive or too wide quote (not merely absent or old)."""
+        return self.reason.code in PRICE_CODES
+
+    def __str__(self) -> str:
+        kept = f"{self.kept_pts:g}" if math.isfinite(self.kept_pts) else "none"
+        return (f"MARK_REJECTED {self.symbol} at {self.time_utc.isoformat()} from {self.source}: "
+                f"{self.reason}; mark kept at {kept}")
+
+
+@dataclass
+class MarkBook:
+    """Last good mark per holding, and the quotes rejected since the host last took them."""
+
+    params: Parameters
+    last_good: dict[str, tuple[float, datetime]] = field(default_factory=dict)
+    rejected: deque[RejectedMark] = field(default_factory=lambda: deque(maxlen=1_000))
+
+    def mark(self, quote: LegQuote | None, symbol: str, now_utc: datetime, *, tick_pts: float,
+             source: str | Callable[[], str], fallback_pts: float = math.nan) -> float:
+        """The mark of ``symbol`` at ``now_utc``, points per contract.
+
+        Args:
+            quote: the holding's latest quote (``None``: none).
+            tick_pts: the contract's price increment (the spread floor is that many ticks).
+            source: the quote's origin, for the rejection's log line (a function: called only
+                for a rejected quote).
+            fallback_pts: the value of a holding that never had a good mark (its average cost).
+        """
+        p = self.params
+        reason = leg_quote_reason(quote, symbol, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
+                                  max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
+                                  spread_floor_pts=p.safety_spread_floor_ticks * max(0.0, tick_pts))
+        if reason is None:
+            assert quote is not None
+            mid = (quote.bid_pts + quote.ask_pts) / 2.0
+            self.last_good[symbol] = (mid, now_utc)
+            return mid
+        kept = self.last_good.get(symbol, (fallback_pts, now_utc))[0]
+        self.rejected.append(RejectedMark(symbol, now_utc, source if isinstance(source, str) else source(),
+                                          reason, kept))
+        return kept
+
+    def take_rejected(self) -> list[RejectedMark]:
+        """The rejections since the last call (the host logs them), oldest first."""
+        out = list(self.rejected)
+        self.rejected.clear()
+        return out
+
+    def forget(self, held: set[str]) -> None:
+        """Drop the marks of contracts no longer held (a later position starts afresh)."""
+        for symbol in [s for s in self.last_good if s not in held]:
+            del self.last_good[symbol]
