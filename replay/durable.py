@@ -6,6 +6,9 @@ The book a replay saves (:func:`book_state`):
 * ``gate``: the risk gate's whole book (:func:`risk.session_state.session_state`);
 * ``strategies``: each strategy's :meth:`~strategies.base.Strategy.state_dict`;
 * ``orders``: the order groups the host sent and believes working (id, intent, time, root);
+* ``host.last_good_marks``: the NLV marks' last good mid per holding
+  (:meth:`risk.marks.MarkBook.state_dict`), so a resumed run values a holding whose quote is
+  bad or stale at the same mark as the run that never stopped;
 * ``host.broker_account``: the SIMULATED BROKER's side of the account
   (:meth:`replay.broker.SimBroker.state_dict`: ledger cash and holdings, every order record
   with fills and fees, settlements). It is the broker's account, not the strategies' book:
@@ -30,28 +33,31 @@ from typing import Any
 
 from replay.broker import SimBroker
 from risk.gate_session import GateSession
+from risk.marks import MarkBook
 from risk.session_state import restore_session, session_state
 from strategies.base import PositionState, Strategy
 from thetacore.durable_state import BookState, Fields, StateError, iso
 from thetacore.parameters import Parameters
 
 BROKER_ACCOUNT = "broker_account"
+LAST_GOOD_MARKS = "last_good_marks"
 BROKER_NOTE = ("the replay's simulated broker: what the account holds and has working, kept apart from the "
                "strategies' book; reconciliation on resume compares the two")
 
 
 def book_state(strategies: list[Strategy], session: GateSession, broker: SimBroker,
-               clock_utc: datetime | None) -> BookState:
+               clock_utc: datetime | None, marks: MarkBook | None = None) -> BookState:
     """The whole book now, as of the end of minute ``clock_utc``."""
     working = [{"order_id": o.order_id, "intent": o.intent.to_dict(), "submitted_utc": iso(o.submitted_utc),
                 "product": o.product.root} for o in broker.working()]
     return BookState(datetime.now(UTC), clock_utc, session_state(session),
                      {s.name: s.state_dict() for s in strategies}, working,
-                     {"host": "replay", BROKER_ACCOUNT: {"note": BROKER_NOTE, **broker.state_dict()}})
+                     {"host": "replay", BROKER_ACCOUNT: {"note": BROKER_NOTE, **broker.state_dict()},
+                      LAST_GOOD_MARKS: marks.state_dict() if marks is not None else {}})
 
 
 def restore_book(book: BookState, params: Parameters, strategies: list[Strategy], broker: SimBroker,
-                 source: str) -> tuple[GateSession, list[str]]:
+                 source: str, marks: MarkBook | None = None) -> tuple[GateSession, list[str]]:
     """Restore the gate session, every strategy and the simulated broker from ``book``.
 
     Returns the session and the problems worth listing (a strategy enabled now that the
@@ -65,6 +71,8 @@ def restore_book(book: BookState, params: Parameters, strategies: list[Strategy]
     try:
         session = restore_session(params, book.gate, "gate")
         broker.restore_state(Fields(book.host, "host").obj(BROKER_ACCOUNT))
+        if marks is not None:
+            marks.restore_state(book.host.get(LAST_GOOD_MARKS, {}), f"host.{LAST_GOOD_MARKS}")
         problems = []
         enabled = {s.name for s in strategies}
         for name, section in book.strategies.items():
@@ -91,6 +99,7 @@ class StateKeeper:
     session: GateSession
     broker: SimBroker
     write: Callable[[BookState], None] | None
+    marks: MarkBook | None = None
     saves: int = 0
     _last: dict[str, str] = field(default_factory=dict)
     _touched: set[str] = field(default_factory=set)
@@ -106,6 +115,8 @@ class StateKeeper:
     def _parts(self) -> dict[str, Callable[[], Any]]:
         parts: dict[str, Callable[[], Any]] = {"gate": lambda: session_state(self.session),
                                                "broker": self.broker.state_dict}
+        if self.marks is not None:
+            parts["marks"] = self.marks.state_dict
         for s in self.strategies:
             parts[s.name] = s.state_dict
         return parts
@@ -135,5 +146,5 @@ class StateKeeper:
             self._last[name] = json.dumps(part(), sort_keys=True, default=str)
         self._touched.clear()
         if self.write is not None:
-            self.write(book_state(self.strategies, self.session, self.broker, clock_utc))
+            self.write(book_state(self.strategies, self.session, self.broker, clock_utc, self.marks))
             self.saves += 1

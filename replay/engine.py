@@ -131,13 +131,14 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
     broker = FaultyBroker(params, ledger, quotes, plan)
     result.ledger, result.broker, result.quotes = ledger, broker, quotes
     session = result.session = GateSession.create(params, saved_state)
+    mark_book = marks.attach(quotes, params)
     if resume is not None:
-        session, problems = restore_book(resume, params, result.strategies, broker, state_source)
+        session, problems = restore_book(resume, params, result.strategies, broker, state_source, mark_book)
         result.session, result.resumed_from_utc = session, resume.clock_utc
         result.problems += problems
     plan.attach(session, result)
     run = _Run(result, session, broker, quotes, ledger)
-    keeper = StateKeeper(result.strategies, session, broker, save)
+    keeper = StateKeeper(result.strategies, session, broker, save, mark_book)
     events = _events(data_root)
     by_name = {s.name: s for s in result.strategies}
     tables: dict[tuple[str, int], list[list[ScheduleRule]]] = {}  # = due_rules, precomputed per early-close shift
@@ -172,14 +173,14 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
                 keeper.touch_all()
             if (t.hour * 60 + t.minute) % params.nlv_mark_interval_min == 0:
                 run.mark(t)
-                keeper.touch("gate")
+                keeper.touch("gate", "marks")
             local = t.astimezone(NEW_YORK)
             minute = local.hour * 60 + local.minute
             for strat in active:
                 market = owner[strat.name]
                 due = _due(tables, strat, market, local.date(), minute)
                 for rule in due:
-                    keeper.touch(strat.name)
+                    keeper.touch(strat.name, "marks")
                     ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ())), t)
                     for decision in strat.on_schedule(rule.name, ctx):

@@ -130,7 +130,8 @@ def orphan_legs(res: ReplayResult) -> dict[str, Any]:
 
 
 def halted_orders(res: ReplayResult) -> dict[str, Any]:
-    """Orders sent while HALTED, split into entries (a breach) and exits (allowed)."""
+    """Orders sent while HALTED since this process started (a resumed run counts its own
+    segment), split into entries (a breach) and exits (allowed)."""
     sent = res.faults.sent_while_halted
     entries = [oid for oid, purpose in sent if purpose == IntentPurpose.OPEN.value]
     return {"no_entry_sent_while_halted": not entries, "entries_sent_while_halted": entries,

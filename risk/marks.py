@@ -21,9 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from safety.quote_validation import LegQuote, leg_quote_reason
 from thetacore.decisions import Reason
+from thetacore.durable_state import StateError
 from thetacore.parameters import Parameters
 
 PRICE_CODES = frozenset({"QUOTE_NONPOSITIVE", "QUOTE_CROSSED", "QUOTE_SPREAD_WIDE"})
@@ -94,6 +96,29 @@ class MarkBook:
                                           reason, kept))
         return kept
 
+    def state_dict(self) -> dict[str, list[Any]]:
+        """The last good marks, JSON-safe: ``{symbol: [mid_pts, time_utc ISO]}`` (durable state:
+        a restarted host values a holding whose quote is bad at the same mark as before)."""
+        return {sym: [mid, t.isoformat()] for sym, (mid, t) in sorted(self.last_good.items())}
+
+    def restore_state(self, data: object, path: str) -> None:
+        """Replace the last good marks with the ones :meth:`state_dict` wrote.
+
+        Raises:
+            StateError: naming ``path`` and the symbol whose entry is not ``[number, ISO time with offset]``.
+        """
+        if not isinstance(data, dict):
+            raise StateError(path, f"expected an object of symbol -> [mid_pts, time_utc], got {type(data).__name__}")
+        out: dict[str, tuple[float, datetime]] = {}
+        for sym, entry in data.items():
+            ok = (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], (int, float))
+                  and not isinstance(entry[0], bool) and math.isfinite(entry[0]) and isinstance(entry[1], str))
+            t = _instant(entry[1]) if ok else None
+            if t is None:
+                raise StateError(f"{path}.{sym}", f"expected [mid_pts, time_utc ISO with offset], got {entry!r}")
+            out[str(sym)] = (float(entry[0]), t)
+        self.last_good = out
+
     def take_rejected(self) -> list[RejectedMark]:
         """The rejections since the last call (the host logs them), oldest first."""
         out = list(self.rejected)
@@ -104,3 +129,11 @@ class MarkBook:
         """Drop the marks of contracts no longer held (a later position starts afresh)."""
         for symbol in [s for s in self.last_good if s not in held]:
             del self.last_good[symbol]
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
