@@ -64,7 +64,9 @@ def symbol_of(sid: str, ticker: str) -> Symbol:
         ValueError: an unreadable identifier (LEAN raises a .NET ``FormatException``).
     """
     try:
-        return Symbol(SecurityIdentifier.parse(sid), ticker)
+        # the stubs declare Symbol a str subclass with no __new__, so pyright checks str.__new__;
+        # LEAN's constructor is Symbol(SecurityIdentifier, string) (Common/Symbol.cs), as the stub's __init__ says
+        return Symbol(SecurityIdentifier.parse(sid), ticker)  # pyright: ignore[reportArgumentType]
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - a .NET FormatException is no ValueError
