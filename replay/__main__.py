@@ -95,8 +95,8 @@ def resume_point(args: argparse.Namespace) -> tuple[Path, BookState | None]:
     if path.exists():
         read_state_file(path)  # an invalid file is evidence: refuse to replace it
         if not args.fresh:
-            raise StateError("", f"{path} already holds a saved state: resume with --state {path}, or give "
-                             "--fresh to start over and replace it", str(path))
+            raise OutputError(f"{path} already holds a saved state: resume with --state {path}, or give "
+                              "--fresh to start over and replace it")
         print(f"replay: --fresh: replacing the saved state in {path}", file=sys.stderr)
     return path, None
 

@@ -67,7 +67,7 @@ def test_when_out_already_holds_a_state_then_a_rerun_is_refused_and_fresh_replac
     before = (out / "state.json").read_text()
     capsys.readouterr()
     assert main(_argv(out)) == 2
-    assert _error(capsys) == (f"replay: error: {out / 'state.json'}: (top level): {out / 'state.json'} already holds "
+    assert _error(capsys) == (f"replay: error: {out / 'state.json'} already holds "
                               f"a saved state: resume with --state {out / 'state.json'}, or give --fresh to start "
                               "over and replace it")
     assert (out / "state.json").read_text() == before
