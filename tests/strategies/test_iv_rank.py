@@ -5,7 +5,7 @@ calculation written next to it (tests/strategies/hand_cm_iv.py for the real ES c
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -13,14 +13,19 @@ import pytest
 from strategies.futures_strangle import FuturesStrangle
 from tests.conftest import ES_ENTRY_UTC, RELAXED
 from tests.strategies import hand_cm_iv
+from thetacore.chain import ChainSnapshot
+from thetacore.enums import ExerciseStyle, Right, Settlement
 from thetacore.iv_rank import (
     IvRankUnavailable,
+    atm_iv_at_forward,
     constant_maturity_atm_iv,
+    forward_pts,
     interpolate_total_variance,
     iv_rank_over_trading_days,
     window_start,
 )
 from thetacore.parameters import load_parameters
+from thetacore.pricing import PricingModel
 from thetacore.products import product
 
 TODAY = date(2020, 1, 6)  # a Monday
@@ -159,3 +164,32 @@ def test_readings_of_another_basis_are_discarded_on_load_and_journaled(es_market
     same = FuturesStrangle(params)
     same.restore_state(old.state_dict())  # same basis: kept
     assert same.iv_readings == old.iv_readings
+
+
+# ----- the forward and the ATM strike ------------------------------------------------------
+def _index_rows(iv: list[float] | None = None) -> ChainSnapshot:
+    """One made-up index expiry: spot 100, strikes 95/100/105, put and call each; mids
+    call 100 = 5.00, put 100 = 4.00 (bid/ask 0.10 either side); others 3.00."""
+    strikes = np.repeat([95.0, 100.0, 105.0], 2)
+    right = np.tile(np.array([Right.CALL.value, Right.PUT.value], dtype=np.int8), 3)
+    mid = np.array([3.0, 3.0, 5.0, 4.0, 3.0, 3.0])
+    n = len(strikes)
+    return ChainSnapshot(
+        "SPX", datetime(2020, 1, 6, 15, 0, tzinfo=UTC), 100.0, ExerciseStyle.EUROPEAN, Settlement.CASH,
+        np.array([f"S{i}" for i in range(n)], dtype=object), np.array(["SPX"] * n, dtype=object),
+        np.full(n, 100.0), strikes, np.full(n, np.datetime64("2020-04-06"), dtype="datetime64[D]"), right,
+        mid - 0.1, mid + 0.1, np.full(n, np.datetime64("2020-01-06T15:00"), dtype="datetime64[ms]"),
+        iv_frac=np.array(iv) if iv else np.empty(0))
+
+
+def test_index_forward_from_put_call_parity_and_the_atm_iv_at_it():
+    """Parity at the strike nearest spot (100): F = 100 + e^(0.05 x 0.25) x (5.00 - 4.00)
+    = 100 + 1.0125785 = 101.0125785. IV per strike = mean of put and call: 95 -> 0.22,
+    100 -> 0.20, 105 -> 0.18; at F, linear in strike: 0.20 - 0.02 x 1.0125785 / 5 = 0.1959497.
+    Black-76 (options on futures) takes the expiry's future itself: 100."""
+    rows = _index_rows([0.22, 0.22, 0.21, 0.19, 0.18, 0.18])
+    fwd = forward_pts(rows, PricingModel.BLACK_SCHOLES, 0.05, 0.25)
+    assert fwd == pytest.approx(100 + math.exp(0.0125), abs=1e-9) == pytest.approx(101.0125785, abs=1e-7)
+    assert forward_pts(rows, PricingModel.BLACK_76, 0.05, 0.25) == 100.0
+    assert atm_iv_at_forward(rows, fwd) == pytest.approx(0.1959497, abs=1e-7)
+    assert math.isnan(atm_iv_at_forward(rows, 105.5))  # beyond the listed strikes: no ATM IV
