@@ -5,7 +5,9 @@ reference: "52-week rank of a constant-maturity ATM IV, one reading per trading 
 The reading (:func:`constant_maturity_atm_iv`):
 
 1. Per listed expiry, the forward ``F``: for options on futures (Black-76) the expiry's own
-   underlying future price (``underlying_pts`` of its rows); for index/equity options
+   underlying future price (``underlying_pts`` of its rows: each futures option is written on
+   one future contract, LEAN ``Common/Securities/FutureOption/FuturesOptionsUnderlyingMapper.cs``
+   ``GetUnderlyingFutureFromFutureOption``); for index/equity options
    (Black-Scholes) put-call parity at the strike nearest spot with both mids,
    ``F = K + exp(r T) (C - P)``.
 2. The expiry's ATM IV: the IV at ``K = F``, linear in strike between the two listed strikes
