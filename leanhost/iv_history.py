@@ -4,7 +4,12 @@ LEAN APIs: ``object_store.contains_key`` / ``read`` / ``save`` (docs: "Object St
 the project's key prefix (:class:`leanhost.gate_store.StoreKeys`: live runs use the prefix
 and restore; backtests use ``<prefix>/backtest`` and never restore, so a backtest never reads
 readings another run wrote). Key: ``<prefix>/iv_readings/<strategy>``; value: JSON
-``{"YYYY-MM-DD": iv_frac}``, the latest :data:`KEEP_READINGS` days.
+``{"basis": "cm_atm_iv_90d", "readings": {"YYYY-MM-DD": iv_frac}}``, the latest
+:data:`KEEP_READINGS` days. ``basis`` is the strategy's ``iv_basis`` (issue 11: the 90-day
+constant-maturity ATM IV, :mod:`thetacore.iv_rank`); a value of another basis, or the plain
+``{"YYYY-MM-DD": iv_frac}`` of the traded expiry's ATM IV saved before issue 11, is not
+comparable: logged and not restored (the strategy then ranks the labelled VIX proxy until it
+has its own constant-maturity readings).
 
 The saved book (:mod:`leanhost.book`) holds the readings too (the strangle's
 ``state_dict``) and is restored first; these keys remain for deployments from before the book
@@ -39,6 +44,12 @@ def iv_key(keys: StoreKeys, strategy: str) -> str:
     return f"{keys.prefix}/iv_readings/{strategy}"
 
 
+def basis_of(strategy: Strategy) -> str:
+    """The basis of the strategy's readings (``iv_basis``; ``""`` when it names none)."""
+    basis = getattr(strategy, "iv_basis", "")
+    return basis if isinstance(basis, str) else ""
+
+
 def readings_of(strategy: Strategy) -> dict[date, float] | None:
     """The strategy's IV readings, or ``None`` when it keeps none."""
     readings = getattr(strategy, "iv_readings", None)
@@ -56,7 +67,13 @@ def restore_iv_readings(algorithm: QCAlgorithm, keys: StoreKeys, strategies: Ite
         if readings is None or not store.contains_key(key):
             continue
         try:
-            saved = {date.fromisoformat(d): float(v) for d, v in json.loads(store.read(key)).items()}
+            value = json.loads(store.read(key))
+            basis = value.get("basis") if isinstance(value.get("readings"), dict) else None
+            if basis != basis_of(strategy):
+                algorithm.log(f"{strategy.name}: IV readings at {key} are of basis {basis or 'traded-expiry ATM IV'}, "
+                              f"not {basis_of(strategy)}: not restored")
+                continue
+            saved = {date.fromisoformat(d): float(v) for d, v in value["readings"].items()}
         except (ValueError, TypeError, AttributeError) as exc:
             algorithm.error(f"IV readings at {key} unreadable, ignored: {exc}")
             continue
@@ -74,6 +91,7 @@ def save_iv_readings(algorithm: QCAlgorithm, keys: StoreKeys, strategy: Strategy
     for day in sorted(readings)[:-KEEP_READINGS]:
         del readings[day]
     key = iv_key(keys, strategy.name)
-    text = json.dumps({d.isoformat(): round(v, 6) for d, v in sorted(readings.items())})
+    text = json.dumps({"basis": basis_of(strategy),
+                       "readings": {d.isoformat(): round(v, 6) for d, v in sorted(readings.items())}})
     if saved.get(key) != text and algorithm.object_store.save(key, text):
         saved[key] = text

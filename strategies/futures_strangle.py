@@ -7,8 +7,13 @@ delta), provided IV rank >= 30 and the underlying is consolidating (20-day range
 price). Every unmet rule is recorded as a reason, with its numbers; no rule is skipped
 silently for missing data: missing data is itself a reason.
 
-IV rank: of the strategy's own daily ATM IV readings (one per entry-rule decision; the LEAN
-host persists them in the object store so a live restart keeps them). Until there are
+IV rank (:mod:`thetacore.iv_rank`): of the strategy's own daily readings of the
+``strangle_iv_cm_days`` (90) constant-maturity ATM IV, interpolated in total variance across
+the listed expiries that bracket it (so the traded expiry's roll is no IV change); one reading
+per trading day, the first good one (the entry-rule decision at ``strangle_entry_time_et``);
+ranked over the last ``strangle_iv_rank_lookback_days`` (252) trading days, not readings. The
+readings persist in the strategy's state (with their basis: readings of another basis are
+discarded on load and journaled) and in the LEAN host's object store. Until the window holds
 ``strangle_iv_rank_min_history_days`` of them, and only with ``strangle_iv_rank_vix_proxy``,
 the rank is that of VIX's daily closes plus VIX now (:func:`vix_proxy_readings`; the host
 gives ``ctx.vix_daily`` from LEAN's daily history, so a backtest's first day is ready),
@@ -35,6 +40,7 @@ from thetacore.chain_margin import chain_buying_power_pts
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, nan_to_null
 from thetacore.enums import Action, IntentPurpose, Right
+from thetacore.iv_rank import IvRankUnavailable, constant_maturity_atm_iv, iv_rank_over_trading_days
 from thetacore.legs import OptionLeg
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
@@ -68,20 +74,35 @@ class FuturesStrangle(Strategy):
         self.p = params
         self.product = product(params.strangle_underlying)
         self.iv_readings: dict[date, float] = {}
+        self.iv_history_note = ""  # readings of another basis discarded on load: journaled once
 
     # ----- durable state ----------------------------------------------------------------
+    @property
+    def iv_basis(self) -> str:
+        """What the readings are: ``"cm_atm_iv_<days>d"`` (constant-maturity ATM IV)."""
+        return iv_basis(self.p)
+
     def extra_state(self) -> dict[str, Any]:
-        """``iv_readings``: one ATM IV (fraction) per exchange date, the IV-rank history."""
-        return {"iv_readings": nan_to_null({d.isoformat(): v for d, v in sorted(self.iv_readings.items())})}
+        """``iv_readings``: one constant-maturity ATM IV (fraction) per exchange date, the
+        IV-rank history; ``iv_reading_basis``: :attr:`iv_basis`."""
+        return {"iv_readings": nan_to_null({d.isoformat(): v for d, v in sorted(self.iv_readings.items())}),
+                "iv_reading_basis": self.iv_basis}
 
     def read_extra_state(self, extra: Fields, positions: dict[str, StrategyPosition]) -> Callable[[], None]:
-        """Check and apply :meth:`extra_state` (each reading a finite number by ISO date)."""
+        """Check and apply :meth:`extra_state` (each reading a finite number by ISO date).
+        Readings of another basis (none: the traded expiry's ATM IV before issue 11) are
+        not comparable: discarded, and the next entry decision journals how many."""
         raw = extra.date_map("iv_readings")
         inner = extra.obj("iv_readings")
         readings = {d: inner.number_or_nan(d.isoformat()) for d in raw}
+        basis = extra.opt_string("iv_reading_basis") if "iv_reading_basis" in extra.names() else None
+        note = ""
+        if basis != self.iv_basis and readings:
+            note = f"{len(readings)} saved IV reading(s) of basis {basis or 'traded-expiry ATM IV'} discarded"
+            readings = {}
 
         def apply() -> None:
-            self.iv_readings = readings
+            self.iv_readings, self.iv_history_note = readings, note
         return apply
 
     # ----- host-facing declarations ----------------------------------------------------
@@ -94,7 +115,10 @@ class FuturesStrangle(Strategy):
         ]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.strangle_underlying, "future_option", 0, self.p.strangle_dte_max,
+        # out to strangle_iv_cm_subscribe_dte_max too: the listed expiries bracketing the
+        # constant-maturity IV reading (thetacore/iv_rank.py)
+        return Subscription(self.p.strangle_underlying, "future_option", 0,
+                            max(self.p.strangle_dte_max, self.p.strangle_iv_cm_subscribe_dte_max),
                             self.p.strangle_filter_strike_range_frac)
 
     def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
@@ -126,7 +150,7 @@ class FuturesStrangle(Strategy):
             reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.strangle_dte_min}-"
                                   f"{p.strangle_dte_max} DTE; nearest {exp.expiry.isoformat()} at "
                                   f"{exp.dte_days} DTE (checked below for information)"))
-        reasons += self._iv_rank_reasons(chain, exp.expiry, ctx, details)
+        reasons += self._iv_rank_reasons(ctx, details)
         reasons += self._consolidation_reasons(ctx, details)
         put = choose_by_delta(chain, exp.expiry, Right.PUT, p.strangle_put_delta_target,
                               p.strangle_put_delta_min, p.strangle_put_delta_max)
@@ -164,29 +188,48 @@ class FuturesStrangle(Strategy):
                 details: dict[str, object]) -> Decision:
         return Decision(ctx.time_utc, self.name, Action.DECLINED, tuple(reasons), intent, details)
 
-    def _iv_rank_reasons(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext,
-                         details: dict[str, object]) -> list[Reason]:
-        atm_iv = _atm_iv(chain, expiry)
-        if np.isfinite(atm_iv):
-            self.iv_readings[ctx.today_et] = atm_iv
-            details["atm_iv_frac"] = round(atm_iv, 4)
+    def _iv_rank_reasons(self, ctx: MarketContext, details: dict[str, object]) -> list[Reason]:
+        problem = self._record_iv_reading(ctx, details)
         p = self.p
         if p.strangle_iv_rank_min_frac <= 0:
             return []
-        readings = np.array([self.iv_readings[d] for d in sorted(self.iv_readings)])
-        source = "ATM IV"
-        if len(readings) < p.strangle_iv_rank_min_history_days:
+        sessions = ctx.underlying_daily.day if ctx.underlying_daily is not None else None
+        try:
+            ranked = iv_rank_over_trading_days(self.iv_readings, ctx.today_et, p.strangle_iv_rank_lookback_days,
+                                               p.strangle_iv_rank_min_history_days, sessions)
+            rank, source = ranked.rank_frac, "ATM IV"
+        except IvRankUnavailable as exc:
+            own = sum(1 for d in self.iv_readings if d <= ctx.today_et)
             proxy = vix_proxy_readings(ctx) if p.strangle_iv_rank_vix_proxy else np.empty(0)
             if len(proxy) < p.strangle_iv_rank_min_history_days:
-                return [Reason("IV_RANK_UNAVAILABLE", f"{len(readings)} daily IV reading(s) < "
-                               f"{p.strangle_iv_rank_min_history_days} required for an IV rank"
+                return [Reason("IV_RANK_UNAVAILABLE", f"{exc}{problem}"
                                + (f"; {len(proxy)} VIX close(s) for the VIX proxy" if len(proxy) else ""))]
-            readings, source = proxy, f"VIX proxy ({len(readings)} own IV reading(s) so far)"
-        rank = iv_rank_frac(readings, p.strangle_iv_rank_lookback_days)
+            rank = iv_rank_frac(proxy, p.strangle_iv_rank_lookback_days)
+            source = f"VIX proxy ({own} own IV reading(s) so far)"
         details["iv_rank_frac"], details["iv_rank_source"] = round(rank, 4), source
         if rank < p.strangle_iv_rank_min_frac:
             return [Reason("IV_RANK_LOW", f"IV rank {rank:.2f} < {p.strangle_iv_rank_min_frac:.2f} ({source})")]
         return []
+
+    def _record_iv_reading(self, ctx: MarketContext, details: dict[str, object]) -> str:
+        """Today's constant-maturity ATM IV, recorded once a day (the first good reading wins);
+        returns ``""`` or ``"; <why there is no reading>"``."""
+        if self.iv_history_note:
+            details["iv_history_note"], self.iv_history_note = self.iv_history_note, ""
+        if ctx.today_et in self.iv_readings and np.isfinite(self.iv_readings[ctx.today_et]):
+            details["atm_iv_frac"] = round(self.iv_readings[ctx.today_et], 4)
+            return ""
+        if ctx.chain is None or len(ctx.chain) == 0:
+            return "; no chain for today's IV reading"
+        try:
+            cm = constant_maturity_atm_iv(ctx.chain, self.p.strangle_iv_cm_days, model=self.product.model,
+                                          rate_frac=ctx.rate_frac, yield_frac=0.0,
+                                          expiry_time_et=self.product.expiry_time_et, now_utc=ctx.time_utc)
+        except IvRankUnavailable as exc:
+            return f"; {exc}"
+        self.iv_readings[ctx.today_et] = cm.iv_frac
+        details["atm_iv_frac"], details["atm_iv_basis"] = round(cm.iv_frac, 4), cm.basis
+        return ""
 
     def _consolidation_reasons(self, ctx: MarketContext, details: dict[str, object]) -> list[Reason]:
         p = self.p
@@ -255,16 +298,6 @@ class FuturesStrangle(Strategy):
         return Decision(ctx.time_utc, self.name, Action.EXITED, (reason,), intent, details)
 
 
-def _atm_iv(chain: ChainSnapshot, expiry: date) -> float:
-    """IV of the strike nearest the underlying at ``expiry`` (mean of put and call)."""
-    m = (chain.expiry == np.datetime64(expiry, "D")) & np.isfinite(chain.iv_frac)
-    if not m.any():
-        return float("nan")
-    dist = np.abs(chain.strike_pts[m] - chain.underlying_pts[m])
-    near = dist == dist.min()
-    return float(np.mean(chain.iv_frac[m][near]))
-
-
 def _band_reason(side: str, choice: StrikeChoice | None, lo: float, hi: float,
                  details: dict[str, object]) -> list[Reason]:
     if choice is None:
@@ -277,3 +310,6 @@ def _band_reason(side: str, choice: StrikeChoice | None, lo: float, hi: float,
                    f"{choice.strike_pts:g} at {choice.abs_delta:.2f} delta")]
 
 
+def iv_basis(p: Parameters) -> str:
+    """The basis name of the strangle's IV readings for ``p`` (persisted with them)."""
+    return f"cm_atm_iv_{p.strangle_iv_cm_days}d"

@@ -68,6 +68,12 @@ class Parameters:
     strangle_iv_rank_min_history_days: int = _p(20, "fewest daily IV readings for an IV rank", lo=2)
     strangle_iv_rank_vix_proxy: bool = _p(True, "until the strangle has its own IV readings, rank VIX's daily "
                                           "closes instead (journaled as a VIX proxy)")
+    # IV rank from a constant-maturity ATM IV (issue 11 item 3, helper K; thetacore/iv_rank.py)
+    strangle_iv_cm_days: int = _p(90, "constant maturity of the IV-rank reading, calendar days (the strangle's "
+                                  "90 DTE target; engineering choice)", lo=1, hi=400)
+    strangle_iv_cm_subscribe_dte_max: int = _p(200, "subscribe expiries out to this DTE so two listed expiries "
+                                               "bracket the constant maturity (90 + a quarterly cycle of 92 "
+                                               "+ slack; engineering choice)", lo=1, hi=800)
     strangle_consolidation_days: int = _p(20, "consolidation window in trading days; 0 disables", lo=0)
     strangle_consolidation_max_range_frac: float = _p(0.08, "max (high-low)/last close over the window", lo=0.0)
     strangle_take_profit_frac: float = _p(0.50, "close when this fraction of the credit is captured", lo=0.01, hi=1.0)

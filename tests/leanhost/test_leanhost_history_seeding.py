@@ -67,7 +67,7 @@ def test_without_the_proxy_the_first_day_says_why(lean: ModuleType, make_algorit
     calm_es_market(algorithm)
     fire(algorithm, f"{STRANGLE}:entry")
     entry = _entry(algorithm)
-    assert "IV_RANK_UNAVAILABLE" in entry.codes and "1 daily IV reading(s) < 20" in entry.text
+    assert "IV_RANK_UNAVAILABLE" in entry.codes and "1 daily IV reading(s) since 2019-01-18 < 20" in entry.text  # issue 11: window named
     assert "iv_rank_source" not in entry.details
 
 
@@ -76,7 +76,9 @@ def test_after_a_live_restart_the_saved_iv_readings_rank_todays(lean: ModuleType
     first = date(2019, 11, 25)
     saved = {(first + timedelta(days=k)).isoformat(): 0.10 + 0.005 * k for k in range(25)}  # GIVEN: 0.10..0.22
     store = lean.ObjectStore()
-    store.values["thetadesk/iv_readings/futures_strangle"] = json.dumps(saved)
+    # issue 11: saved with the basis of the readings (the 90-day constant-maturity ATM IV)
+    store.values["thetadesk/iv_readings/futures_strangle"] = json.dumps({"basis": "cm_atm_iv_90d",
+                                                                         "readings": saved})
 
     def live(algorithm: Any) -> None:
         algorithm.live_mode, algorithm.object_store = True, store
@@ -88,13 +90,42 @@ def test_after_a_live_restart_the_saved_iv_readings_rank_todays(lean: ModuleType
     fire(algorithm, f"{STRANGLE}:entry")
 
     entry = _entry(algorithm)
-    today = strangle.iv_readings[date(2020, 1, 6)]  # the ATM IV read from the real chain today
+    today = strangle.iv_readings[date(2020, 1, 6)]  # the 90-day CM ATM IV read from the real chain today
+    # interpolated across March and June: the subscription now reaches the June expiry
+    # (strangle_iv_cm_subscribe_dte_max 200; the hand value on the replay chain is in
+    # tests/strategies/test_iv_rank.py)
+    assert _entry(algorithm).details["atm_iv_basis"] == "interpolated 2020-03-20/2020-06-19"
     values = [*saved.values(), today]
     expected = (today - min(values)) / (max(values) - min(values))
     assert entry.details["iv_rank_source"] == "ATM IV"
     assert entry.details["iv_rank_frac"] == round(expected, 4)
     written = json.loads(store.values["thetadesk/iv_readings/futures_strangle"])
-    assert len(written) == 26 and written["2020-01-06"] == round(today, 6)
+    assert written["basis"] == "cm_atm_iv_90d"
+    assert len(written["readings"]) == 26 and written["readings"]["2020-01-06"] == round(today, 6)
+
+
+def test_a_live_restart_does_not_restore_readings_of_the_old_basis(lean: ModuleType,
+                                                                   make_algorithm: Callable[..., Any]) -> None:
+    """Readings saved before issue 11 (plain ``{date: iv}``: the traded expiry's ATM IV) are
+    not comparable with constant-maturity readings: logged, not restored; the first day ranks
+    the labelled VIX proxy, and the save rewrites the key with the new basis."""
+    store = lean.ObjectStore()
+    old = {(date(2019, 11, 25) + timedelta(days=k)).isoformat(): 0.3 for k in range(25)}
+    store.values["thetadesk/iv_readings/futures_strangle"] = json.dumps(old)
+
+    def live(algorithm: Any) -> None:
+        algorithm.live_mode, algorithm.object_store = True, store
+    algorithm = make_algorithm(setup=live, **RANKED)
+    strangle = algorithm.strategies[STRANGLE]
+    assert strangle.iv_readings == {}
+    assert any("of basis traded-expiry ATM IV, not cm_atm_iv_90d: not restored" in m for m in algorithm.logs)
+    install_es_chain(lean, algorithm)
+    calm_es_market(algorithm)
+    algorithm.history_frames["VIX"] = _vix_history([10.0 + (i % 21) for i in range(260)])
+    fire(algorithm, f"{STRANGLE}:entry")
+    assert _entry(algorithm).details["iv_rank_source"] == "VIX proxy (1 own IV reading(s) so far)"
+    written = json.loads(store.values["thetadesk/iv_readings/futures_strangle"])
+    assert written["basis"] == "cm_atm_iv_90d" and list(written["readings"]) == ["2020-01-06"]
 
 
 def test_a_backtest_neither_restores_nor_saves_iv_readings(lean: ModuleType,

@@ -48,7 +48,10 @@ def test_when_the_strangle_runs_alone_then_es_and_its_options_are_subscribed(
         options["resolution"] == lean.Resolution.MINUTE and options["extended_market_hours"] is True
     )
     p = Parameters()
-    assert future.filter_days == (0, p.strangle_dte_max + 92)
+    # issue 11 (i11d): the strangle subscribes expiries out to strangle_iv_cm_subscribe_dte_max (200)
+    # so two listed expiries bracket its 90-day constant-maturity IV reading; the futures out to
+    # that + a quarter (was strangle_dte_max + 92 = 197)
+    assert future.filter_days == (0, max(p.strangle_dte_max, p.strangle_iv_cm_subscribe_dte_max) + 92) == (0, 292)
     [(underlying, option_filter)] = algorithm.future_option_filters
     assert underlying == future.symbol
     sub = algorithm.strategies["futures_strangle"].subscription()

@@ -12,6 +12,12 @@ three sections (``json.dumps(..., indent=1, sort_keys=True)``): a resting combo 
 fills at its limit, so the strangle's fill moved from -32.5275 (legs 29.175 / 3.3525) to
 -32.40 (legs 29.076923 / 3.323077), cash from 101,619.64 to 101,613.26 and NLV from
 100,183.385 to 100,177.01 (the 0DTE decisions quote that NLV); nothing else changed.
+
+Regenerated deliberately for issue 11 (item 3, branch i11d) with the same command and sections:
+the strangle's journaled IV reading is now the 90-day constant-maturity ATM IV interpolated in
+total variance across March and June (``atm_iv_frac`` 0.1361 -> 0.1397, new ``atm_iv_basis``
+"interpolated 2020-03-20/2020-06-19"); the IV-rank filter is off in this run, so every decision,
+order and the P&L are unchanged.
 """
 
 from __future__ import annotations

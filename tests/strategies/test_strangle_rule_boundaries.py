@@ -1,6 +1,7 @@
 """The futures strangle's entry filters at their exact boundaries (docs/strategy-rules.md,
-"Futures strangle"): IV rank at least 30 over a 252-reading window (20 readings at least;
-until then VIX's closes before today plus VIX now, never a mix), the 20-day range below 8% of
+"Futures strangle"): IV rank at least 30 over a 252-trading-day window of daily 90-day
+constant-maturity ATM IV readings (20 readings in the window at least; until then VIX's closes
+before today plus VIX now, never a mix), the 20-day range below 8% of
 price, and no second strangle while one is open or pending (issue 8, item 8).
 
 Chain: the REAL ES option chain of 2020-01-06 10:00 ET (data/futureoption, tests/conftest.py);
@@ -22,7 +23,7 @@ import pytest
 from strategies.base import MarketContext, PositionState
 from strategies.futures_strangle import FuturesStrangle
 from tests.conftest import ES_ENTRY_UTC, RELAXED
-from tests.strategies.hand_margin import implied_vol_b76
+from tests.strategies import hand_cm_iv
 from thetacore.enums import Action, IntentPurpose
 from thetacore.market_stats import DailyBars
 from thetacore.parameters import load_parameters
@@ -39,35 +40,32 @@ def ctx(es_market) -> MarketContext:
 
 
 # ----- IV rank ---------------------------------------------------------------------------------
-def _hand_atm_iv(ctx: MarketContext) -> float:
-    """Today's reading, independently: mean Black-76 IV of the 3230 put and call of
-    2020-03-20 (the listed strike nearest the ES 2020-03 mid 3225.625; 3220 is 5.625 away),
-    from their mids, time to the 09:30 ET expiry of 2020-03-20 (ACT/365), LEAN's rate;
-    solved with brentq (tests/strategies/hand_margin.py)."""
-    chain = ctx.chain
-    t = (74 * 86400 - 1.5 * 3600) / (365 * 86400)  # 2020-01-06 15:00Z -> 2020-03-20 13:30Z (09:30 EDT)
-    ivs = []
-    for sym, call in (("ES202003 200320P03230000", False), ("ES202003 200320C03230000", True)):
-        i = chain.index_of(sym)
-        mid, fwd = (chain.bid_pts[i] + chain.ask_pts[i]) / 2, chain.underlying_pts[i]
-        ivs.append(implied_vol_b76(mid, fwd, 3230.0, t, ctx.rate_frac, call))
-    return float(np.mean(ivs))
-
-
 def _todays_reading(ctx: MarketContext) -> float:
-    """The ATM IV the strategy records for today (checked against the hand value)."""
+    """The reading the strategy records for today, checked against the independent hand value
+    (tests/strategies/hand_cm_iv.py: scipy brentq on the real March/June quotes, linear in
+    total variance at 90 days): about 0.1397, 14.0 vol.
+
+    Issue 11 (helper K): was the mean IV of the 3230 put and call of the traded expiry
+    (2020-03-20), about 0.136; now the 90-day constant-maturity ATM IV."""
     probe = FuturesStrangle(load_parameters(IV_RULE))
     probe.entry_decision(ctx)
     x = probe.iv_readings[TODAY]
-    assert x == pytest.approx(_hand_atm_iv(ctx), abs=1e-6)  # about 0.136: 13.6 vol
+    assert x == pytest.approx(hand_cm_iv.es_cm_iv_90d(), abs=1e-7)
     return x
 
 
 def _strangle_with_history(history: list[float]) -> FuturesStrangle:
-    """A strangle whose IV readings are ``history`` on the calendar days before TODAY, oldest first."""
+    """A strangle whose IV readings are ``history`` on the WEEKDAYS (trading days; the test
+    context's two ES daily bars are too few sessions, so the window counts weekdays) before
+    TODAY, oldest first, one per day: reading k of n is n - k trading days before TODAY.
+
+    Issue 11 (helper K): were calendar days, with the window counted in readings; the window
+    is now 252 trading days, so a day per weekday keeps "the last 252 readings" = "the last
+    252 trading days" and every boundary below unchanged."""
     strat = FuturesStrangle(load_parameters(IV_RULE))
     n = len(history)
-    strat.iv_readings = {TODAY - timedelta(days=n - i): v for i, v in enumerate(history)}
+    days = np.busday_offset(np.datetime64(TODAY, "D"), -np.arange(n, 0, -1), roll="backward")
+    strat.iv_readings = {d.astype(date): v for d, v in zip(days, history, strict=True)}
     return strat
 
 
@@ -131,7 +129,9 @@ def test_iv_rank_needs_20_readings_including_today(ctx, before, ranked):
         assert d.details["iv_rank_source"] == "ATM IV"
     else:
         assert d.codes == ("IV_RANK_UNAVAILABLE",) and "iv_rank_frac" not in d.details
-        assert d.reason_text == "IV_RANK_UNAVAILABLE: 19 daily IV reading(s) < 20 required for an IV rank"
+        # issue 11: the count is of readings inside the 252-trading-day window, named by its start
+        assert d.reason_text == ("IV_RANK_UNAVAILABLE: 19 daily IV reading(s) since 2019-01-18 < 20 required "
+                                 "for an IV rank")
 
 
 def _vix(closes_before: int) -> DailyBars:
@@ -159,8 +159,8 @@ def test_vix_proxy_needs_20_readings_and_never_reads_todays_close(ctx, closes_be
         assert d.details["iv_rank_source"] == "VIX proxy (18 own IV reading(s) so far)"
     else:
         assert d.codes == ("IV_RANK_UNAVAILABLE",)
-        assert d.reason_text == ("IV_RANK_UNAVAILABLE: 18 daily IV reading(s) < 20 required for an IV rank; "
-                                 "19 VIX close(s) for the VIX proxy")
+        assert d.reason_text == ("IV_RANK_UNAVAILABLE: 18 daily IV reading(s) since 2019-01-18 < 20 required "
+                                 "for an IV rank; 19 VIX close(s) for the VIX proxy")
 
 
 # ----- 20-day range ----------------------------------------------------------------------------

@@ -1,0 +1,219 @@
+"""IV rank as a practitioner computes it: a 52-week rank of a constant-maturity ATM IV,
+one reading per trading day (docs/strategy-rules.md, "Futures strangle"; the corrected rules
+reference: "52-week rank of a constant-maturity ATM IV, one reading per trading day").
+
+The reading (:func:`constant_maturity_atm_iv`):
+
+1. Per listed expiry, the forward ``F``: for options on futures (Black-76) the expiry's own
+   underlying future price (``underlying_pts`` of its rows: each futures option is written on
+   one future contract, LEAN ``Common/Securities/FutureOption/FuturesOptionsUnderlyingMapper.cs``
+   ``GetUnderlyingFutureFromFutureOption``); for index/equity options
+   (Black-Scholes) put-call parity at the strike nearest spot with both mids,
+   ``F = K + exp(r T) (C - P)``.
+2. The expiry's ATM IV: the IV at ``K = F``, linear in strike between the two listed strikes
+   bracketing ``F``, each strike's IV the mean of its put's and call's IV (from their mids,
+   :func:`thetacore.chain_greeks.expiry_greeks`); ``F`` outside the listed strikes: none.
+3. The constant-maturity IV at ``target_days`` calendar days (ACT/365, the chain's time
+   convention): linear in total variance ``w = sigma^2 T`` between the two listed expiries
+   that bracket the target, ``sigma = sqrt(w(T*) / T*)`` (the standard no-calendar-arbitrage
+   interpolation, e.g. Gatheral, "The Volatility Surface", 2006, ch. 3; the VIX white paper,
+   CBOE 2019, interpolates 30-day variance the same way). Beyond the listed range the vol is
+   held flat (the nearest listed expiry's ATM IV): stated in the reading's ``basis``.
+
+The rank (:func:`iv_rank_over_trading_days`): ``(today - min) / (max - min)`` over the
+readings dated inside the last ``lookback_days`` trading days (252 = 52 weeks), today
+included; a trading day without a reading is not a step (the window is a span of sessions,
+not a count of readings). Refused (:class:`IvRankUnavailable`, with its reason) without a
+reading today or with fewer than ``min_history`` readings in the window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import numpy as np
+
+from thetacore.chain import ChainSnapshot
+from thetacore.chain_greeks import expiry_greeks, expiry_years
+from thetacore.enums import Right
+from thetacore.pricing import PricingModel
+from thetacore.pricing.models import DAYS_PER_YEAR
+
+
+class IvRankUnavailable(ValueError):
+    """No IV rank can be computed; the message is the reason (journaled)."""
+
+
+@dataclass(frozen=True)
+class ExpiryAtm:
+    """One listed expiry's ATM point.
+
+    Attributes:
+        expiry: the expiry date.
+        t_years: time to expiry, ACT/365 years (> 0).
+        forward_pts: the forward the ATM strike is taken at, points.
+        atm_iv_frac: IV at ``K = forward_pts``, fraction per year.
+    """
+
+    expiry: date
+    t_years: float
+    forward_pts: float
+    atm_iv_frac: float
+
+
+@dataclass(frozen=True)
+class CmReading:
+    """A constant-maturity ATM IV reading: ``iv_frac`` and how it was obtained (``basis``,
+    e.g. ``"interpolated 2020-03-20/2020-06-19"`` or ``"flat beyond 2020-03-20"``)."""
+
+    iv_frac: float
+    basis: str
+
+
+def forward_pts(rows: ChainSnapshot, model: PricingModel, rate_frac: float, t_years: float) -> float:
+    """Forward of one expiry's rows (see the module docstring, step 1); NaN when unknown.
+
+    Black-76: the median of the rows' finite ``underlying_pts`` (one future per expiry).
+    Black-Scholes: put-call parity at the strike with a put and a call mid nearest spot.
+    """
+    und = rows.underlying_pts[np.isfinite(rows.underlying_pts)]
+    if und.size == 0:
+        return float("nan")
+    if model is PricingModel.BLACK_76:
+        return float(np.median(und))
+    spot, mid = float(np.median(und)), rows.mid_pts
+    best, best_dist = float("nan"), math.inf
+    for k in np.unique(rows.strike_pts):
+        at = rows.strike_pts == k
+        c = mid[at & (rows.right == Right.CALL.value)]
+        p = mid[at & (rows.right == Right.PUT.value)]
+        if c.size and p.size and np.isfinite(c[0]) and np.isfinite(p[0]) and abs(k - spot) < best_dist:
+            best, best_dist = float(k + math.exp(rate_frac * t_years) * (c[0] - p[0])), abs(k - spot)
+    return best
+
+
+def atm_iv_at_forward(rows: ChainSnapshot, fwd_pts: float) -> float:
+    """IV at ``K = fwd_pts`` of one greeked expiry's rows (module docstring, step 2); NaN
+    when ``fwd_pts`` is not between two listed strikes with an IV (or on one)."""
+    ok = np.isfinite(rows.iv_frac)
+    if not ok.any() or not math.isfinite(fwd_pts):
+        return float("nan")
+    strikes = np.unique(rows.strike_pts[ok])
+    ivs = np.array([np.mean(rows.iv_frac[ok & (rows.strike_pts == k)]) for k in strikes])
+    if fwd_pts < strikes[0] or fwd_pts > strikes[-1]:
+        return float("nan")
+    return float(np.interp(fwd_pts, strikes, ivs))
+
+
+def interpolate_total_variance(points: Sequence[tuple[float, float]], target_years: float) -> tuple[float, int, int]:
+    """Vol at ``target_years`` from ``(t_years, iv_frac)`` points, linear in ``sigma^2 T``.
+
+    Returns:
+        ``(iv_frac, i, j)``: the indices (into the points sorted by time) of the bracketing
+        pair; ``i == j`` when the target lies beyond the listed range (flat in vol).
+
+    Raises:
+        ValueError: with no points, or a non-positive time or vol.
+    """
+    pts = sorted(points)
+    if not pts or any(t <= 0 or not v > 0 for t, v in pts) or target_years <= 0:
+        raise ValueError(f"need positive times and vols and target, got {pts} -> {target_years}")
+    if target_years <= pts[0][0]:
+        return pts[0][1], 0, 0
+    if target_years >= pts[-1][0]:
+        return pts[-1][1], len(pts) - 1, len(pts) - 1
+    j = next(k for k, (t, _) in enumerate(pts) if t >= target_years)
+    (t1, v1), (t2, v2) = pts[j - 1], pts[j]
+    w = v1 * v1 * t1 + (v2 * v2 * t2 - v1 * v1 * t1) * (target_years - t1) / (t2 - t1)
+    return math.sqrt(w / target_years), j - 1, j
+
+
+def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: float, yield_frac: float,
+                      expiry_time_et: time, now_utc: datetime) -> list[ExpiryAtm]:
+    """:class:`ExpiryAtm` of every unexpired listed expiry of ``chain`` that has one."""
+    out = []
+    for day in chain.expiries():
+        if np.isnat(day):
+            continue
+        expiry = day.astype(date)
+        t = expiry_years(expiry, now_utc, expiry_time_et)
+        if t <= 0:
+            continue
+        rows = expiry_greeks(chain, expiry, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
+                             expiry_time_et=expiry_time_et)
+        fwd = forward_pts(rows, model, rate_frac, t)
+        iv = atm_iv_at_forward(rows, fwd)
+        if math.isfinite(iv) and iv > 0:
+            out.append(ExpiryAtm(expiry, t, fwd, iv))
+    return out
+
+
+def constant_maturity_atm_iv(chain: ChainSnapshot, target_days: int, *, model: PricingModel, rate_frac: float,
+                             yield_frac: float, expiry_time_et: time, now_utc: datetime) -> CmReading:
+    """The ``target_days`` constant-maturity ATM IV of ``chain`` (module docstring).
+
+    Raises:
+        IvRankUnavailable: when no listed expiry has an ATM IV (the message says why).
+    """
+    pts = expiry_atm_points(chain, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
+                            expiry_time_et=expiry_time_et, now_utc=now_utc)
+    if not pts:
+        raise IvRankUnavailable(f"no expiry with an ATM IV for the {target_days}-day constant-maturity IV")
+    pts.sort(key=lambda a: a.t_years)
+    iv, i, j = interpolate_total_variance([(a.t_years, a.atm_iv_frac) for a in pts], target_days / DAYS_PER_YEAR)
+    if i != j:
+        basis = f"interpolated {pts[i].expiry.isoformat()}/{pts[j].expiry.isoformat()}"
+    else:
+        basis = f"flat beyond {pts[i].expiry.isoformat()}"
+    return CmReading(iv, basis)
+
+
+@dataclass(frozen=True)
+class IvRank:
+    """A rank: ``rank_frac`` in [0, 1] (0 when max == min) from ``count`` readings dated
+    ``window_start`` .. today."""
+
+    rank_frac: float
+    count: int
+    window_start: date
+
+
+def window_start(today: date, lookback_days: int, sessions: np.ndarray | None) -> date:
+    """First day of the ``lookback_days``-trading-day window ending ``today`` (inclusive).
+
+    ``sessions``: the exchange's session dates before today (``datetime64[D]``, the
+    underlying's daily bars from LEAN's history). When they reach back far enough the window
+    starts at the ``lookback_days - 1``-th session before today; otherwise trading days are
+    counted as weekdays (``np.busday_offset``; exchange holidays unknown, so the window is
+    then at most a few sessions longer than 52 weeks of sessions).
+    """
+    if sessions is not None:
+        before = np.unique(sessions[sessions < np.datetime64(today, "D")])
+        if before.size >= lookback_days - 1:
+            first: date = before[-(lookback_days - 1)].astype(date)
+            return first
+    start: date = np.busday_offset(np.datetime64(today, "D"), -(lookback_days - 1), roll="backward").astype(date)
+    return start
+
+
+def iv_rank_over_trading_days(readings: dict[date, float], today: date, lookback_days: int, min_history: int,
+                              sessions: np.ndarray | None = None) -> IvRank:
+    """IV rank of today's reading over the last ``lookback_days`` trading days.
+
+    Raises:
+        IvRankUnavailable: no finite reading today, or fewer than ``min_history`` finite
+            readings in the window (the message gives the counts).
+    """
+    now = readings.get(today, float("nan"))
+    start = window_start(today, lookback_days, sessions)
+    window = np.array([v for d, v in readings.items() if start <= d <= today and math.isfinite(v)])
+    if not math.isfinite(now):
+        raise IvRankUnavailable(f"no IV reading today ({len(window)} in the window)")
+    if window.size < min_history:
+        raise IvRankUnavailable(f"{window.size} daily IV reading(s) since {start.isoformat()} < {min_history} "
+                                "required for an IV rank")
+    lo, hi = float(window.min()), float(window.max())
+    return IvRank(0.0 if hi == lo else (now - lo) / (hi - lo), int(window.size), start)
