@@ -1,0 +1,80 @@
+"""Quotes of the MODELLED daily chains for the simulated broker (:class:`replay.broker.QuoteSource`).
+
+One trading day at a time: :meth:`ModelledQuotes.add_chain` takes the day's modelled chains
+(the full grid on a decision day, the held contracts only otherwise, :mod:`modelled.chains`)
+and :meth:`ModelledQuotes.set_underlyings` the day's closes (SPY, and every listed ES future,
+``F = SPX e^{(r-q)T}``). A quote asked for at a time on the current day (New York date) is the
+day's close quote; at an earlier day it is the quote recorded for that symbol then (kept only
+for the legs of the orders sent, :meth:`remember`), else NaN: a missing quote is not zero.
+Every symbol here ends in or starts with ``*MODELLED`` (:mod:`modelled`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+
+from modelled.chains import ModelledChain
+from replay.schedule import NEW_YORK
+
+_NAN2 = (float("nan"), float("nan"))
+
+
+class ModelledQuotes:
+    """The day's MODELLED close quotes by symbol (contracts and underlyings), points."""
+
+    def __init__(self) -> None:
+        self.day: date | None = None
+        self.now: dict[str, tuple[float, float]] = {}
+        self.last: dict[str, float] = {}
+        self.under: dict[str, float] = {}
+        self.futures: dict[str, date] = {}  # future symbol (*MODELLED) -> last trading day
+        self.history: dict[tuple[str, date], tuple[float, float]] = {}
+
+    def new_day(self, day: date) -> None:
+        """Forget the previous day's quotes (last mids stay for :meth:`last_mid`)."""
+        self.day, self.now, self.under = day, {}, {}
+
+    def add_chain(self, chain: ModelledChain) -> None:
+        """Take every row of a day's chain as that day's quote (bid NaN: no bid)."""
+        snap = chain.snapshot
+        bid, ask = snap.bid_pts.tolist(), snap.ask_pts.tolist()
+        mids = ((snap.bid_pts + snap.ask_pts) / 2).tolist()
+        for sym, b, a, m in zip(snap.symbol.tolist(), bid, ask, mids, strict=True):
+            self.now[sym] = (b, a)
+            if np.isfinite(m):
+                self.last[sym] = m
+
+    def set_underlyings(self, prices: dict[str, float], futures: dict[str, date]) -> None:
+        """The day's underlying closes (a future's quote is its model price, bid = ask)."""
+        self.under.update(prices)
+        self.futures.update(futures)
+        for sym, px in prices.items():
+            self.now[sym] = (px, px)
+            self.last[sym] = px
+
+    def remember(self, symbols: list[str]) -> None:
+        """Keep today's quotes of ``symbols`` (an order's legs) for later look-ups."""
+        assert self.day is not None
+        for sym in symbols:
+            self.history[(sym, self.day)] = self.now.get(sym, _NAN2)
+
+    def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
+        """``(bid_pts, ask_pts)`` at ``t_utc`` (module doc), NaNs when unknown."""
+        day = t_utc.astimezone(NEW_YORK).date()
+        if day == self.day:
+            return self.now.get(symbol, _NAN2)
+        return self.history.get((symbol, day), _NAN2)
+
+    def last_mid(self, symbol: str, t_utc: datetime) -> float:
+        """The last known mid of ``symbol`` up to the current day (NaN if never quoted)."""
+        return self.last.get(symbol, float("nan"))
+
+    def underlying_mids(self, t_utc: datetime | None = None) -> dict[str, float]:
+        """The current day's underlying closes by symbol."""
+        return dict(self.under)
+
+    def future_expiry(self, symbol: str) -> date | None:
+        """Last trading day of a MODELLED ES future (for the broker's physical delivery)."""
+        return self.futures.get(symbol)
