@@ -17,6 +17,7 @@ import numpy as np
 
 from modelled.chains import ModelledChain
 from replay.schedule import NEW_YORK
+from thetacore.chain import ChainSnapshot
 
 _NAN2 = (float("nan"), float("nan"))
 
@@ -31,18 +32,22 @@ class ModelledQuotes:
         self.under: dict[str, float] = {}
         self.futures: dict[str, date] = {}  # future symbol (*MODELLED) -> last trading day
         self.history: dict[tuple[str, date], tuple[float, float]] = {}
+        self.snaps: list[ChainSnapshot] = []
 
     def new_day(self, day: date) -> None:
         """Forget the previous day's quotes (last mids stay for :meth:`last_mid`)."""
-        self.day, self.now, self.under = day, {}, {}
+        self.keep_last()
+        self.day, self.now, self.under, self.snaps = day, {}, {}, []
 
     def add_chain(self, chain: ModelledChain) -> None:
-        """Take every row of a day's chain as that day's quote (bid NaN: no bid)."""
-        snap = chain.snapshot
-        bid, ask = snap.bid_pts.tolist(), snap.ask_pts.tolist()
-        mids = ((snap.bid_pts + snap.ask_pts) / 2).tolist()
-        for sym, b, a, m in zip(snap.symbol.tolist(), bid, ask, mids, strict=True):
-            self.now[sym] = (b, a)
+        """Take every row of a day's chain as that day's quote (bid NaN: no bid); looked up
+        on demand (:meth:`thetacore.chain.ChainSnapshot.index_of`), later chains first."""
+        self.snaps.insert(0, chain.snapshot)
+
+    def keep_last(self) -> None:
+        """Record the current day's mids of the symbols quoted so far (for :meth:`last_mid`)."""
+        for sym, (b, a) in self.now.items():
+            m = (b + a) / 2
             if np.isfinite(m):
                 self.last[sym] = m
 
@@ -58,17 +63,30 @@ class ModelledQuotes:
         """Keep today's quotes of ``symbols`` (an order's legs) for later look-ups."""
         assert self.day is not None
         for sym in symbols:
-            self.history[(sym, self.day)] = self.now.get(sym, _NAN2)
+            self.history[(sym, self.day)] = self.now.get(sym) or self._from_chains(sym)
 
     def quote(self, symbol: str, t_utc: datetime) -> tuple[float, float]:
         """``(bid_pts, ask_pts)`` at ``t_utc`` (module doc), NaNs when unknown."""
         day = t_utc.astimezone(NEW_YORK).date()
         if day == self.day:
-            return self.now.get(symbol, _NAN2)
+            got = self.now.get(symbol)
+            if got is None:
+                got = self._from_chains(symbol)
+            return got
         return self.history.get((symbol, day), _NAN2)
+
+    def _from_chains(self, symbol: str) -> tuple[float, float]:
+        for snap in self.snaps:
+            i = snap.symbol_index().get(symbol)
+            if i is not None:
+                got = (float(snap.bid_pts[i]), float(snap.ask_pts[i]))
+                self.now[symbol] = got
+                return got
+        return _NAN2
 
     def last_mid(self, symbol: str, t_utc: datetime) -> float:
         """The last known mid of ``symbol`` up to the current day (NaN if never quoted)."""
+        self.keep_last()
         return self.last.get(symbol, float("nan"))
 
     def underlying_mids(self, t_utc: datetime | None = None) -> dict[str, float]:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from modelled import LABEL, ROOT_SUFFIX
-from modelled.chains import CLOSE_ET, SPX_PER_SPY, ModelledChain, ModelledMarket
+from modelled.chains import CLOSE_ET, SPX_PER_SPY, DteWindows, ModelledChain, ModelledMarket
 from modelled.paths import RateCurve, read_path
 from modelled.vol import build_vol_path
 from replay.broker import SimBroker
@@ -60,6 +60,9 @@ from thetacore.schedule import DailyAt, ScheduleRule
 
 log = logging.getLogger("replay.modelled")
 FAMILIES = {"ES": "es", "SPY": "spy"}
+DAILY_BARS = 300
+"""Daily bars a context carries, as the LEAN host's history request (leanhost/subscriptions.py,
+``DAILY_HISTORY_BARS``); closes only (high = low = close: the path holds closes)."""
 
 
 def build_market(data_root: Path) -> ModelledMarket:
@@ -85,21 +88,27 @@ class _Day:
     day: date
     quotes: ModelledQuotes
     held: dict[str, dict[date, list[float]]]
-    chains: dict[tuple[str, bool], ModelledChain] = field(default_factory=dict)
+    chains: dict[tuple[str, bool, DteWindows | None], ModelledChain] = field(default_factory=dict)
     builds: dict[str, int] = field(default_factory=dict)
 
-    def chain(self, family: str, full: bool) -> ModelledChain:
-        """The family's chain of the day: the full grid (held strikes added) or the held only."""
-        if (family, True) in self.chains:
-            return self.chains[(family, True)]
-        if (family, full) not in self.chains:
+    def chain(self, family: str, full: bool, window: DteWindows | None = None) -> ModelledChain:
+        """The family's chain of the day: the grid of the expiries in the DTE ``window`` (a
+        strategy's subscriptions; held strikes added) or the held contracts only."""
+        key = (family, full, window if full else None)
+        if key not in self.chains:
             build = self.market.es_chain if family == "es" else self.market.equity_chain
-            chain = build(self.day, self.held.get(family, {}), grid=full)
-            self.chains[(family, full)] = chain
+            chain = build(self.day, self.held.get(family, {}), grid=full, dte_window=window if full else None)
+            self.chains[key] = chain
             self.quotes.add_chain(chain)
-            key = "grid" if full else "held"
-            self.builds[key] = self.builds.get(key, 0) + 1
-        return self.chains[(family, full)]
+            kind = "grid" if full else "held"
+            self.builds[kind] = self.builds.get(kind, 0) + 1
+        return self.chains[key]
+
+
+def dte_window(strat: Strategy) -> DteWindows:
+    """The DTE ranges of a strategy's subscriptions (what the LEAN host subscribes, one
+    window per ``Strategy.subscriptions()`` entry)."""
+    return tuple(sorted({(s.dte_min, s.dte_max) for s in strat.subscriptions()}))
 
 
 def _rule_time(rule: ScheduleRule) -> time:
@@ -228,16 +237,18 @@ def _one_day(result: ModelledResult, run: _Run, market: ModelledMarket, day: dat
     vix = market.vix(day)
     result.vix_by_day[day.isoformat()] = vix
     i = market.path.index_of(day)
-    closes = market.path.close_pts[: i + 1]
-    bars = {"spy": DailyBars(market.path.day[: i + 1], closes, closes, closes)}
+    lo = max(0, i + 1 - DAILY_BARS)
+    closes, days = market.path.close_pts[lo: i + 1], market.path.day[lo: i + 1]
+    bars = {"spy": DailyBars(days, closes, closes, closes)}
     es = closes * SPX_PER_SPY
-    bars["es"] = DailyBars(market.path.day[: i + 1], es, es, es)
+    bars["es"] = DailyBars(days, es, es, es)
     vix_daily = market.vix_daily(day)
     sent = len(broker.orders)
+    windows = {s.name: dte_window(s) for s in result.strategies}
     for strat in result.strategies:
         fam = FAMILIES[strat.subscription().root]
         for rule in order[strat.name]:
-            chain = today.chain(fam, needs_grid(strat, rule.name, day))
+            chain = today.chain(fam, needs_grid(strat, rule.name, day), windows[strat.name])
             ctx = MarketContext(time_utc=t, today_et=day, chain=chain.snapshot, rate_frac=chain.rate_frac,
                                 underlying_daily=bars[fam], underlying_pts=_spot(chain, prices, fam, market),
                                 vix_level=vix, nlv_usd=nlv_usd(ledger, quotes, t), vix_daily=vix_daily)  # type: ignore[arg-type]

@@ -66,3 +66,16 @@ def test_no_look_ahead_truncating_the_run_keeps_earlier_decisions() -> None:
         [(d["time_utc"], d["strategy"], d["action"], d["reason"]) for d in cut["decisions"]]
     orders = [o for o in full["orders"] if o["time_utc"][:10] <= "2008-10-15"]
     assert [(o["limit_pts"], o["fill_pts"]) for o in orders] == [(o["limit_pts"], o["fill_pts"]) for o in cut["orders"]]
+
+
+def test_crisis_table_of_the_2008_window() -> None:
+    from analytics.crisis import crisis_table, render_crisis
+
+    _, s = _run(date(2008, 9, 1), date(2008, 12, 31))
+    table = crisis_table(s)
+    acct = table[(table.window == "2008") & (table.strategy == "account")].iloc[0]
+    marks = [m["nlv_usd"] for m in s["marks"]]
+    peak = max(marks[: marks.index(min(marks)) + 1])
+    assert abs(acct.max_drawdown_frac - round(1 - min(marks) / peak, 4)) < 1e-9
+    assert acct.gate.get("trip CIRCUIT_VIX_LEVEL", 0) >= 1
+    assert render_crisis(s).startswith("Crisis windows [MODELLED")
