@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from modelled import LABEL, ROOT_SUFFIX
-from modelled.calendar import EquityCalendar, FuturesCalendar, Listing, Series, strike_grid
+from modelled.calendar import EquityCalendar, FutureListing, FuturesCalendar, Listing, Series, strike_grid
 from modelled.paths import RateCurve, UnderlyingPath
 from modelled.surface import CALIBRATED, SmileShape
 from modelled.vol import VolPath
@@ -167,6 +167,18 @@ def _listed(expiry: date, day: date, held: Held | None, windows: DteWindows | No
     return windows is None or any(lo <= dte <= hi for lo, hi in windows) or bool((held or {}).get(expiry))
 
 
+@lru_cache(maxsize=8)
+def equity_listings(calendar: EquityCalendar, day: date, holidays: frozenset[date]) -> list[Listing]:
+    """A day's equity listings, kept for the day's other chain builds (do not mutate)."""
+    return calendar.listings(day, holidays)
+
+
+@lru_cache(maxsize=8)
+def futures_listings(calendar: FuturesCalendar, day: date, holidays: frozenset[date]) -> list[FutureListing]:
+    """A day's ES listings, kept for the day's other chain builds (do not mutate)."""
+    return calendar.listings(day, holidays)
+
+
 def _within(listings: list[Listing], day: date, held: Held | None, window: DteWindows | None
             ) -> list[Listing]:
     return [x for x in listings if _listed(x.expiry, day, held, window)]
@@ -240,7 +252,7 @@ class ModelledMarket:
         """
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product(self.path.ticker)
-        listings = _within(self.equity_calendar.listings(day, self.holidays), day, held, dte_window)
+        listings = _within(equity_listings(self.equity_calendar, day, self.holidays), day, held, dte_window)
         if not listings:
             notes.append(f"{self.path.ticker} options not listed before {self.equity_calendar.launch} (approx.)")
         exp = np.array([np.datetime64(x.expiry, "D") for x in listings], dtype="datetime64[D]")
@@ -262,7 +274,7 @@ class ModelledMarket:
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product("ES")
         spx = spot * SPX_PER_SPY
-        listings = [x for x in self.futures_calendar.listings(day, self.holidays)
+        listings = [x for x in futures_listings(self.futures_calendar, day, self.holidays)
                     if _listed(x.listing.expiry, day, held, dte_window)]
         exp = np.array([np.datetime64(x.listing.expiry, "D") for x in listings], dtype="datetime64[D]")
         fut = np.array([np.datetime64(x.future_expiry, "D") for x in listings], dtype="datetime64[D]")

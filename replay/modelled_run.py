@@ -40,7 +40,14 @@ from typing import Any
 import numpy as np
 
 from modelled import LABEL, ROOT_SUFFIX
-from modelled.chains import CLOSE_ET, SPX_PER_SPY, DteWindows, ModelledChain, ModelledMarket
+from modelled.chains import (
+    CLOSE_ET,
+    SPX_PER_SPY,
+    DteWindows,
+    ModelledChain,
+    ModelledMarket,
+    futures_listings,
+)
 from modelled.paths import RateCurve, read_path
 from modelled.vol import build_vol_path
 from replay.broker import SimBroker
@@ -155,7 +162,7 @@ def underlyings(market: ModelledMarket, day: date) -> tuple[dict[str, float], di
     now = et_instant_utc(day, CLOSE_ET)
     prices = {market.path.ticker + ROOT_SUFFIX: spot}
     futures: dict[str, date] = {}
-    for x in market.futures_calendar.listings(day, market.holidays):
+    for x in futures_listings(market.futures_calendar, day, market.holidays):
         futures[x.future_symbol + ROOT_SUFFIX] = x.future_expiry
     exp_et = product("ES").expiry_time_et
     for sym, exp in futures.items():
