@@ -58,6 +58,10 @@ from replay.modelled_quotes import ModelledQuotes
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, Strategy
 from strategies.entry_calendar import entry_day_reason
+from strategies.futures_strangle import FuturesStrangle
+from strategies.ipmcc import Ipmcc
+from strategies.leap_puts import LeapPuts
+from strategies.lt112 import Lt112
 from strategies.registry import build_strategies
 from thetacore.market_stats import DailyBars
 from thetacore.parameters import Parameters
@@ -126,20 +130,20 @@ def needs_grid(strat: Strategy, rule: str, day: date) -> bool:
     """Whether ``rule`` of ``strat`` may choose new contracts on ``day`` (it gets the full grid):
     an entry rule on its entry day, a management rule with a roll or a sale pending. Every other
     call reads the held contracts only (their quotes are what management values)."""
-    p = strat.p
-    if strat.name == "futures_strangle" and rule != "manage":
+    if isinstance(strat, FuturesStrangle) and rule != "manage":
+        p = strat.p
         return entry_day_reason(day, p.strangle_entry_weekday, p.strangle_entry_nth_weekday) is None \
             and not strat.open_positions()
-    if strat.name == "lt112" and rule != "manage":
-        return entry_day_reason(day, p.lt112_entry_weekday, p.lt112_entry_nth_weekday) is None
-    if strat.name == "leap_puts":
+    if isinstance(strat, Lt112) and rule != "manage":
+        return entry_day_reason(day, strat.p.lt112_entry_weekday, strat.p.lt112_entry_nth_weekday) is None
+    if isinstance(strat, LeapPuts):
         return bool(strat.pending_rolls) if rule == "manage" else not strat._calendar_reasons(day)
-    if strat.name == "ipmcc":
+    if isinstance(strat, Ipmcc):
         if rule == "manage":
             return bool(strat.sale_due)
         if rule == "leap":
             return strat.leap() is None
-        return p.ipmcc_short_weekday < 0 or day.weekday() == p.ipmcc_short_weekday
+        return strat.p.ipmcc_short_weekday < 0 or day.weekday() == strat.p.ipmcc_short_weekday
     return rule != "manage"
 
 
@@ -258,7 +262,7 @@ def _one_day(result: ModelledResult, run: _Run, market: ModelledMarket, day: dat
             chain = today.chain(fam, needs_grid(strat, rule.name, day), windows[strat.name])
             ctx = MarketContext(time_utc=t, today_et=day, chain=chain.snapshot, rate_frac=chain.rate_frac,
                                 underlying_daily=bars[fam], underlying_pts=_spot(chain, prices, fam, market),
-                                vix_level=vix, nlv_usd=nlv_usd(ledger, quotes, t), vix_daily=vix_daily)  # type: ignore[arg-type]
+                                vix_level=vix, nlv_usd=nlv_usd(ledger, quotes, t), vix_daily=vix_daily)
             for decision in strat.on_schedule(rule.name, ctx):
                 _journal(result, decision)
                 if decision.intent is not None:
