@@ -323,7 +323,21 @@ def label_summary(summary: dict[str, Any], result: ModelledResult) -> dict[str, 
         row["label"] = LABEL
     summary["gate"]["alerts"] = [f"{a} [{LABEL}]" for a in summary["gate"]["alerts"]]
     summary["modelled_vix"] = result.vix_by_day
+    inv = summary["invariants"]
+    inv["expired_unsettled"] = expired_unsettled(result)
+    inv["every_expiry_settled"] = not inv["expired_unsettled"]
+    inv["all_held"] = bool(inv["all_held"] and inv["every_expiry_settled"])
     return summary
+
+
+def expired_unsettled(result: ModelledResult) -> list[str]:
+    """Holdings still in the ledger after their expiry instant at the run's end (each should
+    have settled on its day: :meth:`replay.broker.SimBroker.settle_expired`)."""
+    if result.ledger is None or result.end_utc is None:
+        return []
+    return sorted(h.symbol for h in result.ledger.holdings.values()
+                  if h.expiry is not None and h.settle_time_et is not None
+                  and SimBroker.expiry_utc(h) <= result.end_utc)
 
 
 def render_modelled(summary: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ def test_autumn_2008_runs_with_every_invariant_and_label() -> None:
 def test_every_expiry_in_a_window_is_settled() -> None:
     res, s = _run(date(2010, 1, 4), date(2010, 12, 31))
     assert s["invariants"]["all_held"] is True
+    assert s["invariants"]["every_expiry_settled"] is True and s["invariants"]["expired_unsettled"] == []
     assert res.ledger is not None
     # nothing held past its expiry: every option holding expires after the last day
     assert all(h.expiry is None or h.expiry > date(2010, 12, 31) for h in res.ledger.holdings.values())
