@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from replay.modelled_run import ModelledResult, label_summary, run_modelled
@@ -80,3 +81,14 @@ def test_crisis_table_of_the_2008_window() -> None:
     assert abs(acct.max_drawdown_frac - round(1 - min(marks) / peak, 4)) < 1e-9
     assert acct.gate.get("trip CIRCUIT_VIX_LEVEL", 0) >= 1
     assert render_crisis(s).startswith("Crisis windows [MODELLED")
+
+
+def test_the_analytics_report_of_a_modelled_run_says_modelled(tmp_path: Path) -> None:
+    import json
+
+    from analytics.__main__ import main as analytics_main
+
+    _, s = _run(date(2008, 9, 1), date(2008, 12, 31))
+    (tmp_path / "summary.json").write_text(json.dumps(s, default=str))
+    assert analytics_main(["report", str(tmp_path)]) == 0
+    assert "MODELLED run:" in (tmp_path / "report.html").read_text()
