@@ -7,9 +7,11 @@ Exit status 2 for a folder that is neither a replay output nor a LEAN backtest f
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+from analytics.crisis import render_crisis
 from analytics.replay_input import InputError
 from analytics.report import render_terminal, write_report
 
@@ -27,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(render_terminal(report))
+    summary_path = args.folder / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        if summary.get("label") == "MODELLED":  # a MODELLED multi-year run: the crisis windows too
+            print(render_crisis(summary))
     print(f"report: {path}")
     return 0
 

@@ -114,6 +114,9 @@ def load_replay(folder: Path) -> RunData:
     run, pnl = summary["run"], summary["pnl"]
     end = _t(run["last_minute_utc"]) if run.get("last_minute_utc") else datetime.now().astimezone()
     notes = ["net greeks over time: the replay records none; the column is left out"]
+    if summary.get("label") == "MODELLED":  # python -m replay --chains modelled (replay/modelled_run.py)
+        notes.insert(0, "MODELLED run: option chains priced by a model over the REAL SPY path, VIX the model's "
+                     "30-day level; shows the rules' life cycle and the safety stack, NOT the strategies' real P&L")
     marks = summary.get("marks")
     if marks:
         equity = _series(marks, "nlv_usd")

@@ -15,11 +15,12 @@ import os
 import platform
 import sys
 import time
+from datetime import date
 from typing import Any
 
 import numpy as np
 
-from benchmarks import decision, implied_vol, lean_reads, replay_day
+from benchmarks import decision, implied_vol, lean_reads, modelled_run, replay_day
 
 COLUMNS = ("goal", "figure", "value", "baseline", "ratio", "target", "met")
 
@@ -60,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         rows += decision.run(repeats=2, sizes=(2_000,))
         rows += replay_day.run(sizes=(400,))
         rows += lean_reads.run()
+        rows += modelled_run.run(date(2008, 9, 1), date(2008, 12, 31))
     else:
         rows += implied_vol.run()
         rows += decision.run()
         rows += replay_day.run()
         rows += lean_reads.run()
+        rows += modelled_run.run()
     print(f"machine: {machine()}")
     print(render(rows))
     print(f"({time.perf_counter() - start:.0f} s)")

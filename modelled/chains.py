@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from modelled import LABEL, ROOT_SUFFIX
-from modelled.calendar import EquityCalendar, FuturesCalendar, Series, strike_grid
+from modelled.calendar import EquityCalendar, FutureListing, FuturesCalendar, Listing, Series, strike_grid
 from modelled.paths import RateCurve, UnderlyingPath
 from modelled.surface import CALIBRATED, SmileShape
 from modelled.vol import VolPath
@@ -157,6 +157,33 @@ def _strikes(grid: np.ndarray | None, held: Held | None, expiry: date) -> np.nda
     return np.unique(np.concatenate((grid, extra))) if extra.size else grid
 
 
+DteWindows = tuple[tuple[int, int], ...]
+"""``((min, max), ...)`` calendar days to expiry: an expiry inside any range is listed."""
+
+
+def _listed(expiry: date, day: date, held: Held | None, windows: DteWindows | None) -> bool:
+    """An expiry inside one of the DTE windows, or one with held strikes."""
+    dte = (expiry - day).days
+    return windows is None or any(lo <= dte <= hi for lo, hi in windows) or bool((held or {}).get(expiry))
+
+
+@lru_cache(maxsize=8)
+def equity_listings(calendar: EquityCalendar, day: date, holidays: frozenset[date]) -> list[Listing]:
+    """A day's equity listings, kept for the day's other chain builds (do not mutate)."""
+    return calendar.listings(day, holidays)
+
+
+@lru_cache(maxsize=8)
+def futures_listings(calendar: FuturesCalendar, day: date, holidays: frozenset[date]) -> list[FutureListing]:
+    """A day's ES listings, kept for the day's other chain builds (do not mutate)."""
+    return calendar.listings(day, holidays)
+
+
+def _within(listings: list[Listing], day: date, held: Held | None, window: DteWindows | None
+            ) -> list[Listing]:
+    return [x for x in listings if _listed(x.expiry, day, held, window)]
+
+
 @dataclass(frozen=True, eq=False)
 class ModelledMarket:
     """Everything needed to build the MODELLED chains of one underlying path.
@@ -204,7 +231,8 @@ class ModelledMarket:
         close = series[keep]
         return DailyBars(self.vol.day[keep], close, close, close)
 
-    def equity_chain(self, day: date, held: Held | None = None, *, grid: bool = True) -> ModelledChain:
+    def equity_chain(self, day: date, held: Held | None = None, *, grid: bool = True,
+                     dte_window: DteWindows | None = None) -> ModelledChain:
         """The MODELLED chain of the path's own options (SPY) at ``day``'s close: every listed
         expiry (empty before the options' launch, with a note).
 
@@ -214,13 +242,17 @@ class ModelledMarket:
                 stay listed until they expire, as on an exchange; the grid moves with the
                 underlying). Expiries not listed on ``day`` are ignored.
             grid: ``False`` prices only ``held`` (marking open positions, a few rows).
+            dte_window: ``((min, max), ...)`` calendar days to expiry of the expiries to list
+                (as LEAN subscription filters, ``Subscription.dte_min``/``dte_max``, one range
+                per subscription); an expiry with held strikes is listed whatever its DTE.
+                ``None``: every expiry.
 
         Raises:
             KeyError: ``day`` is not a path day or is before the first fit.
         """
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product(self.path.ticker)
-        listings = self.equity_calendar.listings(day, self.holidays)
+        listings = _within(equity_listings(self.equity_calendar, day, self.holidays), day, held, dte_window)
         if not listings:
             notes.append(f"{self.path.ticker} options not listed before {self.equity_calendar.launch} (approx.)")
         exp = np.array([np.datetime64(x.expiry, "D") for x in listings], dtype="datetime64[D]")
@@ -235,13 +267,15 @@ class ModelledMarket:
                 per.append(_Expiry(x.expiry, strikes, spot, self.path.ticker + ROOT_SUFFIX, tt, x.series.value, a))
         return self._build(prod, per, now, r, q, PricingModel.BLACK_SCHOLES, notes=notes, day=day)
 
-    def es_chain(self, day: date, held: Held | None = None, *, grid: bool = True) -> ModelledChain:
+    def es_chain(self, day: date, held: Held | None = None, *, grid: bool = True,
+                 dte_window: DteWindows | None = None) -> ModelledChain:
         """The MODELLED ES options at ``day``'s close on futures over ``SPY x SPX_PER_SPY``
         (arguments and errors as :meth:`equity_chain`)."""
         i, spot, r, q, now, notes = self._day_inputs(day)
         prod = product("ES")
         spx = spot * SPX_PER_SPY
-        listings = self.futures_calendar.listings(day, self.holidays)
+        listings = [x for x in futures_listings(self.futures_calendar, day, self.holidays)
+                    if _listed(x.listing.expiry, day, held, dte_window)]
         exp = np.array([np.datetime64(x.listing.expiry, "D") for x in listings], dtype="datetime64[D]")
         fut = np.array([np.datetime64(x.future_expiry, "D") for x in listings], dtype="datetime64[D]")
         t = time_to_expiry_years(exp, now, prod.expiry_time_et)

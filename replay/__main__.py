@@ -13,6 +13,7 @@ backtest window (``main.py``): given with ``--parameter`` they are refused (exit
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -70,6 +71,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--fault", action="append", default=[], metavar="KIND@TIME[/MINUTES]",
                     help=f"inject a fault (repeatable): {SYNTAX}; kinds: "
                     + ", ".join(k.value for k in FaultKind) + " (see replay/faults.py)")
+    ap.add_argument("--chains", choices=("data", "modelled"), default="data",
+                    help="data: the LEAN data's option chains, minute by minute (default); modelled: a daily "
+                    "run of every family except 0DTE on MODELLED chains over the REAL SPY path 1999-2021, "
+                    "one decision at each close, everything labelled MODELLED (replay/modelled_run.py; "
+                    "docs/modelled-chains.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every decision")
     return ap.parse_args(argv)
 
@@ -122,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         if start is None or end is None:
             note_unused_window(params, args.config)
         check_output_folder(args.out, "--out")
+        if args.chains == "modelled":
+            return run_modelled_cli(params, args)
         if args.state is not None:
             check_output_folder(args.state.parent, "--state", create=False)
         state_path, book = resume_point(args)
@@ -138,6 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     summary = write_summary(result, args.out)
     print(render_text(summary))
     print(f"summary: {args.out / 'summary.json'}")
+    return EXIT_OK if summary["invariants"]["all_held"] else EXIT_INVARIANT_BROKEN
+
+
+def run_modelled_cli(params: Parameters, args: argparse.Namespace) -> int:
+    """``--chains modelled``: the daily MODELLED run into ``--out`` (no state file, faults or
+    restarts in this mode: a refusal names them)."""
+    from replay.modelled_run import label_summary, render_modelled, run_modelled
+    from replay.summary import build_summary
+
+    if args.state is not None or args.fault or args.stop_after is not None:
+        raise ParameterError("--chains modelled runs without --state, --fault or --stop-after")
+    result = run_modelled(params, args.data, args.start, args.end)
+    summary = label_summary(build_summary(result), result)
+    atomic_write_text(args.out / "summary.json", json.dumps(summary, indent=1, default=str) + "\n")
+    print(render_modelled(summary))
+    print(f"summary: {args.out / 'summary.json'} [MODELLED]")
     return EXIT_OK if summary["invariants"]["all_held"] else EXIT_INVARIANT_BROKEN
 
 

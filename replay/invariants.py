@@ -7,7 +7,8 @@ Each check compares two independent records of the run, never a record with itse
   carry every leg: a position settled at expiry or gone from the broker has none) against the
   units the strategies' book holds open (OPEN/CLOSING). Lost: the broker holds units the book
   does not; duplicated: the book holds units the broker does not, or one position id is in two
-  strategies.
+  strategies. A close of some of a position's legs only (LT112 closes its naked puts and its
+  debit spread apart) leaves the position's units; the holdings then decide.
 * ``no_orphan_leg``: the ledger's option holdings against the book's open legs: a contract
   held that no position owns (or more of it than the positions own), and a position whose
   legs are not all held (fewer contracts, or none) are orphans. A leg still being unwound
@@ -72,9 +73,15 @@ def positions_lost_or_duplicated(res: ReplayResult) -> dict[str, Any]:
     """The broker's holdings against the strategies' book, per position id (module docstring)."""
     assert res.broker is not None
     history: dict[str, int] = defaultdict(int)
+    opened: dict[str, set[str]] = defaultdict(set)
     for o in res.broker.orders:
         if o.fill_net_pts is None or o.status not in (OrderStatus.FILLED, OrderStatus.CANCELED):
             continue  # CANCELED with a fill: a partial close (replay.fault_broker)
+        legs = {leg.symbol for leg in o.intent.structure.legs}
+        if o.intent.purpose is IntentPurpose.OPEN:
+            opened[o.intent.position_id] |= legs
+        elif legs < opened[o.intent.position_id]:
+            continue  # a close of some legs only (LT112's naked puts): the position's units stay
         units = abs(o.intent.quantity)
         history[o.intent.position_id] += units if o.intent.purpose is IntentPurpose.OPEN else -units
     held = held_options(res)

@@ -215,3 +215,14 @@ def test_held_strikes_stay_listed_and_marking_prices_only_them() -> None:
     assert np.array_equal(plain.theo_pts[common], held.theo_pts[again])
     es = full_market().es_chain(day, {date(2008, 12, 19): [1500.0]}, grid=False)
     assert es.snapshot.symbol.tolist() == ["ES*MODELLED 081219P01500000", "ES*MODELLED 081219C01500000"]
+
+
+def test_dte_windows_list_only_their_expiries_and_the_held_ones() -> None:
+    day = date(2019, 6, 3)
+    full = full_market().equity_chain(day)
+    every = {e.astype(object) for e in np.unique(full.snapshot.expiry)}
+    held_expiry = max(every)  # a LEAP, far outside the window
+    cut = full_market().equity_chain(day, {held_expiry: [250.0]}, dte_window=((0, 7),))
+    kept = {e.astype(object) for e in np.unique(cut.snapshot.expiry)}
+    assert kept == {e for e in every if (e - day).days <= 7} | {held_expiry}
+    assert set(cut.snapshot.strike_pts[cut.snapshot.expiry == np.datetime64(held_expiry)]) >= {250.0}
