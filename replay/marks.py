@@ -59,7 +59,12 @@ def book_for(quotes: Quotes) -> MarkBook:
 def holding_quote(quotes: Quotes, symbol: str, t_utc: datetime) -> tuple[LegQuote | None, OptionMarket | None]:
     """The latest quote of ``symbol`` at or before ``t_utc`` within the market's
     ``max_quote_age_min`` (``None`` when there is none), with its bar's end time, and the
-    market it belongs to."""
+    market it belongs to. A quote source without LEAN-format markets (the MODELLED daily
+    replay, :class:`replay.modelled_quotes.ModelledQuotes`) answers through its own
+    ``leg_quote(symbol, t_utc)``."""
+    own = getattr(quotes, "leg_quote", None)
+    if own is not None:
+        return own(symbol, t_utc), None
     for market in quotes.markets:
         contract = market.by_symbol.get(symbol)
         series = contract.quotes if contract is not None else market.underlyings.get(symbol)

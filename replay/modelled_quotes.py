@@ -11,12 +11,14 @@ Every symbol here ends in or starts with ``*MODELLED`` (:mod:`modelled`).
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 import numpy as np
 
 from modelled.chains import ModelledChain
 from replay.schedule import NEW_YORK
+from safety.quote_validation import LegQuote
 from thetacore.chain import ChainSnapshot
 
 _NAN2 = (float("nan"), float("nan"))
@@ -74,6 +76,15 @@ class ModelledQuotes:
                 got = self._from_chains(symbol)
             return got
         return self.history.get((symbol, day), _NAN2)
+
+    def leg_quote(self, symbol: str, t_utc: datetime) -> LegQuote | None:
+        """The MODELLED quote of ``symbol`` at ``t_utc`` for the NLV marks
+        (:func:`replay.marks.holding_quote`), stamped ``t_utc`` (the day's close prices are
+        the quotes of the decision minute); ``None`` when the model quotes it no price."""
+        bid, ask = self.quote(symbol, t_utc)
+        if math.isnan(bid) and math.isnan(ask):
+            return None
+        return LegQuote(symbol, bid, ask, t_utc)
 
     def _from_chains(self, symbol: str) -> tuple[float, float]:
         for snap in self.snaps:
