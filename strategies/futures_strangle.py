@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from risk.account_phase import account_phase
+from risk.phase_products import traded_root
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.combo_limits import combo_limit
 from strategies.entry_calendar import entry_day_reason
@@ -76,7 +78,10 @@ class FuturesStrangle(Strategy):
     def __init__(self, params: Parameters) -> None:
         super().__init__()
         self.p = params
-        self.product = product(params.strangle_underlying)
+        # phase 1 trades the micro (MES for ES), from the phase of the starting cash: the only
+        # NLV known before the first decision (issue 11; risk.phase_products.traded_root)
+        phase = account_phase(params.starting_cash_usd, params)
+        self.product = product(traded_root(self.name, params.strangle_underlying, phase, params))
         self.iv_readings: dict[date, float] = {}
 
     # ----- durable state ----------------------------------------------------------------
@@ -104,7 +109,7 @@ class FuturesStrangle(Strategy):
         ]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.strangle_underlying, "future_option", 0, self.p.strangle_dte_max,
+        return Subscription(self.product.root, "future_option", 0, self.p.strangle_dte_max,
                             self.p.strangle_filter_strike_range_frac)
 
     def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:

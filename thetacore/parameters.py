@@ -82,6 +82,13 @@ class Parameters:
     phase2_min_nlv_usd: float = _p(40_000.0, "NLV from which phase 2 starts (ES allowed, LT112)", lo=0.0)
     phase3_min_nlv_usd: float = _p(55_000.0, "NLV from which phase 3 starts", lo=0.0)
     phase4_min_nlv_usd: float = _p(75_000.0, "NLV from which phase 4 starts", lo=0.0)
+    # issue 11 (phases by product, Reg-T rates; sources in docs/strategy-rules.md)
+    lt112_min_phase: int = _p(2, "first account phase that trades LT112 (V17: phase 2, on MES)", lo=1, hi=4)
+    lt112_es_min_phase: int = _p(3, "first phase that trades LT112 on ES; MES before (M1: ES from about 55k)", lo=1, hi=4)
+    regt_index_base_frac: float = _p(0.15, "Reg-T naked index option: this fraction of the underlying - OTM amount (Cboe)", lo=0.0, hi=1.0)
+    regt_index_min_frac: float = _p(0.10, "Reg-T naked index option floor: this fraction of the strike (puts) / underlying (calls)", lo=0.0, hi=1.0)
+    regt_equity_base_frac: float = _p(0.20, "Reg-T naked equity/ETF option: this fraction of the underlying - OTM amount (Cboe)", lo=0.0, hi=1.0)
+    regt_equity_min_frac: float = _p(0.10, "Reg-T naked equity/ETF option floor: this fraction of the strike (puts) / underlying (calls)", lo=0.0, hi=1.0)
 
     # ----- 0DTE (docs/strategy-rules.md, "0DTE (Friday)") ------------------------------------------
     zdte_enabled: bool = _p(True, "run the 0DTE trade")
