@@ -69,7 +69,7 @@ from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError, nan_to_null
 from thetacore.ema import last_ema
 from thetacore.enums import Action, IntentPurpose, Right
-from thetacore.events import first_event_between
+from thetacore.events import entry_event_block
 from thetacore.parameters import Parameters
 from thetacore.pricing import NEW_YORK
 from thetacore.products import product
@@ -286,10 +286,12 @@ class Ipmcc(Strategy):
         if leap is not None and expiry > leap.structure.legs[0].expiry:
             reasons.append(Reason("WEEKLY_BEYOND_LEAP", f"weekly expiry {expiry} after the LEAP's "
                                   f"{leap.structure.legs[0].expiry}: the call would be uncovered"))
-        event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
+        event = entry_event_block(ctx.today_et, expiry, ctx.event_dates, trading_days=p.event_avoid_trading_days,
+                                  short_dte_days=p.event_avoid_short_dte_days) if p.event_avoidance_enabled else None
         if event is not None:
             reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "
-                                  f"{ctx.today_et.isoformat()} and the weekly expiry {expiry.isoformat()}"))
+                                  f"{ctx.today_et.isoformat()} and the weekly expiry {expiry.isoformat()} (or within "
+                                  f"{p.event_avoid_trading_days} trading days)"))
         return expiry
 
     def _trend(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> bool | None:

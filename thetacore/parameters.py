@@ -89,6 +89,9 @@ class Parameters:
     regt_index_min_frac: float = _p(0.10, "Reg-T naked index option floor: this fraction of the strike (puts) / underlying (calls)", lo=0.0, hi=1.0)
     regt_equity_base_frac: float = _p(0.20, "Reg-T naked equity/ETF option: this fraction of the underlying - OTM amount (Cboe)", lo=0.0, hi=1.0)
     regt_equity_min_frac: float = _p(0.10, "Reg-T naked equity/ETF option floor: this fraction of the strike (puts) / underlying (calls)", lo=0.0, hi=1.0)
+    bullish_multiweek_alert_at: int = _p(4, "alert when this many bullish multi-week programs are open (V17)", lo=1)
+    event_avoid_trading_days: int = _p(2, "no entry when an event falls today or within this many trading days (weekdays)", lo=0)
+    event_avoid_short_dte_days: int = _p(10, "positions shorter than this DTE also avoid every event before their expiry", lo=0)
 
     # ----- 0DTE (docs/strategy-rules.md, "0DTE (Friday)") ------------------------------------------
     zdte_enabled: bool = _p(True, "run the 0DTE trade")
@@ -213,7 +216,7 @@ class Parameters:
     corr_limit_any_group: int = _p(3, "never more than this in any group", lo=0)
     corr_limit_a1_a2: int = _p(3, "groups A1 + A2 together at most", lo=0)
     corr_vix_tighten_above: float = _p(30.0, "every correlation limit one lower while VIX is above this", lo=0.0)
-    max_bullish_multiweek: int = _p(3, "most bullish-delta multi-week positions (LT112, LEAP puts, IPMCC)", lo=0)
+    max_bullish_multiweek: int = _p(3, "most bullish-delta multi-week programs (LT112, LEAP puts, IPMCC; the LEAP-put ladder is one)", lo=0)
     max_risk_per_trade_frac: float = _p(0.02, "max loss per trade as a fraction of NLV", lo=0.0, hi=1.0)
     max_risk_per_trade_hard_frac: float = _p(0.05, "hard cap on per-trade risk, fraction of NLV", lo=0.0, hi=1.0)
     max_open_positions_per_strategy: int = _p(3, "most open positions per strategy (LEAP puts: leap_put_max_rungs)", lo=0)
