@@ -53,7 +53,7 @@ from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError, nan_to_null
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import entry_event_block
-from thetacore.margin import buying_power_pts
+from thetacore.margin import RegTRates, buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
@@ -162,7 +162,7 @@ class LeapPuts(Strategy):
         if limit >= 0:
             return self._decide(ctx, [Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit")], details)
         bp_pts = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
-                                  t_years=0.0, rate_frac=ctx.rate_frac)
+                                  t_years=0.0, rate_frac=ctx.rate_frac, reg_t=RegTRates.from_parameters(p))
         details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * RUNG_CONTRACTS, 2)
         pid = f"{self.name}-{ctx.time_utc:%Y%m%dT%H%M}"
         intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, RUNG_CONTRACTS, limit, pid, tag=f"{pid} open")

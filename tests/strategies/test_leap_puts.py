@@ -225,3 +225,19 @@ def test_when_the_chain_is_missing_then_management_holds_and_says_why():
     _fill(strat, [strat.rung_decision(ctx)], ctx)
     [d] = strat.manage(dataclasses.replace(_ctx(date(2019, 7, 1)), chain=None, chain_problem="feed down"))
     assert d.action is Action.HELD and d.codes == ("NO_QUOTES",) and "feed down" in d.reason_text
+
+
+def test_when_the_reg_t_equity_rates_are_parameters_then_a_rung_s_buying_power_follows_them():
+    """Issue 11: the Reg-T percentages are parameters (``regt_equity_base_frac`` /
+    ``regt_equity_min_frac``, Cboe 20% / 10%). The premium is in both requirements, so the
+    difference is max(25% x S - OTM, 12% x K) - max(20% x S - OTM, 10% x K), x 100 USD."""
+    ctx = _ctx(date(2019, 6, 3))
+    base = LeapPuts(load_parameters({})).rung_decision(ctx)
+    custom = LeapPuts(load_parameters({"regt_equity_base_frac": "0.25", "regt_equity_min_frac": "0.12"})
+                      ).rung_decision(ctx)
+    assert base.action is custom.action is Action.ENTERED
+    k, s = base.details["put_strike_pts"], ctx.underlying_pts
+    otm = s - k
+    hand = (max(0.25 * s - otm, 0.12 * k) - max(0.20 * s - otm, 0.10 * k)) * 100.0
+    assert custom.details["buying_power_usd"] - base.details["buying_power_usd"] == pytest.approx(hand, abs=0.02)
+    assert hand > 0

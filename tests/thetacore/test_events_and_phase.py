@@ -64,3 +64,16 @@ def test_add_weekdays_skips_the_weekend():
 def test_entry_event_block_from_friday_2020_01_03(expiry, event, blocks):
     hit = entry_event_block(date(2020, 1, 3), expiry, (event,), trading_days=2, short_dte_days=10)
     assert (hit == event) is blocks and (hit is None) is not blocks
+
+
+def test_reg_t_rates_come_from_the_parameters():
+    """SPY put, S 300, K 250, premium 2: default 2 + max(0.20 x 300 - 50, 0.10 x 250) = 27;
+    with 25% / 12%: 2 + max(75 - 50, 30) = 32. Index (15% / 10%): 2 + max(45 - 50, 25) = 27."""
+    from thetacore.enums import Right
+    from thetacore.margin import RegTRates, naked_short_bp_pts
+    from thetacore.structures import UnderlyingKind
+    eq = UnderlyingKind.EQUITY
+    assert naked_short_bp_pts(eq, Right.PUT, 250.0, 300.0, 2.0) == pytest.approx(27.0)
+    rates = RegTRates.from_parameters(load_parameters({"regt_equity_base_frac": "0.25", "regt_equity_min_frac": "0.12"}))
+    assert naked_short_bp_pts(eq, Right.PUT, 250.0, 300.0, 2.0, rates) == pytest.approx(32.0)
+    assert naked_short_bp_pts(UnderlyingKind.INDEX, Right.PUT, 250.0, 300.0, 2.0, rates) == pytest.approx(27.0)
