@@ -62,7 +62,7 @@ from enum import Enum
 
 from risk import loss_limits
 from risk.buying_power_limits import bp_max_units, bp_reason, vix_entry_reason
-from risk.concentration import concentration_reasons, strategy_positions_reason
+from risk.concentration import bullish_alert, concentration_reasons, program_key, strategy_positions_reason
 from risk.correlation import correlation_reasons
 from risk.gate_checks import Step, data_reasons, exit_reasons, sizing_step, tick_of
 from risk.gate_inputs import AccountSnapshot, GateMarket
@@ -225,7 +225,7 @@ class Gate:
                  self._named_trips(_DRAWDOWN_TRIPS), self._fat_finger(intent, market, now_utc),
                  self._phase(intent, account, market), self._vix(intent, market),
                  self._bp(intent, account, market), self._correlation(account, market),
-                 self._concentration(intent, account, now_utc), self._per_strategy(intent, account),
+                 self._concentration(intent, account, now_utc, alerts), self._per_strategy(intent, account),
                  sizing_step(intent, account, market, self.p)]
         reasons = [r for s in steps for r in s.reasons]
         if any(s.refuse for s in steps):
@@ -290,11 +290,16 @@ class Gate:
         groups = [pos.group for pos in account.positions]
         return Step.refusal(correlation_reasons(market.root, groups, market.vix_level, self.p))
 
-    def _concentration(self, intent: OrderIntent, account: AccountSnapshot, now_utc: datetime) -> Step:
+    def _concentration(self, intent: OrderIntent, account: AccountSnapshot, now_utc: datetime,
+                       alerts: list[str]) -> Step:
         today = datetime.fromisoformat(period_keys(now_utc)["day"]).date()
-        expiries = [pos.expiry for pos in account.positions if pos.is_short_put_multiweek]
-        bullish = sum(1 for pos in account.positions if pos.is_bullish_multiweek)
-        return Step.refusal(concentration_reasons(intent.structure, today, expiries, bullish, self.p))
+        expiries = [pos.expiry for pos in account.positions if pos.is_short_put_multiweek and pos.strategy == "lt112"]
+        programs = {program_key(pos.strategy, pos.position_id) for pos in account.positions if pos.is_bullish_multiweek}
+        alert = bullish_alert(programs, self.p)
+        if alert:
+            alerts.append(alert)
+        return Step.refusal(concentration_reasons(intent.structure, today, expiries, programs, self.p,
+                                                  strategy=intent.strategy))
 
     def _per_strategy(self, intent: OrderIntent, account: AccountSnapshot) -> Step:
         n = sum(1 for pos in account.positions if pos.strategy == intent.strategy)

@@ -19,6 +19,15 @@ the rank is that of VIX's daily closes plus VIX now (:func:`vix_proxy_readings`;
 gives ``ctx.vix_daily`` from LEAN's daily history, so a backtest's first day is ready),
 journaled as ``iv_rank_source`` "VIX proxy" and named in the reason; never a mix of the two.
 
+Overlap (reference "Futures strangle", issue 11): a new strangle every month while older
+ones run (held about 90 -> 21 DTE, so two to three overlap). The only strategy-level
+refusal is ``SAME_ENTRY_CYCLE``: no second strangle in the same monthly entry cycle (one
+opened, by its fill time in ET, in the same calendar month, or an entry still working). Two
+strangles on the same expiry from different months are allowed (ES options list one expiry
+per quarter in LEAN, so a same-expiry ban would block two entries in three); how many run at
+once is the gate's business: correlation group A1 (2), ``max_open_positions_per_strategy``
+(3) and the buying-power limits.
+
 Management: take profit when 50% of the credit is captured (cost to close at mid <= half
 the credit); close at 21 DTE.
 """
@@ -31,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from risk.account_phase import account_phase
+from risk.phase_products import traded_root
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.combo_limits import combo_limit
 from strategies.entry_calendar import entry_day_reason
@@ -44,6 +55,7 @@ from thetacore.iv_rank import IvRankUnavailable, constant_maturity_atm_iv, iv_ra
 from thetacore.legs import OptionLeg
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
+from thetacore.pricing.time_to_expiry import NEW_YORK
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
 from thetacore.selection import StrikeChoice, choose_by_delta, choose_expiry
@@ -72,7 +84,10 @@ class FuturesStrangle(Strategy):
     def __init__(self, params: Parameters) -> None:
         super().__init__()
         self.p = params
-        self.product = product(params.strangle_underlying)
+        # phase 1 trades the micro (MES for ES), from the phase of the starting cash: the only
+        # NLV known before the first decision (issue 11; risk.phase_products.traded_root)
+        phase = account_phase(params.starting_cash_usd, params)
+        self.product = product(traded_root(self.name, params.strangle_underlying, phase, params))
         self.iv_readings: dict[date, float] = {}
         self.iv_history_note = ""  # readings of another basis discarded on load: journaled once
 
@@ -117,7 +132,7 @@ class FuturesStrangle(Strategy):
     def subscription(self) -> Subscription:
         # out to strangle_iv_cm_subscribe_dte_max too: the listed expiries bracketing the
         # constant-maturity IV reading (thetacore/iv_rank.py)
-        return Subscription(self.p.strangle_underlying, "future_option", 0,
+        return Subscription(self.product.root, "future_option", 0,
                             max(self.p.strangle_dte_max, self.p.strangle_iv_cm_subscribe_dte_max),
                             self.p.strangle_filter_strike_range_frac)
 
@@ -125,6 +140,20 @@ class FuturesStrangle(Strategy):
         return {ENTRY: lambda ctx: [self.entry_decision(ctx)], MANAGE: self.manage}
 
     # ----- entry -----------------------------------------------------------------------
+    def same_cycle_positions(self, today_et: date) -> list[StrategyPosition]:
+        """Live strangles of ``today_et``'s monthly entry cycle (reference "Futures strangle":
+        a new strangle every month while older ones run): those opened (fill time, ET) in the
+        same calendar month, and any entry still working (``OPENING``: not filled yet)."""
+        out = []
+        for pos in self.open_positions():
+            if pos.state is PositionState.OPENING or pos.opened_utc is None:
+                out.append(pos)
+                continue
+            opened = pos.opened_utc.astimezone(NEW_YORK).date()
+            if (opened.year, opened.month) == (today_et.year, today_et.month):
+                out.append(pos)
+        return out
+
     def entry_decision(self, ctx: MarketContext) -> Decision:
         """Evaluate every entry rule at ``ctx`` and return one decision with all reasons."""
         p, reasons = self.p, []
@@ -132,9 +161,11 @@ class FuturesStrangle(Strategy):
         day_reason = entry_day_reason(ctx.today_et, p.strangle_entry_weekday, p.strangle_entry_nth_weekday)
         if day_reason:
             reasons.append(day_reason)
-        if self.open_positions():
-            ids = ", ".join(pos.position_id for pos in self.open_positions())
-            reasons.append(Reason("ALREADY_OPEN", f"strangle already open or pending: {ids}"))
+        same_cycle = self.same_cycle_positions(ctx.today_et)
+        if same_cycle:
+            ids = ", ".join(pos.position_id for pos in same_cycle)
+            reasons.append(Reason("SAME_ENTRY_CYCLE", f"a strangle of the {ctx.today_et:%Y-%m} entry cycle is "
+                                  f"already open or pending: {ids}; one new strangle per month"))
         if ctx.chain is None or len(ctx.chain) == 0:
             reasons.append(Reason("NO_CHAIN", ctx.chain_problem or "no option chain"))
             return self._decide(ctx, reasons, None, details)

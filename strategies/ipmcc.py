@@ -3,7 +3,8 @@
 
 LEAP: when none is held, buy ONE call of the expiry nearest 365 DTE within 180-730 DTE, at
 the strike whose delta is nearest 0.80, provided its extrinsic value (price - intrinsic) is
-below 5% of its price. One LEAP at a time; a new one only after the last one is closed.
+below 5% of the UNDERLYING's price (reference "IPMCC", corrected: as a fraction of the
+option's own price an 80-delta one-year call almost never qualifies). One LEAP at a time; a new one only after the last one is closed.
 
 Weekly call: on Fridays, while a LEAP is held and no weekly call is open, sell one call of
 the nearest listed expiry at or before 7 DTE (never beyond, never after the LEAP's expiry):
@@ -15,11 +16,11 @@ the nearest listed expiry at or before 7 DTE (never beyond, never after the LEAP
   listed strikes down from that one.
 * not across a listed event date (``event_avoidance_enabled``).
 
-Timing conflict (reported): the rules' 09:15 ET decision time is before the 09:30 ET open of
-equity options, so a chain then holds the previous close or nothing. The strategy declines
-with ``OPTIONS_CLOSED`` rather than sell on a stale quote; a quote older than
-``max_quote_age_min`` is ``STALE_QUOTE`` at any time. Set ``ipmcc_short_time_et`` at or
-after 09:30 for the weekly call to trade.
+Timing: M1's 09:15 ET decision time is before the 09:30 ET open of equity options, so a chain
+then holds the previous close or nothing; the default ``ipmcc_short_time_et`` is the first
+decision after the open, 09:45 ET (reference "IPMCC"). A decision set before the open still
+declines with ``OPTIONS_CLOSED`` rather than sell on a stale quote; a quote older than
+``max_quote_age_min`` is ``STALE_QUOTE`` at any time.
 
 Exits:
 
@@ -68,7 +69,7 @@ from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError, nan_to_null
 from thetacore.ema import last_ema
 from thetacore.enums import Action, IntentPurpose, Right
-from thetacore.events import first_event_between
+from thetacore.events import entry_event_block
 from thetacore.parameters import Parameters
 from thetacore.pricing import NEW_YORK
 from thetacore.products import product
@@ -193,16 +194,20 @@ class Ipmcc(Strategy):
             return self._decide(ctx, reasons, details)
         price = float(chain.mid_pts[call.index])
         extrinsic = price - max(0.0, spot - call.strike_pts)
+        # the rule's 5% is of the UNDERLYING's price (reference "IPMCC"; of the option's own
+        # price an 80-delta one-year call almost never qualifies)
+        of_spot = extrinsic / spot
         details.update(leap_strike_pts=call.strike_pts, leap_delta=round(call.abs_delta, 4), leap_price_pts=price,
-                       leap_extrinsic_frac=round(extrinsic / price, 4), spot_pts=spot)
-        if extrinsic / price >= p.ipmcc_leap_max_extrinsic_frac:
+                       leap_extrinsic_frac=round(of_spot, 4), leap_extrinsic_of_price_frac=round(extrinsic / price, 4),
+                       spot_pts=spot)
+        if not of_spot < p.ipmcc_leap_max_extrinsic_frac:
             reasons.append(Reason("LEAP_EXTRINSIC_TOO_HIGH", f"{call.strike_pts:g} call at {call.abs_delta:.2f} delta: "
-                                  f"extrinsic {extrinsic / price:.1%} of {price:.2f} >= "
+                                  f"extrinsic {extrinsic:.2f} = {of_spot:.2%} of the underlying {spot:.2f} >= "
                                   f"{p.ipmcc_leap_max_extrinsic_frac:.0%}"))
         structure = self._single(chain, call.index, +1)
         return self._open(ctx, "leap", structure, chain, reasons, details,
                           f"buy LEAP {structure.describe()} {exp.dte_days} DTE at {call.abs_delta:.3f} delta, "
-                          f"extrinsic {extrinsic / price:.1%} of {price:.2f}")
+                          f"extrinsic {extrinsic:.2f} = {of_spot:.2%} of the underlying {spot:.2f}")
 
     # ----- weekly call -----------------------------------------------------------------
     def short_decision(self, ctx: MarketContext, *, after_roll: bool = False) -> Decision:
@@ -281,10 +286,12 @@ class Ipmcc(Strategy):
         if leap is not None and expiry > leap.structure.legs[0].expiry:
             reasons.append(Reason("WEEKLY_BEYOND_LEAP", f"weekly expiry {expiry} after the LEAP's "
                                   f"{leap.structure.legs[0].expiry}: the call would be uncovered"))
-        event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
+        event = entry_event_block(ctx.today_et, expiry, ctx.event_dates, trading_days=p.event_avoid_trading_days,
+                                  short_dte_days=p.event_avoid_short_dte_days) if p.event_avoidance_enabled else None
         if event is not None:
             reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "
-                                  f"{ctx.today_et.isoformat()} and the weekly expiry {expiry.isoformat()}"))
+                                  f"{ctx.today_et.isoformat()} and the weekly expiry {expiry.isoformat()} (or within "
+                                  f"{p.event_avoid_trading_days} trading days)"))
         return expiry
 
     def _trend(self, ctx: MarketContext, reasons: list[Reason], details: dict[str, object]) -> bool | None:

@@ -8,13 +8,11 @@ its numbers:
 * at most ``leap_put_max_rungs`` (10) rungs open or pending (``MAX_RUNGS``); one weekly rung
   per calendar week (``ALREADY_THIS_WEEK``: a host that re-runs Monday's decision does not
   sell twice);
-* concentration: no two multi-week short puts on the same expiry. When the expiry nearest
-  365 DTE is held by another rung, the nearest expiry of the window that no rung holds is
-  taken instead (the choice is recorded); ``DUPLICATE_EXPIRY`` when every expiry in the
-  window is held;
-* event avoidance: no new rung across a listed event date (``EVENT_IN_WINDOW``). A rung spans
-  about a year, so any listed SPY event within the next 365 days blocks every rung; reported
-  as a conflict of the rules;
+* concentration: rungs may share an expiry (the same-expiry rule is about LT112s only) and
+  the ladder counts as ONE bullish program in the gate's cap (:mod:`risk.concentration`);
+* event avoidance (reference "Event avoidance"): no new rung when a listed SPY event falls
+  today or within the next ``event_avoid_trading_days`` (2) trading days
+  (``EVENT_IN_WINDOW``); events later in the rung's year do not block it;
 * equity options trade 09:30-16:00 ET; quotes older than ``max_quote_age_min`` are stale.
 
 Exits, checked in this order at each management check:
@@ -54,8 +52,8 @@ from thetacore.chain_greeks import expiry_greeks
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError, nan_to_null
 from thetacore.enums import Action, IntentPurpose, Right
-from thetacore.events import first_event_between
-from thetacore.margin import buying_power_pts
+from thetacore.events import entry_event_block
+from thetacore.margin import RegTRates, buying_power_pts
 from thetacore.parameters import Parameters
 from thetacore.products import product
 from thetacore.schedule import DailyAt, EveryMinutes, ScheduleRule
@@ -139,10 +137,13 @@ class LeapPuts(Strategy):
         # every rule below reads the chosen expiry only: its greeks alone (issue 10)
         chain = expiry_greeks(ctx.chain, expiry, model=self.product.model, rate_frac=ctx.rate_frac,
                               yield_frac=self.yield_frac, expiry_time_et=self.product.expiry_time_et)
-        event = first_event_between(ctx.today_et, expiry, ctx.event_dates) if p.event_avoidance_enabled else None
+        # reference "Event avoidance": only events within the next trading days block a
+        # one-year rung, not events later in its life
+        event = entry_event_block(ctx.today_et, expiry, ctx.event_dates, trading_days=p.event_avoid_trading_days,
+                                  short_dte_days=p.event_avoid_short_dte_days) if p.event_avoidance_enabled else None
         if event is not None:
-            reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} between "
-                                  f"{ctx.today_et.isoformat()} and the rung's expiry {expiry.isoformat()}"))
+            reasons.append(Reason("EVENT_IN_WINDOW", f"event on {event.isoformat()} within "
+                                  f"{p.event_avoid_trading_days} trading days of {ctx.today_et.isoformat()}"))
         put = choose_by_delta(chain, expiry, Right.PUT, p.leap_put_delta_target, p.leap_put_delta_min,
                               p.leap_put_delta_max)
         if put is None:
@@ -161,7 +162,7 @@ class LeapPuts(Strategy):
         if limit >= 0:
             return self._decide(ctx, [Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit")], details)
         bp_pts = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=p.futures_scan_range_frac,
-                                  t_years=0.0, rate_frac=ctx.rate_frac)
+                                  t_years=0.0, rate_frac=ctx.rate_frac, reg_t=RegTRates.from_parameters(p))
         details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * RUNG_CONTRACTS, 2)
         pid = f"{self.name}-{ctx.time_utc:%Y%m%dT%H%M}"
         intent = OrderIntent(self.name, IntentPurpose.OPEN, structure, RUNG_CONTRACTS, limit, pid, tag=f"{pid} open")
@@ -188,7 +189,7 @@ class LeapPuts(Strategy):
 
     def _expiry(self, chain: ChainSnapshot, today: date, reasons: list[Reason],
                 details: dict[str, object]) -> date | None:
-        """Expiry nearest the DTE target in the window that no live rung holds."""
+        """Expiry nearest the DTE target in the window (rungs may share it)."""
         p = self.p
         exp = choose_expiry(chain, today, p.leap_put_dte_target, p.leap_put_dte_min, p.leap_put_dte_max)
         if exp is None:
@@ -199,19 +200,9 @@ class LeapPuts(Strategy):
             reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {window}; nearest "
                                   f"{exp.expiry.isoformat()} at {exp.dte_days} DTE"))
             return None
-        held = {pos.structure.legs[0].expiry: pos.position_id for pos in self.open_positions()}
+        # rungs may share an expiry (issue 11: the same-expiry rule is about LT112s only)
         criterion = f"nearest {p.leap_put_dte_target} DTE in {window}"
         expiry = exp.expiry
-        if expiry in held:
-            dte = (chain.expiries() - np.datetime64(today, "D")).astype(np.int64)
-            free = [(abs(int(d) - p.leap_put_dte_target), e.astype(date)) for e, d in zip(chain.expiries(), dte, strict=True)
-                    if p.leap_put_dte_min <= d <= p.leap_put_dte_max and e.astype(date) not in held]
-            if not free:
-                taken = ", ".join(f"{e.isoformat()} ({pid})" for e, pid in sorted(held.items()))
-                reasons.append(Reason("DUPLICATE_EXPIRY", f"every expiry within {window} is held by a rung: {taken}"))
-                return None
-            criterion += f" not held ({expiry.isoformat()} is held by {held[expiry]})"
-            expiry = min(free)[1]
         details.update(expiry=expiry.isoformat(), dte_days=(expiry - today).days, expiry_criterion=criterion)
         return expiry
 

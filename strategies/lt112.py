@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from risk.account_phase import account_phase
+from risk.phase_products import traded_root
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition, Subscription
 from strategies.combo_limits import combo_limit
 from strategies.defense import defense_review
@@ -105,7 +107,10 @@ class Lt112(Strategy):
     def __init__(self, params: Parameters) -> None:
         super().__init__()
         self.p = params
-        self.product = product(params.lt112_underlying)
+        # MES below lt112_es_min_phase, from the phase of the starting cash (issue 11;
+        # risk.phase_products.traded_root); the gate refuses LT112 below lt112_min_phase
+        phase = account_phase(params.starting_cash_usd, params)
+        self.product = product(traded_root(self.name, params.lt112_underlying, phase, params))
         self.naked: dict[str, NakedLine] = {}
         self.reviewed: set[str] = set()
 
@@ -136,7 +141,7 @@ class Lt112(Strategy):
                              self.p.lt112_manage_end_et)]
 
     def subscription(self) -> Subscription:
-        return Subscription(self.p.lt112_underlying, _SUBSCRIPTION_KIND[self.product.underlying_kind], 0,
+        return Subscription(self.product.root, _SUBSCRIPTION_KIND[self.product.underlying_kind], 0,
                             self.p.lt112_dte_max, self.p.lt112_filter_strike_range_frac)
 
     def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:

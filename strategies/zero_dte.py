@@ -1,10 +1,12 @@
 """0DTE Friday trade (docs/strategy-rules.md, "0DTE (Friday)").
 
 Move read: the underlying's price (``ctx.underlying_pts``) is recorded by the ``move_start``
-rule one minute after ``zdte_move_start_et`` (09:31 ET by default), i.e. the close of the
-session's first one-minute bar (09:30-09:31). That is the first price any host can report at
-or after the open: at 09:30 itself LEAN's slice holds nothing new for an index (its price is
-still the previous close) and the replay marks that close stale. No recorded price (or NaN)
+rule one minute after ``zdte_move_start_et`` (10:00 ET by default, M1 reads the move over
+10:00-10:30; so the reading is at 10:01), i.e. the close of the first one-minute bar wholly
+inside the read window (10:00-10:01). Set to the open (09:30), the same rule reads the close
+of the session's first bar (09:31), the first price any host can report at or after the open:
+at 09:30 itself LEAN's slice holds nothing new for an index (its price is still the previous
+close) and the replay marks that close stale. No recorded price (or NaN)
 is the reason ``MOVE_UNAVAILABLE``, never a guess. The move is ``price at entry / recorded
 price - 1``.
 

@@ -71,3 +71,28 @@ def first_event_between(start: date, end: date, event_dates: Iterable[date]) -> 
     """
     hits = sorted(d for d in event_dates if start <= d <= end)
     return hits[0] if hits else None
+
+
+def add_weekdays(start: date, n: int) -> date:
+    """The date ``n`` weekdays (Monday-Friday) after ``start``; ``start`` itself for 0.
+    Exchange holidays are not skipped (the core has no holiday calendar): the window is then
+    one day longer in calendar days than it would be, never shorter in trading days."""
+    day, left = start, n
+    while left > 0:
+        day = date.fromordinal(day.toordinal() + 1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def entry_event_block(today: date, expiry: date, event_dates: Iterable[date], *, trading_days: int,
+                      short_dte_days: int) -> date | None:
+    """The event that blocks a new short-premium entry, else ``None`` (reference "Event
+    avoidance"): an event today or within the next ``trading_days`` trading days (weekdays,
+    :func:`add_weekdays`); for a position shorter than ``short_dte_days`` DTE also any event
+    before (or on) its ``expiry``. A one-year LEAP rung is not blocked by events later in
+    its life."""
+    end = add_weekdays(today, trading_days)
+    if (expiry - today).days < short_dte_days:
+        end = max(end, expiry)
+    return first_event_between(today, end, event_dates)

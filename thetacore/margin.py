@@ -25,27 +25,54 @@ dollars. Premiums are per contract in points.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from thetacore.chain import ChainSnapshot
 from thetacore.enums import Right
+from thetacore.parameters import Parameters
 from thetacore.pricing import PricingModel, price
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
-_NAKED_BASE_FRAC = {UnderlyingKind.INDEX: 0.15, UnderlyingKind.EQUITY: 0.20}
-_NAKED_MIN_FRAC = 0.10
+
+@dataclass(frozen=True)
+class RegTRates:
+    """Reg-T naked-option percentages (fractions): ``base x underlying - OTM amount`` with a
+    floor of ``min x (strike for puts, underlying for calls)``; Cboe strategy-based margin:
+    15% / 10% for index options, 20% / 10% for equity and ETF options. The numbers live in
+    :class:`thetacore.parameters.Parameters` (``regt_*``), never here (issue 11)."""
+
+    index_base_frac: float
+    index_min_frac: float
+    equity_base_frac: float
+    equity_min_frac: float
+
+    @classmethod
+    def from_parameters(cls, p: Parameters) -> RegTRates:
+        """The rates of ``p`` (``regt_index_base_frac`` ... ``regt_equity_min_frac``)."""
+        return cls(p.regt_index_base_frac, p.regt_index_min_frac, p.regt_equity_base_frac, p.regt_equity_min_frac)
+
+    def fracs(self, kind: UnderlyingKind) -> tuple[float, float]:
+        """``(base, floor)`` for an index or equity underlying."""
+        if kind is UnderlyingKind.INDEX:
+            return self.index_base_frac, self.index_min_frac
+        return self.equity_base_frac, self.equity_min_frac
+
+
+REG_T_DEFAULT = RegTRates.from_parameters(Parameters())
 _SCAN_POINTS = 16
 
 
 def naked_short_bp_pts(
-    kind: UnderlyingKind, right: Right, strike_pts: float, underlying_pts: float, premium_pts: float
+    kind: UnderlyingKind, right: Right, strike_pts: float, underlying_pts: float, premium_pts: float,
+    reg_t: RegTRates = REG_T_DEFAULT,
 ) -> float:
     """Reg-T requirement for one naked short option, in points.
 
     ``premium + max(base x underlying - OTM amount, 10% x (strike for puts, underlying for
-    calls))`` with base 15% for index options and 20% for equity/ETF options.
+    calls))`` with base 15% for index options and 20% for equity/ETF options (``reg_t``:
+    the ``regt_*`` parameters; the defaults when not given).
 
     Raises:
         ValueError: for futures options (they use :func:`futures_scan_bp_pts`).
@@ -53,8 +80,9 @@ def naked_short_bp_pts(
     if kind is UnderlyingKind.FUTURE:
         raise ValueError("futures options are margined by the scan-range approximation")
     otm = max(0.0, (strike_pts - underlying_pts) if right is Right.CALL else (underlying_pts - strike_pts))
-    floor = _NAKED_MIN_FRAC * (strike_pts if right is Right.PUT else underlying_pts)
-    return premium_pts + max(_NAKED_BASE_FRAC[kind] * underlying_pts - otm, floor)
+    base_frac, min_frac = reg_t.fracs(kind)
+    floor = min_frac * (strike_pts if right is Right.PUT else underlying_pts)
+    return premium_pts + max(base_frac * underlying_pts - otm, floor)
 
 
 def futures_scan_bp_pts(
@@ -101,6 +129,7 @@ def buying_power_pts(
     scan_range_frac: float,
     t_years: float,
     rate_frac: float,
+    reg_t: RegTRates = REG_T_DEFAULT,
 ) -> float:
     """Buying power one structure unit needs, in points (x multiplier for dollars).
 
@@ -127,7 +156,7 @@ def buying_power_pts(
         return max(0.0, max(widths) - credit)
     if structure.kind is StructureKind.RATIO_SPREAD:
         return ratio_spread_bp_pts(structure, chain, scan_range_frac=scan_range_frac, t_years=t_years,
-                                   rate_frac=rate_frac)
+                                   rate_frac=rate_frac, reg_t=reg_t)
     if structure.kind in (StructureKind.STRANGLE, StructureKind.SINGLE):
         mids = (sum(structure.leg_quotes(chain)) / 2.0).tolist()
         under = float(chain.underlying_pts[chain.index_of(structure.legs[0].symbol)])
@@ -136,7 +165,7 @@ def buying_power_pts(
             if leg.ratio > 0:
                 naked.append((mid, mid))
                 continue
-            req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, mid)
+            req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, mid, reg_t)
             naked.append((req, mid))
         if len(naked) == 1:
             return naked[0][0] * abs(structure.legs[0].ratio)
@@ -146,7 +175,7 @@ def buying_power_pts(
 
 
 def ratio_spread_bp_pts(structure: Structure, chain: ChainSnapshot, *, scan_range_frac: float,
-                       t_years: float, rate_frac: float) -> float:
+                       t_years: float, rate_frac: float, reg_t: RegTRates = REG_T_DEFAULT) -> float:
     """Ratio spread per unit in points: the one-by-one legs' net mid (a debit, floored at 0)
     plus, for every leg with a ratio of -2 or less, its naked requirement times the ratio.
 
@@ -168,7 +197,7 @@ def ratio_spread_bp_pts(structure: Structure, chain: ChainSnapshot, *, scan_rang
                                       rate_frac=rate_frac)
         else:
             under = float(chain.underlying_pts[chain.index_of(leg.symbol)])
-            req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, float(m))
+            req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, float(m), reg_t)
         total += -leg.ratio * req
     return total
 

@@ -45,7 +45,8 @@ def test_when_the_index_closes_at_1300_et_then_time_stop_and_flatten_run_before_
     # full day: close 16:15 ET; time stop 15:00 = 75 min before, flatten 15:30 = 45 min before.
     # early close 13:00 ET: 13:00 - 75 min = 11:45, 13:00 - 45 min = 12:15 (independent arithmetic)
     assert fired[TIME_STOP] == [time(11, 45)] and fired[FLATTEN] == [time(12, 15)]
-    assert fired["entry"] == [time(10, 30)] and fired["move_start"] == [time(9, 31)]
+    # move read from 10:00 (M1, issue 11): the reading at 10:01, the close of the 10:00-10:01 bar
+    assert fired["entry"] == [time(10, 30)] and fired["move_start"] == [time(10, 1)]
 
 
 def test_on_a_full_day_the_rules_keep_their_clock_times() -> None:

@@ -18,6 +18,23 @@ the strangle's journaled IV reading is now the 90-day constant-maturity ATM IV i
 total variance across March and June (``atm_iv_frac`` 0.1361 -> 0.1397, new ``atm_iv_basis``
 "interpolated 2020-03-20/2020-06-19"); the IV-rank filter is off in this run, so every decision,
 order and the P&L are unchanged.
+
+Regenerated deliberately for issue 11 (branch i11a) with the same command and sections; only
+DECLINED decisions changed, orders and P&L are identical:
+* 0DTE: the move is read from 10:00 ET (M1; the reading at 10:01, close of the 10:00-10:01
+  bar) instead of the 09:31 bar: 2021-01-04 now reads 3749.96 -> 3738.81 = -0.2973% (iron
+  condor; was 3766.63, -0.7386%, put spread) and 2023-06-26 4358.20 -> 4356.40 = -0.0413%
+  (was 4345.01, +0.2621%); both still declined for NOT_ENTRY_DAY / ATR_UNAVAILABLE, and the
+  days without SPX minute data say "first bar after 10:00 ET" in MOVE_UNAVAILABLE.
+* IPMCC: the weekly decision runs at 09:45 ET (not 09:15), so OPTIONS_CLOSED is gone (the
+  decision now sits in the session and declines on STALE_QUOTE: the bundled SPY chains are
+  the previous close's universe files); the LEAP extrinsic is judged against the underlying
+  (401 call on 2024-01-04: 85.71 - (468.79 - 401) = 17.92 pts = 3.82% of 468.79 < 5%; it was
+  judged as 20.9% of its price), so
+  LEAP_EXTRINSIC_TOO_HIGH is gone and only STALE_QUOTE declines; details gain
+  ``leap_extrinsic_of_price_frac`` and ``leap_extrinsic_frac`` is now of the underlying.
+
+Both regenerations were merged by regenerating once more with both changes in (the lead, at the merge).
 """
 
 from __future__ import annotations

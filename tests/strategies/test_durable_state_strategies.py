@@ -65,7 +65,7 @@ def test_futures_strangle_with_an_open_strangle_and_iv_history_round_trips(es_ma
     assert pos.entry_net_pts == -32.53 and pos.structure.legs[0].symbol == "ES202003 200320P03000000"
     later = es_market.context(ES_ENTRY_UTC + timedelta(minutes=30))
     same_decisions(strat.manage(later), back.manage(later))
-    assert back.entry_decision(ctx).codes[:1] == ("ALREADY_OPEN",)
+    assert back.entry_decision(ctx).codes[:1] == ("SAME_ENTRY_CYCLE",)  # issue 11: was ALREADY_OPEN
 
 
 def test_lt112_with_naked_lines_and_a_working_naked_close_round_trips():

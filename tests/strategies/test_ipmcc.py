@@ -46,9 +46,9 @@ AAPL_TRAILING_DIVIDENDS_USD = 12.44
 LONG = [date(2020, 3, 20), date(2020, 6, 19), date(2020, 9, 18), date(2020, 12, 18), date(2021, 1, 15),
         date(2021, 3, 19), date(2021, 6, 18), date(2021, 12, 17), date(2022, 1, 21)]
 TEN = time(10, 0)
-# The 09:15 rule time is before the equity-option open (see test_when_the_rules_0915...), and an
-# 80-delta one-year call at 18% IV carries ~17% extrinsic: the lifecycles decide at 10:00 and
-# accept up to 25% extrinsic so that a LEAP is bought at all.
+# The lifecycles below were written when the defaults could not trade (09:15 before the open,
+# extrinsic judged against the option's price); they keep deciding at 10:00 with a loose
+# extrinsic limit. The defaults are tested on their own (test_when_defaults_on_a_modelled_friday...).
 LIFECYCLE = {"ipmcc_short_time_et": "10:00", "ipmcc_leap_max_extrinsic_frac": "0.25"}
 
 
@@ -90,17 +90,27 @@ def _aapl(overrides: dict[str, str] | None = None) -> Ipmcc:
     return Ipmcc(load_parameters(overrides or {}), dividend_yield_frac=AAPL_TRAILING_DIVIDENDS_USD / 628.65)
 
 
-def test_when_the_80_delta_aapl_leap_carries_7_8_pct_extrinsic_then_declined_with_its_numbers(aapl_ctx):
+def test_when_the_80_delta_aapl_leap_carries_1_47_pct_of_spot_extrinsic_then_bought_with_the_defaults(aapl_ctx):
+    """Rule (reference "IPMCC", corrected): extrinsic < 5% of the UNDERLYING's price. The 520
+    call's extrinsic is 7.8% of its own price, which the old rule refused."""
     d = _aapl().leap_decision(aapl_ctx)
-    assert d.action is Action.DECLINED and d.intent is None
-    assert d.codes == ("LEAP_EXTRINSIC_TOO_HIGH",)
+    assert d.action is Action.ENTERED and d.codes == ("ENTRY",), d.reason_text
     # 2015-04-17 (319 DTE) is the expiry nearest 365 in 180-730 (others: 229 and 592 DTE);
-    # 520 call: close 117.875, intrinsic 628.65 - 520 = 108.65, extrinsic 9.225 = 7.8%.
-    assert "520 call at 0.80 delta: extrinsic 7.8% of 117.88 >= 5%" in d.reason_text
+    # 520 call: close 117.875, intrinsic 628.65 - 520 = 108.65, extrinsic 9.225;
+    # 9.225 / 628.65 = 1.467% of the underlying (< 5%), 9.225 / 117.875 = 7.83% of its price.
     assert (d.details["leap_expiry"], d.details["leap_dte_days"], d.details["leap_strike_pts"]) == \
         ("2015-04-17", 319, 520.0)
     assert d.details["leap_delta"] == pytest.approx(0.7982, abs=2e-4)
-    assert d.details["leap_extrinsic_frac"] == pytest.approx(0.0783, abs=1e-4)
+    assert d.details["leap_extrinsic_frac"] == pytest.approx(9.225 / 628.65, abs=1e-4)
+    assert d.details["leap_extrinsic_of_price_frac"] == pytest.approx(0.0783, abs=1e-4)
+    assert "extrinsic 9.23 = 1.47% of the underlying 628.65" in d.reason_text
+
+
+def test_when_the_extrinsic_limit_is_one_pct_of_spot_then_the_520_call_is_declined_with_its_numbers(aapl_ctx):
+    d = _aapl({"ipmcc_leap_max_extrinsic_frac": "0.01"}).leap_decision(aapl_ctx)
+    assert d.action is Action.DECLINED and d.intent is None
+    assert d.codes == ("LEAP_EXTRINSIC_TOO_HIGH",)
+    assert "520 call at 0.80 delta: extrinsic 9.23 = 1.47% of the underlying 628.65 >= 1%" in d.reason_text
 
 
 def test_when_aapl_leap_delta_is_checked_by_the_scalar_reference_then_520_is_nearest_080(aapl_ctx):
@@ -120,8 +130,8 @@ def test_when_aapl_leap_delta_is_checked_by_the_scalar_reference_then_520_is_nea
     assert np.isnan(chain.delta).all(), "the builder never copies LEAN's stored greeks"
 
 
-def test_when_the_extrinsic_limit_is_relaxed_then_the_520_call_is_bought_at_its_close(aapl_ctx):
-    d = _aapl({"ipmcc_leap_max_extrinsic_frac": "0.10"}).leap_decision(aapl_ctx)
+def test_when_the_520_call_is_bought_then_at_its_close(aapl_ctx):
+    d = _aapl().leap_decision(aapl_ctx)
     assert d.action is Action.ENTERED, d.reason_text
     [leg] = d.intent.structure.legs
     assert (leg.right, leg.strike_pts, leg.expiry, leg.ratio) == (Right.CALL, 520.0, date(2015, 4, 17), 1)
@@ -136,7 +146,10 @@ def test_when_the_delta_target_is_085_then_the_490_call_passes_the_extrinsic_rul
     assert d.action is Action.ENTERED, d.reason_text
     assert d.details["leap_strike_pts"] == 490.0
     assert d.details["leap_delta"] == pytest.approx(0.8473, abs=2e-4)
-    assert d.details["leap_extrinsic_frac"] == pytest.approx(0.0306, abs=1e-4)  # 143.025 - 138.65
+    # price 143.025, intrinsic 628.65 - 490 = 138.65: extrinsic 4.375 = 3.06% of its price,
+    # 0.70% of the underlying
+    assert d.details["leap_extrinsic_of_price_frac"] == pytest.approx(0.0306, abs=1e-4)
+    assert d.details["leap_extrinsic_frac"] == pytest.approx(4.375 / 628.65, abs=1e-4)
 
 
 def test_when_the_spy_chain_is_yesterdays_close_then_the_leap_is_not_bought_on_a_stale_quote():
@@ -148,7 +161,9 @@ def test_when_the_spy_chain_is_yesterdays_close_then_the_leap_is_not_bought_on_a
     ctx = MarketContext(time_utc=et_instant_utc(day, TEN), today_et=day, chain=chain, rate_frac=rate_on(day),
                         underlying_pts=467.28)
     d = Ipmcc(load_parameters({})).leap_decision(ctx)
-    assert d.codes == ("LEAP_EXTRINSIC_TOO_HIGH", "STALE_QUOTE")
+    # 532-DTE call: no longer refused for extrinsic (of the underlying it is small), only for
+    # the stale quote
+    assert d.codes == ("STALE_QUOTE",)
     assert "quote 1080 min old > 15 min" in d.reason_text
     assert d.details["leap_expiry"] == "2025-06-20"  # 532 DTE: the only listed LEAP near a year
 
@@ -344,3 +359,26 @@ def test_lifecycle_when_the_leap_reaches_21_dte_in_profit_then_the_defence_close
     assert close.intent.purpose is IntentPurpose.CLOSE and close.intent.structure.legs[0].ratio == -1
     _fill(strat, [close], late)
     assert strat.open_positions() == []
+
+
+def test_when_defaults_on_a_modelled_friday_then_the_leap_is_bought_and_a_weekly_call_sold_at_0945():
+    """Issue 11: with every default (no LIFECYCLE overrides) the 09:45 ET weekly decision is
+    inside the equity-option session and the LEAP's extrinsic is judged against the
+    underlying. MODELLED SPY chain on the REAL close of Friday 2020-02-14 (337.60)."""
+    p = load_parameters({})
+    assert p.ipmcc_short_time_et == time(9, 45) and p.ipmcc_leap_max_extrinsic_frac == 0.05
+    strat = Ipmcc(p)
+    ctx = _at(date(2020, 2, 14), time(9, 45))
+    leap = strat.leap_decision(ctx)
+    assert leap.action is Action.ENTERED, leap.reason_text
+    price = leap.details["leap_price_pts"]
+    # hand: intrinsic 337.60 - 285 = 52.60; extrinsic = price - 52.60
+    extrinsic = price - (337.60 - 285.0)
+    assert leap.details["leap_strike_pts"] == 285.0
+    assert leap.details["leap_extrinsic_frac"] == pytest.approx(extrinsic / 337.60, abs=1e-4)
+    assert extrinsic / 337.60 < 0.05 <= extrinsic / price  # bought now; the old rule refused it
+    _fill(strat, [leap], ctx)
+    weekly = strat.short_decision(ctx)
+    assert weekly.action is Action.ENTERED, weekly.reason_text
+    [leg] = weekly.intent.structure.legs
+    assert (leg.strike_pts, leg.expiry, leg.ratio, leg.right) == (337.0, date(2020, 2, 21), -1, Right.CALL)

@@ -134,34 +134,58 @@ def test_when_a_second_rung_is_asked_the_same_week_then_declined():
     assert d.codes == ("ALREADY_THIS_WEEK",) and "ISO week 2019-W23" in d.reason_text
 
 
-def test_when_the_nearest_expiry_is_held_then_the_next_free_one_and_finally_duplicate_expiry():
-    """MODELLED chain listing only monthly LEAP expiries: from 2019-06-24 three of them lie
-    within 300-430 DTE (2020-04-17 has dropped to 298 DTE)."""
-    strat, got = LeapPuts(load_parameters(ANY_DAY)), []
-    for i in range(4):
+# FOMC announcement dates (federalreserve.gov, 2019-2020 calendars)
+FOMC = (date(2019, 6, 19), date(2019, 7, 31), date(2019, 9, 18), date(2019, 10, 30), date(2019, 12, 11),
+        date(2020, 1, 29), date(2020, 4, 29), date(2020, 6, 10))
+
+
+def test_when_mondays_pass_with_fomc_dates_and_monthly_leaps_then_ten_rungs_share_expiries():
+    """Issue 11: rungs may share an expiry, events later in a rung's year do not block it, and
+    the ladder counts as ONE bullish program. MODELLED chains listing monthly LEAPs only, on
+    the REAL SPY path, every FOMC date of the year in the events. Hand arithmetic: the expiry
+    nearest 365 DTE in 300-430 is 2020-06-19 from 2019-06-03 (382 DTE; 2020-05-15 is 347,
+    |382-365| = 17 < 18) to 2019-07-01 (354), 2020-07-17 from 2019-07-08 (375) to 2019-08-12
+    (340), 2020-09-18 on 2019-08-19 (396; 2020-07-17 is 333). Blocked: 2019-06-17 (FOMC
+    06-19 is 2 weekdays later) and 2019-07-29 (FOMC 07-31); the 10th rung is sold 2019-08-19."""
+    from risk.concentration import concentration_reasons, program_key
+
+    strat = LeapPuts(load_parameters({}))
+    held_programs = {"lt112-1", "ipmcc-1"}  # an LT112 and an IPMCC run too: with the ladder, 3 programs
+    sold, blocked = [], []
+    for i in range(12):
         day = date(2019, 6, 3) + timedelta(weeks=i)
-        ctx = _ctx(day, expiries=MONTHLY_LEAPS)
+        ctx = _ctx(day, TEN, MONTHLY_LEAPS, strikes_pts=LADDER_STRIKES, events=FOMC)
         d = strat.rung_decision(ctx)
-        got.append(d.details.get("expiry") if d.action is Action.ENTERED else d.codes)
+        if d.action is not Action.ENTERED:
+            blocked.append((day, d.codes))
+            continue
+        programs = held_programs | {program_key("leap_puts", pos.position_id) for pos in strat.open_positions()}
+        assert concentration_reasons(d.intent.structure, day, [], programs, load_parameters({}),
+                                     strategy="leap_puts") == []
+        sold.append((day, d.intent.structure.legs[0].expiry))
         _fill(strat, [d], ctx)
-    assert got == ["2020-06-19", "2020-05-15", "2020-07-17", ("DUPLICATE_EXPIRY",)]
-    d = strat.rung_decision(_ctx(date(2019, 7, 8), expiries=MONTHLY_LEAPS))
-    assert "every expiry within 300-430 DTE is held by a rung: 2020-05-15" in d.reason_text
+    june, july = date(2020, 6, 19), date(2020, 7, 17)
+    assert sold == [(date(2019, 6, 3), june), (date(2019, 6, 10), june), (date(2019, 6, 24), june),
+                    (date(2019, 7, 1), june), (date(2019, 7, 8), july), (date(2019, 7, 15), july),
+                    (date(2019, 7, 22), july), (date(2019, 8, 5), july), (date(2019, 8, 12), july),
+                    (date(2019, 8, 19), date(2020, 9, 18))]
+    assert blocked == [(date(2019, 6, 17), ("EVENT_IN_WINDOW",)), (date(2019, 7, 29), ("EVENT_IN_WINDOW",))]
+    assert len(strat.open_positions()) == 10
 
 
-def test_when_the_nearest_expiry_is_held_then_the_choice_is_recorded():
-    strat = LeapPuts(load_parameters(ANY_DAY))
-    ctx = _ctx(date(2019, 6, 3), expiries=MONTHLY_LEAPS)
-    first = strat.rung_decision(ctx)
-    _fill(strat, [first], ctx)
-    d = strat.rung_decision(_ctx(date(2019, 6, 10), expiries=MONTHLY_LEAPS))
-    assert f"not held (2020-06-19 is held by {first.intent.position_id})" in d.reason_text
-
-
-def test_when_an_event_falls_inside_the_rungs_year_then_no_rung():
+def test_when_an_event_falls_inside_the_rungs_year_but_not_within_two_trading_days_then_the_rung_is_sold():
     d = LeapPuts(load_parameters({})).rung_decision(_ctx(date(2019, 6, 3), events=(date(2019, 12, 11),)))
-    assert d.codes == ("EVENT_IN_WINDOW",)
-    assert "event on 2019-12-11 between 2019-06-03 and the rung's expiry 2020-06-05" in d.reason_text
+    assert d.action is Action.ENTERED, d.reason_text
+
+
+@pytest.mark.parametrize(("event", "blocked"), [
+    (date(2019, 6, 3), True), (date(2019, 6, 5), True),  # today; Monday + 2 weekdays = Wednesday
+    (date(2019, 6, 6), False)])  # the third trading day
+def test_when_an_event_falls_within_two_trading_days_then_no_rung(event, blocked):
+    d = LeapPuts(load_parameters({})).rung_decision(_ctx(date(2019, 6, 3), events=(event,)))
+    assert (d.codes == ("EVENT_IN_WINDOW",)) is blocked, d.reason_text
+    if blocked:
+        assert f"event on {event.isoformat()} within 2 trading days of 2019-06-03" in d.reason_text
 
 
 def test_lifecycle_when_a_rung_reaches_150_dte_then_it_is_rolled_whatever_its_pnl_and_the_pnl_recorded():
@@ -201,3 +225,19 @@ def test_when_the_chain_is_missing_then_management_holds_and_says_why():
     _fill(strat, [strat.rung_decision(ctx)], ctx)
     [d] = strat.manage(dataclasses.replace(_ctx(date(2019, 7, 1)), chain=None, chain_problem="feed down"))
     assert d.action is Action.HELD and d.codes == ("NO_QUOTES",) and "feed down" in d.reason_text
+
+
+def test_when_the_reg_t_equity_rates_are_parameters_then_a_rung_s_buying_power_follows_them():
+    """Issue 11: the Reg-T percentages are parameters (``regt_equity_base_frac`` /
+    ``regt_equity_min_frac``, Cboe 20% / 10%). The premium is in both requirements, so the
+    difference is max(25% x S - OTM, 12% x K) - max(20% x S - OTM, 10% x K), x 100 USD."""
+    ctx = _ctx(date(2019, 6, 3))
+    base = LeapPuts(load_parameters({})).rung_decision(ctx)
+    custom = LeapPuts(load_parameters({"regt_equity_base_frac": "0.25", "regt_equity_min_frac": "0.12"})
+                      ).rung_decision(ctx)
+    assert base.action is custom.action is Action.ENTERED
+    k, s = base.details["put_strike_pts"], ctx.underlying_pts
+    otm = s - k
+    hand = (max(0.25 * s - otm, 0.12 * k) - max(0.20 * s - otm, 0.10 * k)) * 100.0
+    assert custom.details["buying_power_usd"] - base.details["buying_power_usd"] == pytest.approx(hand, abs=0.02)
+    assert hand > 0

@@ -32,7 +32,9 @@ from thetacore.pricing.reference import greeks_scalar, implied_vol_scalar
 from thetacore.schedule import DailyAt
 
 D = date(2021, 1, 4)
-SPXW_ANY_DAY = {"zdte_underlying": "SPXW", "zdte_entry_weekday": "-1"}
+# the placement tests below read the move from the open (09:30, the pre-issue-11 default) so
+# that the REAL day reads a put spread; the default 10:00 read is tested on its own
+SPXW_ANY_DAY = {"zdte_underlying": "SPXW", "zdte_entry_weekday": "-1", "zdte_move_start_et": "09:30"}
 VIX = 25.0
 
 
@@ -69,7 +71,7 @@ def _after_move_start(params: dict[str, str], start_pts: float | None = None) ->
 
 # ----- REAL: the move read -------------------------------------------------------------------
 def test_when_reading_the_move_then_the_start_is_the_close_of_the_first_bar_at_0931():
-    rule = [r for r in ZeroDte(load_parameters({})).schedules() if r.name == MOVE_START][0]
+    rule = [r for r in ZeroDte(load_parameters(SPXW_ANY_DAY)).schedules() if r.name == MOVE_START][0]
     assert rule == DailyAt(MOVE_START, time(9, 31))
     # at 09:30 no bar of the day has ended (the file's first bar is 09:30-09:31, open 3764.61,
     # the daily open): nothing to read; at 09:31 the first bar's close
@@ -79,6 +81,23 @@ def test_when_reading_the_move_then_the_start_is_the_close_of_the_first_bar_at_0
     # the one-minute shift does not change the call: from the 09:30 open 3764.61 the move is
     # -0.68%, from the 09:31 reading -0.74%, both below -0.5%
     assert choose_shape(3738.81 / 3764.61 - 1, 0.005) is choose_shape(3738.81 / 3766.63 - 1, 0.005) is Shape.PUT_SPREAD
+
+
+def test_when_defaults_read_the_move_from_1000_then_the_real_day_reads_a_condor(real_ctx):
+    """M1 reads the move over 10:00-10:30 ET (issue 11): the default rule runs at 10:01, the
+    close of the 10:00-10:01 bar (REAL 3749.96). 3738.81 / 3749.96 - 1 = -0.2973%: inside
+    +/-0.5%, an iron condor, where the 09:31 read (-0.74%) sold a put spread."""
+    params = {"zdte_underlying": "SPXW", "zdte_entry_weekday": "-1"}
+    [rule] = [r for r in ZeroDte(load_parameters(params)).schedules() if r.name == MOVE_START]
+    assert rule == DailyAt(MOVE_START, time(10, 1))
+    assert spx_price_at(D, time(10, 1)) == 3749.96
+    strat = ZeroDte(load_parameters(params))
+    ctx = MarketContext(et_instant_utc(D, time(10, 1)), D, None, rate_on(D), underlying_pts=3749.96)
+    assert strat.on_schedule(MOVE_START, ctx) == []
+    d = strat.entry_decision(real_ctx)
+    assert d.details["move_start_pts"] == 3749.96 and d.details["spot_pts"] == 3738.81
+    assert d.details["move_frac"] == pytest.approx(-0.002973, abs=1e-6)
+    assert d.details["shape"] == "iron_condor"
 
 
 def test_when_the_move_start_reading_had_no_price_then_move_unavailable(real_ctx):

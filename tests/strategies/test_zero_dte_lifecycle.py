@@ -297,7 +297,7 @@ def test_when_before_1030_or_no_0dte_expiry_then_declined():
 # ----- what the hosts must provide ---------------------------------------------------------------
 def test_schedules_and_subscriptions():
     strat = ZeroDte(load_parameters({}))
-    assert strat.schedules() == [DailyAt("move_start", time(9, 31)), DailyAt("entry", time(10, 30)),
+    assert strat.schedules() == [DailyAt("move_start", time(10, 1)), DailyAt("entry", time(10, 30)),
                                  DailyAt("time_stop", time(15, 0), before_close=True),
                                  DailyAt("flatten", time(15, 30), before_close=True),
                                  EveryMinutes("manage", 5, time(10, 30), time(15, 30))]
