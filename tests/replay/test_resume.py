@@ -123,13 +123,19 @@ def test_when_killed_with_the_strangle_open_then_the_resume_adopts_it_and_logs_i
 def test_when_a_drawdown_trip_closed_the_strangle_then_a_kill_keeps_the_trip_and_the_same_end(tmp_path, full, run,
                                                                                              kill):
     tight = full[run]
-    assert set(tight["tripped"]) == {"drawdown_halve", "drawdown_stop"}
+    # issue 11 (deliberate change): the halve and stop steps no longer latch for good; they lift
+    # when NLV recovers above their line (at the 17:00 ET mark, after the stop closed the
+    # strangle), so the run ends with no trip where it ended with both before
+    if run == "tight_es_day":
+        assert set(tight["tripped"]) == set()
     assert [o["purpose"] for o in tight["orders"]] == ["open", "close"]  # the stop closed the losing strangle
     params, extra = RUNS[run]
     assert main(_argv(tmp_path, params, *extra, "--stop-after", kill)) == 0
     saved = json.loads((tmp_path / "state.json").read_text())
     tripped = set(saved["gate"]["gate"]["tripped"])
-    assert tripped == (set() if kill.endswith("16:29") else {"drawdown_halve", "drawdown_stop"})  # saved at 16:30
+    # saved at 16:30; lifted at 17:00 ET (issue 11), so a 2021 kill saves none
+    lifted = kill.endswith("16:29") or kill.startswith("2021")
+    assert tripped == (set() if lifted else {"drawdown_halve", "drawdown_stop"})
     if kill.endswith("16:30"):  # the stop's close of the losing strangle was sent in the trip's minute
         [close] = saved["orders"]
         assert close["intent"]["purpose"] == "close" and close["intent"]["tag"]
