@@ -14,6 +14,7 @@ on the futures scan model, which issue 11 replaces on another branch).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -22,6 +23,7 @@ from risk.bp_marks import validated_mids
 from risk.gate import Gate, GateAction
 from risk.gate_inputs import OpenPosition
 from risk.gate_session import GateSession, _Record
+from risk.session_state import restore_session, session_state
 from tests.risk.gate_builders import GOOD_STATS, at_et, fresh, market, params, put_spread, stats
 from thetacore.enums import Right
 from thetacore.legs import OptionLeg
@@ -126,3 +128,15 @@ def test_a_covered_ipmcc_call_counts_as_covered_not_naked():
     session.records.pop("leap")
     session.mark_bp(mids, at_et(DAY, 12), 0.015)
     assert session.records["weekly"].bp_usd == pytest.approx(6_800.0)
+
+
+def test_what_re_marks_a_position_survives_a_restart():
+    """The saved gate book keeps each record's structure, units and cover: the restored session
+    re-marks the SPX put to the same 550 pts x 100 x 2 = 110,000 USD."""
+    session = GateSession(params(), Gate(params()))
+    _book(session, "spx-put", "SPX", SPX_PUT, 2, 12_345.0)
+    restored = restore_session(params(), json.loads(json.dumps(session_state(session))))
+    r = restored.records["spx-put"]
+    assert (r.structure, r.units, r.cover_strike_pts, r.bp_usd) == (SPX_PUT, 2, None, 12_345.0)
+    restored.mark_bp({"SPX": 2600.0, "SPX 2700P": 160.0}, at_et(DAY), 0.015)
+    assert r.bp_usd == pytest.approx(110_000.0)
