@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from risk.bp_marks import validated_mids
 from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -207,6 +208,7 @@ class RiskDesk:
         if not math.isfinite(nlv):
             self.algorithm.log(f"NLV {nlv} unknown at {now:%Y-%m-%d %H:%M}Z: no mark")
             return
+        self.mark_bp(now)
         notice = self.session.on_nlv(nlv, now)
         for text in notice.alerts:
             self.alerts.alert(text)
@@ -222,6 +224,23 @@ class RiskDesk:
         for r in rejected:
             (self.algorithm.error if r.is_price_problem else self.algorithm.debug)(str(r))
         return nlv
+
+    def mark_bp(self, now: datetime) -> None:
+        """Re-mark the booked positions' buying power from current validated mids (the legs'
+        and their underlyings' fresh quotes, :meth:`quote`) with the strategies' current
+        structures (:meth:`risk.gate_session.GateSession.mark_bp`); a position without a
+        validated mid keeps its last good mark (logged)."""
+        underlyings = {sym.underlying.value: sym.underlying for sym in self.router.symbols.values()
+                       if sym.underlying is not None}
+
+        def quote(key: str) -> tuple[float, float]:
+            return self.quote(key) if key in self.router.symbols else self.quote_symbol(underlyings.get(key))
+
+        structures = {p.position_id: p.structure for s in self.strategies.values() for p in s.open_positions()}
+        mids = validated_mids(self.session.mark_symbols(), quote)
+        rate = float(self.algorithm.risk_free_interest_rate_model.get_interest_rate(self.algorithm.time))
+        for text in self.session.mark_bp(mids, now, rate, structures):
+            self.algorithm.log(text)
 
     def poll_clear_requests(self, now: datetime) -> None:
         """Apply an operator's request (object-store key ``<prefix>/clear_limits``) to clear
@@ -388,7 +407,10 @@ class RiskDesk:
         both NaN when the last real quote is fill-forwarded or older than
         ``max_quote_age_min`` plus one bar (:func:`leanhost.freshness.is_fresh`: a stale quote
         is no price)."""
-        symbol = self.router.symbols.get(key)
+        return self.quote_symbol(self.router.symbols.get(key))
+
+    def quote_symbol(self, symbol: Symbol | None) -> tuple[float, float]:
+        """:meth:`quote` of a LEAN ``symbol`` (an option or its underlying future/index)."""
         securities = self.algorithm.securities
         if symbol is None or not securities.contains_key(symbol):
             return math.nan, math.nan

@@ -37,6 +37,7 @@ from replay.market import OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_table
 from replay.start_reconcile import StartReconciliation
+from risk.bp_marks import validated_mids
 from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -358,11 +359,22 @@ class _Run:
         marks.attach(self.quotes, self.session.params)
         nlv = nlv_usd(self.ledger, self.quotes, t)
         if np.isfinite(nlv):
+            self.mark_bp(t)
             self.result.marks.append({"time_utc": t.isoformat(), "nlv_usd": round(nlv, 2),
                                       "bp_in_use_usd": round(self.session.account(nlv).buying_power_in_use_usd, 2)})
             notice = self.session.on_nlv(nlv, t)
             self._alert(notice.alerts, t)
             self._act(notice.flatten_requested, notice.close_losers_requested, t)
+
+    def mark_bp(self, t: datetime) -> None:
+        """Re-mark the booked positions' buying power from the current validated mids
+        (:meth:`GateSession.mark_bp`), with the strategies' current structures."""
+        structures = {p.position_id: p.structure for s in self.result.strategies for p in s.open_positions()}
+        mids = validated_mids(self.session.mark_symbols(), lambda sym: self.quotes.quote(sym, t))
+        day = t.astimezone(NEW_YORK).date()
+        rate = next((m.rates.rate_on(day) for m in getattr(self.quotes, "markets", ())), 0.0)
+        for text in self.session.mark_bp(mids, t, rate, structures):
+            log.info("%s %s", t, text)
 
     def _alert(self, alerts: tuple[str, ...], t: datetime) -> None:
         for a in alerts:

@@ -14,7 +14,8 @@ listed, except that bad data stops at step 1 (later checks would read it):
    (:mod:`risk.host_blocks`: brokerage disconnected, holdings not reconciled...);
 3. circuit breakers (:mod:`safety.circuit_breakers`), latched for the day;
 4. loss limits and the losing-exit count (:mod:`risk.loss_limits`);
-5. drawdown state: the stop and flatten steps refuse; the halve step halves the final size;
+5. drawdown state: the stop and flatten steps refuse; the halve step halves the final size
+   (a 1-unit entry of a root with a micro product is refused naming the micro: :func:`risk.sizing.halve`);
 6. fat finger (:mod:`safety.fat_finger`): contracts, notional, limit band, duplicate;
 7. account phase and products (:mod:`risk.phase_products`); 0DTE contracts by phase (cap);
 8. VIX regime: above regime 4 entries must be short puts only;
@@ -232,7 +233,7 @@ class Gate:
             return self._verdict(GateAction.REFUSE, 0, reasons, alerts)
         qty = min([intent.quantity] + [s.cap for s in steps if s.cap is not None])
         if loss_limits.drawdown_halving(self.state) and qty > 0:
-            qty, why = halve(qty)
+            qty, why = halve(qty, market.root)
             reasons.append(why)
         if qty <= 0:
             return self._verdict(GateAction.REFUSE, 0, reasons, alerts)

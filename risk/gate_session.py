@@ -11,18 +11,21 @@ computed it from the same rows with the same inputs, the number is looked up, no
 
 Both hosts call, per intent: :meth:`review` before sending (and send the verdict's
 quantity); per fill of a whole position's close or settlement: :meth:`on_closed`; at NLV
-marks: :meth:`on_nlv`; to persist: :meth:`state_dict`.
+marks: :meth:`mark_bp` (each booked position's buying power re-marked from current validated
+mids, :mod:`risk.bp_marks`) then :meth:`on_nlv`; to persist: :meth:`state_dict`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from risk.bp_marks import bp_usd_per_unit, is_single_short_call, mark_symbols, remark_chain
 from risk.gate import Gate, GateAction, GateNotice, GateVerdict
 from risk.gate_inputs import AccountSnapshot, GateMarket, LegQuote, OpenPosition, StrategyStats
 from risk.state import GateState
@@ -34,13 +37,19 @@ from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
 from thetacore.parameters import Parameters
 from thetacore.products import product
-from thetacore.structures import UnderlyingKind
+from thetacore.structures import Structure, UnderlyingKind
 
 
 @dataclass
 class _Record:
+    """One booked position: its classification, buying power in use (USD, the last good
+    mark), and what re-marks it (structure, units, the covering long call's strike)."""
+
     position: OpenPosition
     bp_usd: float
+    structure: Structure | None = None
+    units: int = 0
+    cover_strike_pts: float | None = None
 
 
 @dataclass
@@ -90,7 +99,8 @@ class GateSession:
             self._log(now_utc, intent, verdict, "")
             return verdict
         chain = legs_chain(intent, chain)  # the legs' rows only: nothing reads the rest of the chain
-        bp_unit = self._bp_usd_per_unit(intent, ctx, chain) if intent.purpose is IntentPurpose.OPEN else 0.0
+        cover = self._cover_strike(intent.structure, intent.quantity, chain.root.split("*")[0]) if intent.purpose is IntentPurpose.OPEN else None
+        bp_unit = self._bp_usd_per_unit(intent, ctx, chain, cover) if intent.purpose is IntentPurpose.OPEN else 0.0
         daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
         prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
@@ -106,7 +116,8 @@ class GateSession:
             pos = OpenPosition.from_structure(intent.position_id, intent.strategy, market.root, intent.structure,
                                               ctx.today_et, risk * verdict.quantity, self.params.multiweek_min_dte,
                                               units=verdict.quantity)
-            self.records[intent.position_id] = _Record(pos, bp_unit * verdict.quantity)
+            self.records[intent.position_id] = _Record(pos, bp_unit * verdict.quantity, intent.structure,
+                                                       verdict.quantity, cover)
         return verdict
 
     def review_close(self, intent: OrderIntent, quotes: tuple[LegQuote, ...], root: str,
@@ -127,7 +138,8 @@ class GateSession:
         self._log(now_utc, intent, verdict, "")
         return verdict
 
-    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot) -> float:
+    def _bp_usd_per_unit(self, intent: OrderIntent, ctx: MarketContext, legs: ChainSnapshot,
+                         cover_strike_pts: float | None = None) -> float:
         """Our own buying power of one unit, USD (NaN when it cannot be computed: a refusal).
 
         Only the futures scan (:func:`thetacore.margin.futures_scan_bp_pts`) reads IVs, and
@@ -138,6 +150,11 @@ class GateSession:
         """
         try:
             prod = product(legs.root.split("*")[0])
+            if cover_strike_pts is not None:
+                return bp_usd_per_unit(intent.structure, prod.root, legs, net_price_pts=intent.limit_pts,
+                                       now_utc=ctx.time_utc, rate_frac=ctx.rate_frac,
+                                       scan_range_frac=self.params.futures_scan_range_frac,
+                                       cover_strike_pts=cover_strike_pts)
             chain = legs
             if intent.structure.underlying_kind is UnderlyingKind.FUTURE:
                 chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
@@ -150,6 +167,63 @@ class GateSession:
         except (KeyError, ValueError):
             return math.nan
         return pts * intent.structure.multiplier_usd_per_pt
+
+    def _cover_strike(self, structure: Structure, units: int, root: str, exclude: str = "") -> float | None:
+        """The strike of the long call that covers a single short call (IPMCC's weekly call
+        against its LEAP), or None when it is not fully covered: long calls booked on the same
+        root expiring on or after the short, less the short calls already booked as covered
+        (each long contract covers one short contract; partial cover counts as naked).
+        ``exclude``: the short's own position id when it is already booked."""
+        if not is_single_short_call(structure):
+            return None
+        leg = structure.legs[0]
+        longs = [(lg.strike_pts, lg.ratio * r.units) for r in self.records.values() if r.structure is not None
+                 and r.position.root == root for lg in r.structure.legs
+                 if lg.right is leg.right and lg.ratio > 0 and lg.expiry >= leg.expiry]
+        used = sum(-r.structure.legs[0].ratio * r.units for pid, r in self.records.items()
+                   if pid != exclude and r.cover_strike_pts is not None and r.structure is not None
+                   and r.position.root == root)
+        if not longs or sum(n for _, n in longs) - used < -leg.ratio * units:
+            return None
+        return min(k for k, _ in longs)
+
+    def mark_bp(self, mids: Mapping[str, float], now_utc: datetime, rate_frac: float,
+                structures: Mapping[str, Structure] | None = None) -> list[str]:
+        """Re-mark every booked position's buying power (USD) from current validated ``mids``
+        (points, by leg and underlying symbol; :func:`risk.bp_marks.validated_mids`).
+
+        ``structures`` (by position id) are the hosts' current structures: a position whose
+        structure changed without closing (LT112 after its naked puts were bought back: the
+        debit spread alone) is re-marked as what it now is. A single short call is re-marked
+        as covered while booked long calls cover it, as naked otherwise. A position without a validated mid for a
+        leg or underlying keeps its last good mark; returns one ``BP_MARK_KEPT`` text each.
+        """
+        kept = []
+        for pid, r in self.records.items():
+            if structures is not None and pid in structures:
+                r.structure = structures[pid]
+            if r.structure is None or r.units <= 0:
+                continue
+            r.cover_strike_pts = self._cover_strike(r.structure, r.units, r.position.root, exclude=pid)
+            root = r.position.root
+            try:
+                chain = remark_chain(r.structure, root, mids, now_utc)
+                unit = bp_usd_per_unit(r.structure, root, chain, net_price_pts=r.structure.net_mid_pts(chain),
+                                       now_utc=now_utc, rate_frac=rate_frac,
+                                       scan_range_frac=self.params.futures_scan_range_frac,
+                                       cover_strike_pts=r.cover_strike_pts)
+            except (KeyError, ValueError) as exc:
+                kept.append(f"BP_MARK_KEPT {pid}: {exc}; last good buying power {r.bp_usd:,.2f} USD kept")
+                continue
+            if math.isfinite(unit) and unit >= 0:
+                r.bp_usd = unit * r.units
+            else:
+                kept.append(f"BP_MARK_KEPT {pid}: buying power {unit} not a number; last good {r.bp_usd:,.2f} USD kept")
+        return kept
+
+    def mark_symbols(self) -> list[str]:
+        """Leg and underlying symbols :meth:`mark_bp` reads (for the host's quote look-up)."""
+        return mark_symbols(r.structure for r in self.records.values() if r.structure is not None)
 
     def account(self, nlv_usd: float) -> AccountSnapshot:
         """The account as the gate sees it: NLV, our BP in use, open positions, trade stats."""
@@ -173,6 +247,7 @@ class GateSession:
             return
         frac = quantity / booked_quantity
         record.bp_usd *= frac
+        record.units = quantity if record.units == booked_quantity or record.units == 0 else round(record.units * frac)
         record.position = replace(record.position, risk_usd=record.position.risk_usd * frac, units=quantity)
 
     # ----- marks and exits -------------------------------------------------------------------

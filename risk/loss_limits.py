@@ -5,21 +5,29 @@
   NLV (the period's first NLV mark): no new entries for the rest of that period;
 * ``LOSING_EXITS_DAILY``: ``max_losing_exits_per_day`` (3) exits with a loss on one day: no
   new entries that day;
-* drawdown from the peak NLV: ``DRAWDOWN_HALVE`` (10%) halves new position sizes,
+* drawdown from the peak NLV: ``DRAWDOWN_HALVE`` (10%) halves new position sizes (a
+  1-contract entry moves to the micro product or is refused: :mod:`risk.gate`),
   ``DRAWDOWN_STOP`` (15%) stops entries and asks hosts to close losing positions,
-  ``DRAWDOWN_FLATTEN`` (20%) stops entries and asks hosts to flatten everything.
+  ``DRAWDOWN_FLATTEN`` (20%) stops entries, asks hosts to flatten everything and starts a
+  break of ``drawdown_break_days`` CALENDAR days (M1: "a 2-week break").
 
-Each limit trips automatically on an NLV mark or an exit, says so in an alert text, and
-holds until its period ends (drawdown steps: until an operator clears them). An operator
-clear is audit-logged and re-bases the limit so that it does not re-trip at once on the same
-loss: a loss limit's period start NLV (or the drawdown peak) becomes the latest NLV mark.
-A loss counts from its threshold inclusive (a 5.0% loss trips the 5% limit).
+Each limit trips automatically on an NLV mark or an exit and says so in an alert text. A loss
+limit holds until its period ends. The halve and stop drawdown steps hold while the drawdown
+is at or beyond their line and lift at the first NLV mark above it (strategy-rules, "Risk":
+"lift when NLV recovers above the line"); the flatten step lifts at the first mark after its
+break whose drawdown is above (smaller than) the STOP line, so entries resume only where the
+stop step would not refuse them at once (an engineering choice: after a flatten the book is
+flat and NLV barely moves, so without an operator clear the break ends only on a recovery).
+Every automatic lift is audit-logged (``who`` = ``gate``) and alerted. An operator clear is
+audit-logged and re-bases the limit so that it does not re-trip at once on the same loss: a
+loss limit's period start NLV (or the drawdown peak) becomes the latest NLV mark. A loss
+counts from its threshold inclusive (a 5.0% loss trips the 5% limit).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from risk.state import NO_PERIOD, GateState, roll_periods
 from thetacore.parameters import Parameters
@@ -81,17 +89,49 @@ def _trip_loss_limits(state: GateState, p: Parameters, nlv_usd: float, now_utc: 
 
 
 def _trip_drawdown(state: GateState, p: Parameters, nlv_usd: float, now_utc: datetime) -> list[str]:
-    alerts, peak = [], state.peak_nlv_usd
+    peak = state.peak_nlv_usd
     assert peak is not None
     dd = (peak - nlv_usd) / peak
+    alerts = _lift_drawdown(state, p, dd, nlv_usd, now_utc)
     for name, code, param, effect in DRAWDOWN_STEPS:
         limit = getattr(p, param)
         if dd <= 0 or dd < limit - _EPS:
             continue
+        if name == "drawdown_flatten":
+            until = (now_utc + timedelta(days=p.drawdown_break_days)).date().isoformat()
+            hold = (f"break of {p.drawdown_break_days} calendar days: entries resume after {until} only with "
+                    f"the drawdown above the {p.drawdown_stop_frac:.1%} line, or by an operator clear")
+        else:
+            hold = f"holds while the drawdown is at or beyond {limit:.1%}"
         text = (f"drawdown {dd:.1%} from peak NLV {peak:,.0f} (NLV {nlv_usd:,.0f}) >= {limit:.1%}: "
-                f"{effect}; holds until an operator clears it")
+                f"{effect}; {hold}")
         if state.trip(name, code, text, NO_PERIOD, now_utc):
             alerts.append(f"{code} tripped: {text}")
+    return alerts
+
+
+def _lift_drawdown(state: GateState, p: Parameters, dd: float, nlv_usd: float, now_utc: datetime) -> list[str]:
+    """Lift the halve / stop steps whose line the drawdown ``dd`` (fraction) is now above,
+    and the flatten step once its break is over and ``dd`` is above the stop line."""
+    alerts = []
+    for name, code, param, _ in DRAWDOWN_STEPS:
+        trip = state.tripped.get(name)
+        if trip is None:
+            continue
+        if name == "drawdown_flatten":
+            ends = datetime.fromisoformat(trip.time_utc) + timedelta(days=p.drawdown_break_days)
+            line = p.drawdown_stop_frac
+            if now_utc < ends or dd >= line - _EPS:
+                continue
+            why = f"break ended {ends.isoformat()} and drawdown {dd:.3%} < stop line {line:.1%}"
+        else:
+            line = getattr(p, param)
+            if dd >= line - _EPS:
+                continue
+            why = f"drawdown {dd:.3%} (NLV {nlv_usd:,.0f}) recovered above the {line:.1%} line"
+        del state.tripped[name]
+        state.audit(now_utc, "gate", f"lift {name}", trip.text, f"lifted: {why}", "automatic lift on an NLV mark")
+        alerts.append(f"{code} lifted: {why}")
     return alerts
 
 

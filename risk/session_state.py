@@ -5,8 +5,12 @@ whole book, not only its trips.
 "records": {position_id: {"position": {...}, "bp_usd": ...}}}``: ``gate`` is what
 :meth:`risk.gate_session.GateSession.state_dict` already saved (trips, counters, peak and
 period-start NLV in USD, audit log); ``records`` adds each booked position's buying power in
-use (USD) and its classification (root, earliest expiry, multi-week flags, risk in USD,
-correlation group), so that a restart counts the buying power of positions it still holds.
+use (USD, the last good mark) and its classification (root, earliest expiry, multi-week flags,
+risk in USD, correlation group), so that a restart counts the buying power of positions it
+still holds, and what re-marks it (:meth:`GateSession.mark_bp`): ``structure``
+(:meth:`Structure.to_dict`), ``units`` and ``cover_strike_pts`` (the covering long call's
+strike, points, or null); a record saved before these existed is restored without them (its
+buying power then stays at its saved mark).
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from risk.gate_session import GateSession, _Record, _Stats
 from risk.state import GateState
 from thetacore.durable_state import Fields, StateError
 from thetacore.parameters import Parameters
+from thetacore.structures import Structure
 
 
 def session_state(session: GateSession) -> dict[str, Any]:
     """The JSON-safe ``gate`` section of ``session`` (see the module docstring)."""
     out = session.state_dict()
     out["records"] = {pid: {"position": {**asdict(r.position), "expiry": r.position.expiry.isoformat()},
-                            "bp_usd": r.bp_usd} for pid, r in session.records.items()}
+                            "bp_usd": r.bp_usd, "structure": r.structure.to_dict() if r.structure else None,
+                            "units": r.units, "cover_strike_pts": r.cover_strike_pts}
+                      for pid, r in session.records.items()}
     return out
 
 
@@ -58,5 +65,10 @@ def restore_session(params: Parameters, data: Any, path: str = "gate") -> GateSe
         pos = OpenPosition(p.string("position_id"), p.string("strategy"), p.string("root"), p.day("expiry"),
                            p.boolean("is_short_put_multiweek"), p.boolean("is_bullish_multiweek"),
                            p.number("risk_usd"), group)
-        session.records[pid] = _Record(pos, r.number("bp_usd"))
+        data = r.data
+        structure = (Structure.from_dict(data["structure"], r.at("structure"))
+                     if data.get("structure") is not None else None)  # absent in a state saved before issue 11
+        units = r.integer("units") if "units" in data else 0
+        cover = r.opt_number("cover_strike_pts") if "cover_strike_pts" in data else None
+        session.records[pid] = _Record(pos, r.number("bp_usd"), structure, units, cover)
     return session

@@ -11,8 +11,13 @@ then ``min(units, per-trade risk target units)``, and at least 1 (the gate refus
 order when one unit fails any limit). Fewer than ``kelly_min_trades`` (20) closed trades:
 1 unit (``KELLY_MIN_TRADES``). ``f* <= 0`` (no edge) refuses (``KELLY_NO_EDGE``); stats that
 cannot give a Kelly fraction refuse (``KELLY_STATS_INVALID``). While the drawdown halve
-step is tripped the size is halved, rounded down (``DRAWDOWN_HALVE``; 1 unit halves to 0:
-a refusal). Sizing never increases the quantity a strategy asked for.
+step is tripped the size is halved, rounded down (``DRAWDOWN_HALVE``). 1 unit halves to 0
+(strategy-rules, "Risk": "a 1-contract entry moves to the micro product where one exists,
+else it is refused"): for a root with a micro product (ES -> MES, :data:`thetacore.products.PRODUCTS`)
+the refusal is ``DRAWDOWN_HALVE_MICRO`` and names the micro (the gate is handed one root's
+chain and cannot see the micro's; the same strikes and expiry on the micro are built by
+:func:`risk.micro_move.micro_intent` for a host that has the micro quoted); for a root without
+one it is ``DRAWDOWN_HALVE``. Sizing never increases the quantity a strategy asked for.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from thetacore.decisions import Reason
 from thetacore.parameters import Parameters
+from thetacore.products import PRODUCTS
 
 _EPS = 1e-9
 
@@ -93,7 +99,20 @@ def kelly_units(stats: StrategyStats | None, risk_usd_per_unit: float, nlv_usd: 
                          f"{budget:,.0f} USD / {risk_usd_per_unit:,.0f} per unit = {units} unit(s)")
 
 
-def halve(units: int) -> tuple[int, Reason]:
-    """Drawdown halving: ``floor(units / 2)`` with its reason."""
+def micro_root(root: str) -> str | None:
+    """The micro product of ``root`` (``"ES"`` -> ``"MES"``) when :data:`PRODUCTS` lists
+    ``"M" + root`` as a micro; None otherwise (a micro itself, SPX, SPY...)."""
+    prod = PRODUCTS.get("M" + root)
+    return prod.root if prod is not None and prod.micro else None
+
+
+def halve(units: int, root: str | None = None) -> tuple[int, Reason]:
+    """Drawdown halving: ``floor(units / 2)`` with its reason (see the module docstring for
+    a 1-unit entry of a ``root`` that has a micro product)."""
     half = units // 2
-    return half, Reason("DRAWDOWN_HALVE", f"drawdown step halves new sizes: {units} -> {half} unit(s)")
+    text = f"drawdown step halves new sizes: {units} -> {half} unit(s)"
+    micro = micro_root(root) if half == 0 and root is not None else None
+    if micro is None:
+        return half, Reason("DRAWDOWN_HALVE", text)
+    return half, Reason("DRAWDOWN_HALVE_MICRO", f"{text} of {root}; a 1-contract {root} entry moves to the micro "
+                        f"{micro} (same strikes and expiry), but the gate sees no {micro} chain: refused")

@@ -7,7 +7,8 @@ cleared only when its period ends (:func:`roll_periods`) or by an operator (audi
 
 Periods use the exchange calendar date in America/New_York: the day (``2020-01-06``), the
 ISO week (``2020-W02``) and the month (``2020-01``). A trip whose period is ``none`` (the
-drawdown steps) holds until an operator clears it.
+drawdown steps) holds until its condition lifts on an NLV mark (:mod:`risk.loss_limits`:
+recovery above the line, the flatten step's break) or an operator clears it.
 """
 
 from __future__ import annotations

@@ -212,3 +212,21 @@ def _wing_widths(structure: Structure) -> list[float]:
     if not widths:
         raise ValueError(f"{structure.describe()}: no two-strike wing to measure")
     return widths
+
+
+def covered_short_call_bp_pts(kind: UnderlyingKind, short_strike_pts: float, long_strike_pts: float,
+                              underlying_pts: float, premium_pts: float) -> float:
+    """Reg-T requirement of one short call covered by one long call on the same underlying
+    that expires on or after it (IPMCC: the weekly call against the LEAP), points.
+
+    ``min(naked requirement, max(0, long strike - short strike))``: the long is paid in full
+    (its own buying power is its cost) and the short needs only the amount by which the long's
+    strike exceeds its own, 0 when the long's strike is at or below it. Source: Cboe Margin
+    Manual (April 2000), "Put Spread or Call Spread" (long side expiring with or after the
+    short side), the strategy-based rule of Cboe Rule 12.3 / FINRA Rule 4210(f)(2).
+
+    Raises:
+        ValueError: for futures options (they use :func:`futures_scan_bp_pts`).
+    """
+    naked = naked_short_bp_pts(kind, Right.CALL, short_strike_pts, underlying_pts, premium_pts)
+    return min(naked, max(0.0, long_strike_pts - short_strike_pts))

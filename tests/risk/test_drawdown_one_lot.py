@@ -1,9 +1,9 @@
 """A one-contract entry under the drawdown HALVE step (docs/strategy-rules.md, "Loss limits
-and drawdown": "-10% halves new position sizes"; risk/sizing.py: "halved, rounded down ...
-1 unit halves to 0: a refusal"). Today's documented behaviour: the 1-lot is refused with
-``DRAWDOWN_HALVE`` and its arithmetic, and nothing of it is remembered as sent. (Issue 11
-will change what happens to a 1-lot under this step; these tests name the halve step so the
-change is seen here.)
+and drawdown": "-10% halves new position sizes (a one-contract entry moves to the micro
+product or is refused)"). Issue 11 changed the 1-lot case deliberately: an ES 1-lot is now
+refused with ``DRAWDOWN_HALVE_MICRO`` naming MES (the gate sees only the ES chain; the move
+itself is :func:`risk.micro_move.micro_intent`), not with a bare ``DRAWDOWN_HALVE``; nothing
+of it is remembered as sent.
 
 Entries: the REAL ES 3010/3000 put credit spread of 2020-03-20 on the 2020-01-06 chain
 (tests/risk/gate_builders.py; defined risk (10 - 1.25) x 50 = 437.50 USD per unit). NLV
@@ -49,8 +49,10 @@ def test_drawdown_halve_step_refuses_a_one_lot_entry_with_its_arithmetic(ctx):
     assert set(gate.state.tripped) == {"drawdown_halve"}
     v = _check(gate, ctx, 1, 90_000)
     assert (v.action, v.quantity) == (GateAction.REFUSE, 0)
-    assert v.codes == ("DRAWDOWN_HALVE",)
-    assert v.reason_text == "DRAWDOWN_HALVE: drawdown step halves new sizes: 1 -> 0 unit(s)"
+    assert v.codes == ("DRAWDOWN_HALVE_MICRO",)
+    assert v.reason_text == ("DRAWDOWN_HALVE_MICRO: drawdown step halves new sizes: 1 -> 0 unit(s) of ES; a "
+                             "1-contract ES entry moves to the micro MES (same strikes and expiry), but the gate "
+                             "sees no MES chain: refused")
     # the halve step is not an entry block: the book stays ACTIVE (a 2-lot would still trade)
     assert v.trading_state is TradingState.ACTIVE and not v.close_losers_requested
     assert gate.state.sent_today == []  # a refused 1-lot is not remembered as sent
@@ -69,7 +71,8 @@ def test_drawdown_halve_step_rounds_down(ctx, asked, approved):
     v = _check(_gate_at(90_000), ctx, asked, 90_000)
     assert v.quantity == approved
     assert v.action is (GateAction.REFUSE if approved == 0 else GateAction.RESIZE)
-    assert v.reasons[-1].text == f"drawdown step halves new sizes: {asked} -> {approved} unit(s)"
+    assert v.reasons[-1].text.startswith(f"drawdown step halves new sizes: {asked} -> {approved} unit(s)")
+    assert v.reasons[-1].code == ("DRAWDOWN_HALVE_MICRO" if approved == 0 else "DRAWDOWN_HALVE")
 
 
 def test_one_lot_just_short_of_the_drawdown_halve_step_is_approved_whole(ctx):
