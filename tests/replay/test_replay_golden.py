@@ -12,6 +12,12 @@ three sections (``json.dumps(..., indent=1, sort_keys=True)``): a resting combo 
 fills at its limit, so the strangle's fill moved from -32.5275 (legs 29.175 / 3.3525) to
 -32.40 (legs 29.076923 / 3.323077), cash from 101,619.64 to 101,613.26 and NLV from
 100,183.385 to 100,177.01 (the 0DTE decisions quote that NLV); nothing else changed.
+
+Regenerated deliberately for issue 11 (branch i11c, SPAN-like futures-option margin), same
+command and sections: the strangle's entry decision records ``buying_power_usd`` 4,838.44
+(was 3,466.64: the fixed-IV 7% scan; now the day's 4.297% scan from the ES margin file with
+a 4-point vol scan, floored by the short-option minimum 2 x 1.5% x 3225.625) and the new
+detail ``futures_scan_range_frac`` 0.042968; the verdict, the order and the P&L are unchanged.
 """
 
 from __future__ import annotations
