@@ -261,7 +261,7 @@ class FaultPlan:
             chain = _replace_chain(c, bid_pts=bid, ask_pts=ask)
         return MarketContext(ctx.time_utc, ctx.today_et, chain, ctx.rate_frac, problem or ctx.chain_problem,
                              ctx.underlying_daily, float("nan") if gap else ctx.underlying_pts, ctx.vix_level,
-                             ctx.nlv_usd, ctx.event_dates, ctx.vix_daily)
+                             ctx.nlv_usd, ctx.event_dates, ctx.vix_daily, ctx.future_initial_margin_usd)
 
 
 def crossed(bid: Any, ask: Any) -> tuple[Any, Any]:

@@ -24,12 +24,14 @@ from replay.lean_data.bars import QuoteBars, available_minute_days, read_future_
 from replay.lean_data.daily import read_future_daily
 from replay.lean_data.errors import NoDataError
 from replay.lean_data.interest_rate import InterestRateSeries, interest_rate_path, read_interest_rates
+from replay.lean_data.margins import read_future_margins
 from replay.lean_data.market_hours import MarketHours, MarketHoursEntry
 from replay.lean_data.paths import OptionKey, daily_zip_path
 from replay.lean_data.symbol_properties import SymbolProperties
 from replay.schedule import NEW_YORK
 from strategies.base import LazyChainContext, MarketContext
 from thetacore.chain import ChainSnapshot
+from thetacore.futures_margins import MarginTable
 from thetacore.market_stats import DailyBars
 from thetacore.products import product
 
@@ -104,6 +106,7 @@ class OptionMarket:
         self.max_age = np.timedelta64(max_quote_age_min * 60_000, "ms")
         self.product = product(root)
         self.extended_hours = extended_hours
+        self.margins: MarginTable | None = None
         self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
 
     # ----- calendar ----------------------------------------------------------------------
@@ -215,7 +218,14 @@ class OptionMarket:
         spot = self.underlying_mids(t_utc).get(self.front_underlying(today), float("nan"))
         return LazyChainContext.deferred(t_utc, today, partial(self._chain_load, t_utc), self.rates.rate_on(today),
                                          underlying_daily=self.daily_bars(today), underlying_pts=spot,
-                                         vix_level=vix_level, nlv_usd=nlv_usd, event_dates=event_dates)
+                                         vix_level=vix_level, nlv_usd=nlv_usd, event_dates=event_dates,
+                                         future_initial_margin_usd=self.initial_margin_usd(today))
+
+    def initial_margin_usd(self, today: date) -> float:
+        """The outright future's exchange initial margin per contract on ``today`` (USD),
+        NaN without a margin file or before its first row (:mod:`replay.lean_data.margins`)."""
+        row = self.margins.on(today) if self.margins is not None else None
+        return row.initial_usd if row is not None else float("nan")
 
     def _chain_load(self, t_utc: datetime) -> tuple[ChainSnapshot | None, str, None]:
         chain, problem = self.chain_at(t_utc)
@@ -258,9 +268,11 @@ class FutureOptionMarket(OptionMarket):
         ]
         futures = {f"{root}{m}": _series(p) for m, p in fut_parts.items()}
         daily = {f"{root}{m}": bars for m, bars in _daily_by_month(data_root, root).items()}
-        return cls(root, hours, futures, options, props.multiplier, props.minimum_price_variation,
-                   read_interest_rates(interest_rate_path(data_root)), daily, max_quote_age_min,
-                   extended_hours=True)
+        market = cls(root, hours, futures, options, props.multiplier, props.minimum_price_variation,
+                     read_interest_rates(interest_rate_path(data_root)), daily, max_quote_age_min,
+                     extended_hours=True)
+        market.margins = read_future_margins(data_root, "cme", root)
+        return market
 
     def future_expiry(self, symbol: str) -> date | None:
         """Last trading day of the future ``symbol`` (``ES202003``), or ``None`` when this

@@ -161,9 +161,11 @@ class GateSession:
                                     expiry_time_et=prod.expiry_time_et)
             expiry = min(leg.expiry for leg in intent.structure.legs)
             t = expiry_years(expiry, ctx.time_utc, prod.expiry_time_et)
-            pts = chain_buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts,
-                                         scan_range_frac=self.params.futures_scan_range_frac, t_years=t,
-                                         rate_frac=ctx.rate_frac)
+            p = self.params
+            scan = ctx.futures_scan_range_frac(intent.structure.multiplier_usd_per_pt, p.futures_scan_range_frac)
+            pts = chain_buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts, scan_range_frac=scan,
+                                         t_years=t, rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
+                                         short_minimum_frac=p.futures_short_option_minimum_frac)
         except (KeyError, ValueError):
             return math.nan
         return pts * intent.structure.multiplier_usd_per_pt

@@ -22,6 +22,7 @@ from thetacore.chain import ChainSnapshot
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError, iso
 from thetacore.enums import Action, IntentPurpose
+from thetacore.futures_margins import scan_range_frac
 from thetacore.market_stats import DailyBars
 from thetacore.schedule import ScheduleRule
 from thetacore.structures import Structure
@@ -47,6 +48,10 @@ class MarketContext:
         vix_daily: completed daily VIX bars (close = the session's VIX close), oldest first;
             ``None`` when the host has none. A labelled IV-rank proxy before a strategy has
             its own IV history (:mod:`strategies.futures_strangle`).
+        future_initial_margin_usd: the exchange's initial margin per contract of the outright
+            future on ``today_et`` (LEAN's ``future/<market>/margins/<ROOT>.csv``, read by
+            :mod:`thetacore.futures_margins`), NaN when the host has none: the futures-option
+            scan range then comes from the ``futures_scan_range_frac`` parameter.
     """
 
     time_utc: datetime
@@ -60,6 +65,14 @@ class MarketContext:
     nlv_usd: float = float("nan")
     event_dates: tuple[date, ...] = ()
     vix_daily: DailyBars | None = None
+    future_initial_margin_usd: float = float("nan")
+
+    def futures_scan_range_frac(self, multiplier_usd_per_pt: float, fallback_frac: float) -> float:
+        """The day's SPAN price scan range (fraction of the futures price) from
+        :attr:`future_initial_margin_usd` and :attr:`underlying_pts`, else ``fallback_frac``
+        (:func:`thetacore.futures_margins.scan_range_frac`)."""
+        return scan_range_frac(self.future_initial_margin_usd, multiplier_usd_per_pt, self.underlying_pts,
+                               fallback_frac)
 
 
 ChainLoad = Callable[[], tuple[ChainSnapshot | None, str, float | None]]
@@ -78,11 +91,12 @@ class LazyChainContext(MarketContext):
     def deferred(cls, time_utc: datetime, today_et: date, load: ChainLoad, rate_frac: float, *,
                  underlying_daily: DailyBars | None, underlying_pts: float | None, vix_level: float,
                  nlv_usd: float, event_dates: tuple[date, ...],
-                 vix_daily: DailyBars | None = None) -> LazyChainContext:
+                 vix_daily: DailyBars | None = None,
+                 future_initial_margin_usd: float = float("nan")) -> LazyChainContext:
         """A context whose chain comes from ``load`` on first read; ``underlying_pts=None``:
         the price comes from the same read."""
         ctx = cls(time_utc, today_et, None, rate_frac, "", underlying_daily, float("nan"), vix_level, nlv_usd,
-                  event_dates, vix_daily)
+                  event_dates, vix_daily, future_initial_margin_usd)
         ctx.__dict__["_loader"] = load
         ctx.__dict__["_under_from_read"] = underlying_pts is None
         ctx.__dict__["_under"] = float("nan") if underlying_pts is None else underlying_pts

@@ -200,9 +200,11 @@ class FuturesStrangle(Strategy):
         if limit >= 0:
             reasons.append(Reason("NO_CREDIT", f"net price {limit:+.2f} pts is not a credit"))
         t_years = expiry_years(exp.expiry, ctx.time_utc, self.product.expiry_time_et)
-        bp_pts = chain_buying_power_pts(structure, chain, net_price_pts=limit,
-                                        scan_range_frac=p.futures_scan_range_frac, t_years=t_years,
-                                        rate_frac=ctx.rate_frac)
+        scan = ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, p.futures_scan_range_frac)
+        bp_pts = chain_buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=scan, t_years=t_years,
+                                        rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
+                                        short_minimum_frac=p.futures_short_option_minimum_frac)
+        details["futures_scan_range_frac"] = round(scan, 6)
         details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * p.strangle_contracts, 2)
         if reasons:
             return self._decide(ctx, reasons, None, details)

@@ -269,10 +269,11 @@ class Lt112(Strategy):
         if limit == 0:
             reasons.append(Reason("NET_PRICE_ZERO", "combo limit 0.00 pts is neither a credit nor a debit"))
         t_years = expiry_years(expiry, ctx.time_utc, self.product.expiry_time_et)
+        scan = ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, p.futures_scan_range_frac)
         try:
-            bp = chain_buying_power_pts(structure, chain, net_price_pts=limit,
-                                        scan_range_frac=p.futures_scan_range_frac, t_years=t_years,
-                                        rate_frac=ctx.rate_frac)
+            bp = chain_buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=scan, t_years=t_years,
+                                        rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
+                                        short_minimum_frac=p.futures_short_option_minimum_frac)
         except ValueError as exc:
             return [*reasons, Reason("BUYING_POWER_UNAVAILABLE", str(exc))]
         details["buying_power_usd"] = round(bp * usd, 2)

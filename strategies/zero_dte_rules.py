@@ -345,9 +345,10 @@ class EntryEvaluator:
         today = np.datetime64(self.ctx.today_et, "D")
         t_years = float(time_to_expiry_years(today, self.ctx.time_utc, ZDTE_EXPIRY_TIME_ET))
         try:
-            bp = buying_power_pts(structure, chain, net_price_pts=limit,
-                                  scan_range_frac=self.p.futures_scan_range_frac, t_years=t_years,
-                                  rate_frac=self.ctx.rate_frac)
+            scan = self.ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, self.p.futures_scan_range_frac)
+            bp = buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=scan, t_years=t_years,
+                                  rate_frac=self.ctx.rate_frac, vol_scan_frac=self.p.futures_vol_scan_frac,
+                                  short_minimum_frac=self.p.futures_short_option_minimum_frac)
         except ValueError:
             return max_loss, "max loss (scan needs an IV on every leg)"
         return bp, "scan range" if structure.underlying_kind is UnderlyingKind.FUTURE else "width - credit"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from thetacore.chain import ChainSnapshot
 from thetacore.margin import buying_power_pts
+from thetacore.span_margin import DEFAULT_SHORT_MINIMUM_FRAC, DEFAULT_VOL_SCAN_FRAC
 from thetacore.structures import Structure
 
 __all__ = ["MEMO_KEY", "chain_buying_power_pts"]
@@ -28,6 +29,8 @@ def chain_buying_power_pts(
     scan_range_frac: float,
     t_years: float,
     rate_frac: float,
+    vol_scan_frac: float = DEFAULT_VOL_SCAN_FRAC,
+    short_minimum_frac: float = DEFAULT_SHORT_MINIMUM_FRAC,
 ) -> float:
     """:func:`thetacore.margin.buying_power_pts` (points per unit), remembered on ``chain``.
 
@@ -39,11 +42,12 @@ def chain_buying_power_pts(
     """
     memo = chain.derived.setdefault(MEMO_KEY, {})
     assert isinstance(memo, dict)
-    key = (structure, net_price_pts, scan_range_frac, t_years, rate_frac)
+    key = (structure, net_price_pts, scan_range_frac, t_years, rate_frac, vol_scan_frac, short_minimum_frac)
     hit = memo.get(key)
     if isinstance(hit, float):
         return hit
     out = float(buying_power_pts(structure, chain, net_price_pts=net_price_pts, scan_range_frac=scan_range_frac,
-                                 t_years=t_years, rate_frac=rate_frac))
+                                 t_years=t_years, rate_frac=rate_frac, vol_scan_frac=vol_scan_frac,
+                                 short_minimum_frac=short_minimum_frac))
     memo[key] = out
     return out

@@ -12,12 +12,9 @@ check"), which follows the Cboe/FINRA Reg-T strategy-based rules:
 * ratio spread (LT112's 1 / -1 / -2): the cost of the one-by-one spread (its net mid,
   floored at 0) + each extra short's naked requirement (Reg-T, or the futures scan of that
   leg alone) times its ratio;
-* futures options: SPAN at the exchange, approximated here by the worst loss when every
-  leg is revalued with Black-76 at its own IV over the scan range
-  ``underlying x (1 +/- scan_range_frac)`` (16 equally spaced price scenarios, IV held),
-  never less than the short-option minimum of ``short_minimum_frac`` of the scan move per
-  net short contract. This is an approximation of CME SPAN's price scan, documented as
-  such; it omits the volatility scan and inter-month spread charges.
+* futures options: SPAN at the exchange, approximated by :mod:`thetacore.span_margin`
+  (16 SPAN scenarios over the day's price scan range and a volatility scan, plus the
+  short-option minimum); :func:`futures_scan_bp_pts` is re-exported from there.
 
 All functions return points per structure unit; multiply by the contract multiplier for
 dollars. Premiums are per contract in points.
@@ -27,13 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from thetacore.chain import ChainSnapshot
 from thetacore.enums import Right
 from thetacore.parameters import Parameters
-from thetacore.pricing import PricingModel, price
+from thetacore.span_margin import DEFAULT_SHORT_MINIMUM_FRAC, DEFAULT_VOL_SCAN_FRAC, futures_scan_bp_pts
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
+
+__all__ = ["RegTRates", "buying_power_pts", "covered_short_call_bp_pts", "futures_scan_bp_pts", "naked_short_bp_pts",
+           "ratio_spread_bp_pts"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,6 @@ class RegTRates:
 
 
 REG_T_DEFAULT = RegTRates.from_parameters(Parameters())
-_SCAN_POINTS = 16
 
 
 def naked_short_bp_pts(
@@ -85,42 +82,6 @@ def naked_short_bp_pts(
     return premium_pts + max(base_frac * underlying_pts - otm, floor)
 
 
-def futures_scan_bp_pts(
-    structure: Structure,
-    chain: ChainSnapshot,
-    *,
-    scan_range_frac: float,
-    t_years: float,
-    rate_frac: float,
-    short_minimum_frac: float = 0.0,
-) -> float:
-    """Worst loss per unit (points) over the futures price scan range, revaluing each leg
-    with Black-76 at its current IV; see the module docstring for the approximation.
-
-    Raises:
-        ValueError: when a leg has no IV or underlying price in ``chain``.
-    """
-    idx = [chain.index_of(leg.symbol) for leg in structure.legs]
-    iv = chain.iv_frac[idx]
-    fwd = chain.underlying_pts[idx]
-    if not (np.isfinite(iv).all() and np.isfinite(fwd).all()):
-        raise ValueError(f"{structure.describe()}: legs need IV and underlying price for the scan")
-    strikes = np.array([leg.strike_pts for leg in structure.legs])
-    rights = np.array([int(leg.right) for leg in structure.legs])
-    ratios = structure.ratios()
-    # one price call over the grid: row 0 is today's price (a zero move: fwd x 1.0 is fwd
-    # exactly), rows 1.. the scan; the price is elementwise, so each entry is the number a
-    # separate call would give
-    moves = np.empty((_SCAN_POINTS + 1, 1))
-    moves[0] = 0.0
-    moves[1:, 0] = np.linspace(-scan_range_frac, scan_range_frac, _SCAN_POINTS)
-    grid = price(PricingModel.BLACK_76, fwd * (1 + moves), strikes, t_years, rate_frac, 0.0, iv, rights)
-    pnl = ((grid[1:] - grid[0]) * ratios).sum(axis=1)
-    worst = float(max(0.0, -pnl.min()))
-    net_short = max(0, -int(ratios.sum()))
-    return max(worst, net_short * short_minimum_frac * scan_range_frac * float(fwd.mean()))
-
-
 def buying_power_pts(
     structure: Structure,
     chain: ChainSnapshot,
@@ -129,6 +90,8 @@ def buying_power_pts(
     scan_range_frac: float,
     t_years: float,
     rate_frac: float,
+    vol_scan_frac: float = DEFAULT_VOL_SCAN_FRAC,
+    short_minimum_frac: float = DEFAULT_SHORT_MINIMUM_FRAC,
     reg_t: RegTRates = REG_T_DEFAULT,
 ) -> float:
     """Buying power one structure unit needs, in points (x multiplier for dollars).
@@ -137,17 +100,20 @@ def buying_power_pts(
         structure: the structure.
         chain: snapshot holding the legs' quotes, IVs and underlying prices.
         net_price_pts: the structure's net price (LEAN sign: + debit, - credit).
-        scan_range_frac: futures-option scan range as a fraction of the futures price.
+        scan_range_frac: futures-option price scan range as a fraction of the futures price
+            (the day's: :func:`thetacore.futures_margins.scan_range_frac`).
         t_years: time to expiry, for the futures scan revaluation.
         rate_frac: risk-free rate, for the futures scan revaluation.
+        vol_scan_frac, short_minimum_frac: the futures scan's volatility scan and
+            short-option minimum (:func:`thetacore.span_margin.futures_scan_bp_pts`).
 
     Raises:
         ValueError: for a structure kind this module has no rule for, or missing data.
     """
     if structure.underlying_kind is UnderlyingKind.FUTURE:
-        return futures_scan_bp_pts(
-            structure, chain, scan_range_frac=scan_range_frac, t_years=t_years, rate_frac=rate_frac
-        )
+        return futures_scan_bp_pts(structure, chain, scan_range_frac=scan_range_frac, t_years=t_years,
+                                   rate_frac=rate_frac, vol_scan_frac=vol_scan_frac,
+                                   short_minimum_frac=short_minimum_frac)
     credit = max(0.0, -net_price_pts)
     if structure.kind in (StructureKind.VERTICAL, StructureKind.IRON_CONDOR):
         if net_price_pts > 0:
@@ -156,7 +122,8 @@ def buying_power_pts(
         return max(0.0, max(widths) - credit)
     if structure.kind is StructureKind.RATIO_SPREAD:
         return ratio_spread_bp_pts(structure, chain, scan_range_frac=scan_range_frac, t_years=t_years,
-                                   rate_frac=rate_frac, reg_t=reg_t)
+                                   rate_frac=rate_frac, vol_scan_frac=vol_scan_frac,
+                                   short_minimum_frac=short_minimum_frac, reg_t=reg_t)
     if structure.kind in (StructureKind.STRANGLE, StructureKind.SINGLE):
         mids = (sum(structure.leg_quotes(chain)) / 2.0).tolist()
         under = float(chain.underlying_pts[chain.index_of(structure.legs[0].symbol)])
@@ -175,7 +142,9 @@ def buying_power_pts(
 
 
 def ratio_spread_bp_pts(structure: Structure, chain: ChainSnapshot, *, scan_range_frac: float,
-                       t_years: float, rate_frac: float, reg_t: RegTRates = REG_T_DEFAULT) -> float:
+                       t_years: float, rate_frac: float, vol_scan_frac: float = DEFAULT_VOL_SCAN_FRAC,
+                       short_minimum_frac: float = DEFAULT_SHORT_MINIMUM_FRAC,
+                       reg_t: RegTRates = REG_T_DEFAULT) -> float:
     """Ratio spread per unit in points: the one-by-one legs' net mid (a debit, floored at 0)
     plus, for every leg with a ratio of -2 or less, its naked requirement times the ratio.
 
@@ -194,7 +163,8 @@ def ratio_spread_bp_pts(structure: Structure, chain: ChainSnapshot, *, scan_rang
             one = Structure(StructureKind.SINGLE, (replace(leg, ratio=-1),), structure.multiplier_usd_per_pt,
                             structure.underlying_kind)
             req = futures_scan_bp_pts(one, chain, scan_range_frac=scan_range_frac, t_years=t_years,
-                                      rate_frac=rate_frac)
+                                      rate_frac=rate_frac, vol_scan_frac=vol_scan_frac,
+                                      short_minimum_frac=short_minimum_frac)
         else:
             under = float(chain.underlying_pts[chain.index_of(leg.symbol)])
             req = naked_short_bp_pts(structure.underlying_kind, leg.right, leg.strike_pts, under, float(m), reg_t)

@@ -275,7 +275,16 @@ class Parameters:
     unwind_timeout_min: int = _p(2, "an unwind not filled after this many minutes blocks new entries", lo=1)
     replay_fill_toward_far_frac: float = _p(0.3, "replay fill point per leg: 0 = mid, 1 = far side", lo=0.0, hi=1.0)
     max_quote_age_min: int = _p(15, "a quote older than this many minutes is missing, not stale-used", lo=1)
-    futures_scan_range_frac: float = _p(0.07, "SPAN scan-range approximation (+/- of futures price)", lo=0.001, hi=0.5)
+    futures_scan_range_frac: float = _p(0.07, "SPAN price scan range (+/- of futures price) when the day has no exchange "
+                                               "margin for the outright future (data/future/cme/margins)", lo=0.001, hi=0.5)
+
+    # ----- SPAN-like futures-option margin (issue 11, thetacore/span_margin.py) -----------------
+    futures_vol_scan_frac: float = _p(0.04, "SPAN volatility scan: IV +/- this many vol points (0.04 = 4); NSE Clearing's "
+                                            "index-option minimum vol scan", lo=0.0, hi=1.0)
+    futures_short_option_minimum_frac: float = _p(0.015, "SPAN short-option minimum per uncovered short futures option, "
+                                                         "fraction of its future's price (engineering choice: a 5-delta "
+                                                         "ES put at about 2x the fixed-IV scan; NSE Clearing: 3%)",
+                                                  lo=0.0, hi=0.5)
 
     # ----- Tastytrade fee schedule (docs/lean-notes.md "Fees"; check before live use) -------------
     fee_option_open_usd: float = _p(1.00, "equity/index option commission to open, per contract", lo=0.0)

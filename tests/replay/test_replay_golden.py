@@ -35,6 +35,12 @@ DECLINED decisions changed, orders and P&L are identical:
   ``leap_extrinsic_of_price_frac`` and ``leap_extrinsic_frac`` is now of the underlying.
 
 Both regenerations were merged by regenerating once more with both changes in (the lead, at the merge).
+
+Regenerated deliberately for issue 11 (branch i11c, SPAN-like futures-option margin), same
+command and sections: the strangle's entry decision records ``buying_power_usd`` 4,838.44
+(was 3,466.64: the fixed-IV 7% scan; now the day's 4.297% scan from the ES margin file with
+a 4-point vol scan, floored by the short-option minimum 2 x 1.5% x 3225.625) and the new
+detail ``futures_scan_range_frac`` 0.042968; the verdict, the order and the P&L are unchanged.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Real (data/, see data/PROVENANCE.md): the ES futures-option quotes and quote tim
 ES 2020-03 future (3225.625 mid at 10:00 ET) and its previous daily close (3235.50 on
 2020-01-03, data/future daily bars), the risk-free rate. Structures are built on that chain:
 the futures strangle the strategy picks (-1 3000P / -1 3460C 2020-03-20, limit -32.40,
-scan-range buying power 3,466.64 USD per unit) and put credit spreads from its put strikes,
+SPAN-like buying power 4,838.44 USD per unit) and put credit spreads from its put strikes,
 priced and margined the way strategies do (limit between mid and natural on the combo tick,
 buying power by :func:`thetacore.margin.buying_power_pts`).
 
@@ -77,7 +77,9 @@ def es_structure(ctx: MarketContext, legs: list[tuple[Right, float, int, date]],
     greeks = with_greeks(chain, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
                          expiry_time_et=prod.expiry_time_et)
     t = float(time_to_expiry_years(min(e for *_, e in legs), ctx.time_utc, prod.expiry_time_et))
-    bp = buying_power_pts(s, greeks, net_price_pts=limit, scan_range_frac=0.07, t_years=t, rate_frac=ctx.rate_frac)
+    scan = ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, 0.07)  # the day's: 4.297% on 2020-01-06
+    bp = buying_power_pts(s, greeks, net_price_pts=limit, scan_range_frac=scan, t_years=t, rate_frac=ctx.rate_frac,
+                          vol_scan_frac=0.04, short_minimum_frac=0.015)
     pid = f"{strategy}-{'-'.join(f'{k:g}' for _, k, _, _ in legs)}"
     return OrderIntent(strategy, IntentPurpose.OPEN, s, quantity, limit, pid), bp * chain.multiplier_usd_per_pt
 

@@ -1,6 +1,6 @@
 """Buying power by VIX regime, the reserve, and short puts only above VIX 30, on the REAL ES
-chain of 2020-01-06 (data/): the strategy's strangle needs 3,466.64 USD of scan-range BP per
-unit; the 3050/3000 put spread 744.89 USD. VIX levels are given."""
+chain of 2020-01-06 (data/): the strategy's strangle needs 4,838.44 USD of SPAN-like BP per
+unit (issue 11; 3,466.64 with the old fixed-IV scan); the 3050/3000 put spread 744.89 USD. VIX levels are given."""
 
 from __future__ import annotations
 
@@ -36,19 +36,20 @@ def _good(intent):
 
 
 def test_when_bp_room_fits_one_of_five_strangles_then_resized_to_one(strangle, ctx):
-    """NLV 1,000,000 at VIX 27.1 (limit 0.50): 495,000 in use leaves 5,000 = 1 x 3,466.64.
-    Kelly (39 units) and the 2% target (5 units) allow 5; BP allows 1."""
+    """NLV 1,000,000 at VIX 27.1 (limit 0.50): 494,000 in use leaves 6,000 = 1 x 4,838.44.
+    Kelly and the 2% target (4 units) allow 3; BP allows 1. (Issue 11: was 495,000 in use,
+    5 asked, BP 3,466.64.)"""
     intent, bp = strangle
-    ask = intent.__class__(**{**intent.__dict__, "quantity": 5})
-    v = Gate(params()).check(ask, account(1_000_000, 495_000, strategy_stats=_good(ask)),
+    ask = intent.__class__(**{**intent.__dict__, "quantity": 3})
+    v = Gate(params()).check(ask, account(1_000_000, 494_000, strategy_stats=_good(ask)),
                              market(ask, ctx, bp, vix_level=27.1, vix_prev_close=26.0), NOW)
     assert v.action is GateAction.RESIZE and v.quantity == 1
     assert v.codes == ("BP_LIMIT",)
-    assert v.reasons[0].text.startswith("asked 5, 1 fit: bp_used=0.5019 > limit=0.50 at VIX 27.1 (VIX 25-30) "
-                                        "with 2 unit(s): in use 495,000 + 2 x 3,467 USD of NLV 1,000,000")
+    assert v.reasons[0].text.startswith("asked 3, 1 fit: bp_used=0.5037 > limit=0.50 at VIX 27.1 (VIX 25-30) "
+                                        "with 2 unit(s): in use 494,000 + 2 x 4,838 USD of NLV 1,000,000")
 
 
-@pytest.mark.parametrize(("in_use", "action"), [(496_533.36, GateAction.APPROVE), (497_000, GateAction.REFUSE)])
+@pytest.mark.parametrize(("in_use", "action"), [(495_161.56, GateAction.APPROVE), (495_500, GateAction.REFUSE)])
 def test_when_one_unit_just_fits_or_not_then_approved_or_refused(strangle, ctx, in_use, action):
     intent, bp = strangle
     v = Gate(params()).check(intent, account(1_000_000, in_use), market(intent, ctx, bp, vix_level=27.1,
@@ -56,7 +57,7 @@ def test_when_one_unit_just_fits_or_not_then_approved_or_refused(strangle, ctx, 
     assert v.action is action
     if action is GateAction.REFUSE:
         assert v.codes == ("BP_LIMIT",)
-        assert "bp_used=0.5005 > limit=0.50 at VIX 27.1" in v.reason_text
+        assert "bp_used=0.5003 > limit=0.50 at VIX 27.1" in v.reason_text
 
 
 @pytest.mark.parametrize(("vix", "action"), [(24.99, GateAction.APPROVE), (25.0, GateAction.REFUSE)])
@@ -66,7 +67,7 @@ def test_when_vix_crosses_25_then_the_limit_drops_from_080_to_050(strangle, ctx,
                                                                           vix_prev_close=24.0), NOW)
     assert v.action is action
     if action is GateAction.REFUSE:
-        assert v.codes == ("BP_LIMIT",) and "bp_used=0.6035 > limit=0.50 at VIX 25.0 (VIX 25-30)" in v.reason_text
+        assert v.codes == ("BP_LIMIT",) and "bp_used=0.6048 > limit=0.50 at VIX 25.0 (VIX 25-30)" in v.reason_text
 
 
 def test_when_the_reserve_binds_then_the_code_says_reserve(strangle, ctx):

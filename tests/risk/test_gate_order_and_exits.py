@@ -20,10 +20,11 @@ def test_when_a_clean_strangle_is_checked_then_approved_with_its_risk_note(stran
     intent, bp = strangle
     v = Gate(params()).check(intent, account(100_000), market(intent, ctx, bp), NOW)
     assert v.action is GateAction.APPROVE and v.quantity == 1
-    # undefined risk (short call): the scan-range BP 3,466.64 USD is the stress loss; 3.47% of
-    # NLV is above the 2% target but within the 5% hard cap: one unit
+    # undefined risk (short call): the SPAN-like BP 4,838.44 USD (issue 11; 3,466.64 with the
+    # old fixed-IV scan) is the stress loss; 4.84% of NLV is above the 2% target but within
+    # the 5% hard cap: one unit
     assert v.codes == ("TRADE_RISK_ABOVE_TARGET",)
-    assert "margin stress loss 3,467 USD = 3.47% of NLV 100,000 > 2.00% target" in v.reason_text
+    assert "margin stress loss 4,838 USD = 4.84% of NLV 100,000 > 2.00% target" in v.reason_text
     assert v.trading_state is TradingState.ACTIVE and not v.flatten_requested
 
 
@@ -38,7 +39,7 @@ def test_when_many_rules_fail_then_every_refusal_is_listed_in_check_order(strang
     text = v.reason_text
     assert "VIX 41.00 >= 40" in text and "VIX 41.00 up 192.44% from previous close 14.02" in text
     assert "group A1 (equity index futures) has 2 open >= limit 1 (one lower while VIX 41.0 > 30)" in text
-    assert "3,467 USD = 9.90% of NLV 35,000 > hard cap 5.00%" in text
+    assert "4,838 USD = 13.82% of NLV 35,000 > hard cap 5.00%" in text
     assert any(a.startswith("CIRCUIT_VIX_LEVEL tripped") for a in v.alerts)
     assert v.trading_state is TradingState.HALTED
     assert gate.events[-1].codes == v.codes and gate.events[-1].action is GateAction.REFUSE

@@ -2,7 +2,7 @@
 
 The 3050/3000 put credit spread (2020-03-20) is limited at -7.25 (mid -7.375, natural
 -7.00, rounded up onto the 0.25 tick): its defined risk is (50 - 7.25) x 50 = 2,137.50 USD
-per unit. The strangle has undefined risk: its stress loss is the 3,466.64 USD scan-range BP.
+per unit. The strangle has undefined risk: its stress loss is the 4,838.44 USD SPAN-like BP.
 Trade statistics and NLV are given.
 """
 
@@ -108,6 +108,6 @@ def test_when_risk_is_undefined_then_the_margin_stress_loss_is_the_risk(strangle
     intent, bp = strangle
     v = Gate(params()).check(dataclasses.replace(intent, quantity=3), account(500_000,
                              strategy_stats=(stats(intent.strategy, *GOOD_STATS),)), market(intent, ctx, bp), NOW)
-    # 2% of 500,000 = 10,000 USD / 3,466.64 = 2 units
+    # 2% of 500,000 = 10,000 USD / 4,838.44 = 2 units (issue 11: was 3,466.64)
     assert v.action is GateAction.RESIZE and v.quantity == 2
-    assert v.reasons[0].text == "asked 3, 2 fit: 3 x margin stress loss 3,467 USD = 2.08% of NLV 500,000 > 2.00%"
+    assert v.reasons[0].text == "asked 3, 2 fit: 3 x margin stress loss 4,838 USD = 2.90% of NLV 500,000 > 2.00%"

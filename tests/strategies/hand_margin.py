@@ -10,11 +10,15 @@ Rules (docs/strategy-rules.md, "Margin approximations for the pre-trade check"):
 * LT112's 1 / -1 / -2 on index or equity options: the long put spread is paid in full (a
   debit spread's requirement is its cost, Cboe "Long put spread"), and the two extra short
   puts are each margined as naked (thetacore/margin.py docstring, "ratio spread");
-* futures options: the project's SPAN approximation as thetacore/margin.py documents it
-  today: each leg revalued with Black-76 at its own implied volatility (held) at 16 equally
-  spaced futures prices from -scan to +scan of its future, the worst loss of the whole
-  position. (docs/strategy-rules.md also describes volatility up/down moves and a
-  short-option minimum that the code does not have yet: issue 11.)
+* futures options (issue 11, SPAN-like): CME SPAN's 16 scenarios as the SPAN literature
+  tabulates them (NSE Clearing, "sixteen risk scenarios"; McMillan, *Options as a Strategic
+  Investment*, ch. 34): the future unchanged, +/- 1/3, 2/3, 3/3 of the price scan range,
+  each with volatility up and down by the vol scan (absolute points), plus +/- 2 scan
+  ranges at unchanged volatility counted at 35%; the requirement is the worst weighted
+  loss of the whole position, never less than the short-option minimum (per uncovered
+  short contract: for puts and for calls, shorts less longs; a fraction of its future's
+  price). The scan range of the day is the outright
+  future's initial margin / (multiplier x futures price) (LEAN's margin file).
 """
 
 from __future__ import annotations
@@ -41,17 +45,29 @@ def implied_vol_b76(price: float, fwd: float, k: float, t: float, r: float, call
     return float(brentq(lambda v: float(black76(fwd, k, t, r, v, call)) - price, 1e-3, 5.0, xtol=1e-14))
 
 
-def futures_scan_worst_loss_pts(legs: list[tuple[float, bool, int, float]], fwd: float, t: float, r: float,
-                                scan_frac: float, points: int = 16) -> float:
-    """Worst loss (points per unit, >= 0) of ``legs`` = ``[(strike, is_call, ratio, mid)]``
-    over ``points`` futures prices ``fwd x (1 + m)``, ``m`` equally spaced from -scan to +scan
-    (both ends included), every leg at the volatility implied by its mid today."""
-    moves = np.linspace(-scan_frac, scan_frac, points)
-    pnl = np.zeros(points)
-    for k, call, ratio, mid in legs:
-        vol = implied_vol_b76(mid, fwd, k, t, r, call)
-        pnl += ratio * (black76(fwd * (1 + moves), k, t, r, vol, call) - mid)
-    return float(max(0.0, -pnl.min()))
+def span_like_pts(legs: list[tuple[float, bool, int, float]], fwd: float, t: float, r: float, scan_frac: float,
+                  vol_scan: float, short_min_frac: float) -> tuple[float, float]:
+    """``(scan risk, short-option minimum)`` in points per unit for ``legs`` =
+    ``[(strike, is_call, ratio, mid)]`` on one future at ``fwd``: the scenarios are written
+    out one by one (no shared grid with the code), every leg at the volatility implied by its
+    mid today, moved by the vol scan (never below 1 vol point)."""
+    scenarios = []
+    for step in (0.0, 1 / 3, 2 / 3, 1.0):
+        for sign in ((1.0,) if step == 0 else (1.0, -1.0)):
+            for dv in (vol_scan, -vol_scan):
+                scenarios.append((sign * step * scan_frac, dv, 1.0))
+    scenarios += [(2 * scan_frac, 0.0, 0.35), (-2 * scan_frac, 0.0, 0.35)]
+    assert len(scenarios) == 16
+    vols = [implied_vol_b76(mid, fwd, k, t, r, call) for k, call, _, mid in legs]
+    worst = 0.0
+    for move, dv, weight in scenarios:
+        pnl = sum(ratio * (float(black76(fwd * (1 + move), k, t, r, max(vol + dv, 0.01), call)) - mid)
+                  for (k, call, ratio, mid), vol in zip(legs, vols, strict=True))
+        worst = max(worst, -pnl * weight)
+    net_puts = sum(ratio for _, call, ratio, _ in legs if not call)
+    net_calls = sum(ratio for _, call, ratio, _ in legs if call)
+    uncovered = max(0, -net_puts) + max(0, -net_calls)
+    return worst, uncovered * short_min_frac * fwd
 
 
 def reg_t_naked_put_pts(strike: float, underlying: float, premium: float, base_frac: float) -> float:

@@ -12,7 +12,7 @@ from strategies.base import MarketContext, PositionState, StrategyPosition
 from strategies.entry_calendar import nth_weekday
 from strategies.futures_strangle import FuturesStrangle
 from tests.conftest import ES_ENTRY_UTC, RELAXED
-from tests.strategies.hand_margin import futures_scan_worst_loss_pts
+from tests.strategies.hand_margin import span_like_pts
 from thetacore.chain_greeks import with_greeks
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.parameters import load_parameters
@@ -67,16 +67,21 @@ def test_when_relaxed_then_one_strangle_at_the_strikes_nearest_the_target_deltas
     assert d.details["net_natural_pts"] == pytest.approx(-32.3)
     assert d.intent.limit_pts == pytest.approx(-32.4)
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
-    # buying power by hand (tests/strategies/hand_margin.py, the scan thetacore/margin.py
-    # documents): the March future mid 3225.625 moved over 16 prices from -7% to +7%, each leg
-    # at the Black-76 IV of its mid (3000P 29.125, 3460C 3.375), rate 2.25%, 74 days less 1.5
-    # hours to 09:30 ET on 2020-03-20; the worst loss of the short strangle is 69.33 pts
-    # (the -7% end: the put deep in the money) -> 3,466.64 USD
+    # buying power by hand (tests/strategies/hand_margin.py, the SPAN-like rule of issue 11):
+    # the day's scan range is ES's initial margin 6,930 USD (data/future/cme/margins/ES.csv,
+    # row 2019-11-15) / (50 x the front future's mid 3225.625) = 4.297%; each leg at the
+    # Black-76 IV of its mid (3000P 29.125, 3460C 3.375) +/- 4 vol points, rate 2.25%, 74 days
+    # less 1.5 hours to 09:30 ET on 2020-03-20: the worst of the 16 scenarios is 56.43 pts;
+    # the short-option minimum, 2 uncovered shorts x 1.5% x 3225.625 = 96.77 pts, is larger
+    # -> 4,838.44 USD (the old fixed-IV 7% scan gave 3,466.64)
     t = (datetime(2020, 3, 20, 13, 30, tzinfo=UTC) - ES_ENTRY_UTC).total_seconds() / (365 * 86400)
-    worst = futures_scan_worst_loss_pts([(3000.0, False, -1, 29.125), (3460.0, True, -1, 3.375)], 3225.625, t,
-                                        ctx.rate_frac, 0.07)
-    assert round(worst, 2) == 69.33
-    assert d.details["buying_power_usd"] == pytest.approx(worst * 50, abs=0.01) == 3_466.64
+    scan = 6930 / (50 * 3225.625)
+    assert d.details["futures_scan_range_frac"] == pytest.approx(scan, abs=1e-6)
+    risk, minimum = span_like_pts([(3000.0, False, -1, 29.125), (3460.0, True, -1, 3.375)], 3225.625, t,
+                                  ctx.rate_frac, scan, 0.04, 0.015)
+    assert (round(risk, 2), round(minimum, 2)) == (56.43, 96.77)
+    assert d.details["buying_power_usd"] == pytest.approx(max(risk, minimum) * 50, abs=0.01)
+    assert d.details["buying_power_usd"] == 4_838.44
 
 
 def test_when_second_tuesday_then_the_day_rule_passes(ctx):

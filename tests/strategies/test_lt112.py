@@ -18,7 +18,7 @@ from strategies.base import MarketContext, PositionState
 from strategies.entry_calendar import entry_day_reason
 from strategies.lt112 import Lt112
 from tests.conftest import DATA, ES_ENTRY_UTC
-from tests.strategies.hand_margin import futures_scan_worst_loss_pts, reg_t_naked_put_pts
+from tests.strategies.hand_margin import reg_t_naked_put_pts, span_like_pts
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.events import parse_events_csv
 from thetacore.parameters import load_parameters
@@ -98,19 +98,23 @@ def test_when_the_naked_puts_sit_10pct_below_then_one_ratio_spread_combo_on_the_
     assert det["net_credit_pts"] == 88.75 and det["naked_credit_pts"] == 49.0
     # payoff below 2900: 2 S - 5661.25 -> max loss 5661.25 pts at S = 0, breakeven 2830.625
     assert (det["max_loss_pts"], det["max_loss_usd"], det["breakevens_pts"]) == (5661.25, 283062.5, [2830.62])
-    # futures options, by hand (tests/strategies/hand_margin.py, the scan thetacore/margin.py
-    # documents): the June future mid 3225.125 moved over 16 prices from -7% to +7%, each
-    # put at the Black-76 IV of its mid (3000P 65.50, 2950P 56.75, 2900P 49.00), rate 2.25%,
-    # 165 days less 1.5 hours to 09:30 ET on 2020-06-19; worst loss of +1 / -1 / -2 =
-    # 114.78 pts -> 5,738.98 USD. The whole position nets the spread against the naked puts:
-    # less than the spread's debit 8.75 + 2 x one naked put's own worst loss (62.30).
+    # futures options, by hand (tests/strategies/hand_margin.py, the SPAN-like rule of issue
+    # 11): scan range 6,930 USD (ES margin row 2019-11-15) / (50 x front future mid 3225.625)
+    # = 4.297% applied to the June future mid 3225.125, each put at the Black-76 IV of its mid
+    # (3000P 65.50, 2950P 56.75, 2900P 49.00) +/- 4 vol points, rate 2.25%, 165 days less 1.5
+    # hours to 09:30 ET on 2020-06-19; worst of the 16 scenarios of +1 / -1 / -2 = 117.93 pts,
+    # above the short-option minimum of the 2 uncovered puts (3 shorts less the 1 long):
+    # 2 x 1.5% x 3225.125 = 96.75 pts -> 5,896.70 USD (old fixed-IV 7% scan: 5,738.98).
+    # The whole position nets the spread against the naked puts: less than the spread's debit
+    # 8.75 + 2 x one naked put's own requirement (its scan 62.32 > its minimum 48.38).
     t = (datetime(2020, 6, 19, 13, 30, tzinfo=UTC) - ES_ENTRY_UTC).total_seconds() / (365 * 86400)
-    whole = futures_scan_worst_loss_pts([(3000.0, False, 1, 65.5), (2950.0, False, -1, 56.75),
-                                         (2900.0, False, -2, 49.0)], 3225.125, t, ctx.rate_frac, 0.07)
-    one = futures_scan_worst_loss_pts([(2900.0, False, -1, 49.0)], 3225.125, t, ctx.rate_frac, 0.07)
-    assert (round(whole, 2), round(one, 2)) == (114.78, 62.3)
-    assert det["buying_power_usd"] == pytest.approx(whole * 50, abs=0.01) == 5_738.98
-    assert whole < 65.5 - 56.75 + 2 * one
+    scan = 6930 / (50 * 3225.625)
+    whole, whole_min = span_like_pts([(3000.0, False, 1, 65.5), (2950.0, False, -1, 56.75),
+                                      (2900.0, False, -2, 49.0)], 3225.125, t, ctx.rate_frac, scan, 0.04, 0.015)
+    one, one_min = span_like_pts([(2900.0, False, -1, 49.0)], 3225.125, t, ctx.rate_frac, scan, 0.04, 0.015)
+    assert (round(whole, 2), round(whole_min, 3), round(one, 2), round(one_min, 4)) == (117.93, 96.754, 62.32, 48.3769)
+    assert det["buying_power_usd"] == pytest.approx(max(whole, whole_min) * 50, abs=0.01) == 5_896.70
+    assert max(whole, whole_min) < 65.5 - 56.75 + 2 * max(one, one_min)
     assert d.intent.quantity == 1 and d.intent.purpose is IntentPurpose.OPEN
 
 

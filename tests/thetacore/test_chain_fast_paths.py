@@ -178,8 +178,12 @@ def test_when_futures_scan_runs_on_one_grid_then_it_equals_a_scenario_by_scenari
     k, w = np.array([leg.strike_pts for leg in legs]), np.array([-1.0, -1.0, -1.0])
     today = price(PricingModel.BLACK_76, fwd, k, t_years, 0.05, 0.0, iv, w)
     worst = 0.0
-    for move in np.linspace(-0.1, 0.1, 16):  # one revaluation per scenario, as the rule reads
-        later = price(PricingModel.BLACK_76, fwd * (1 + move), k, t_years, 0.05, 0.0, iv, w)
-        worst = max(worst, -float(((later - today) * np.array([1, -1, -2])).sum()))
-    got = futures_scan_bp_pts(ratio, chain, scan_range_frac=0.1, t_years=t_years, rate_frac=0.05)
+    # one revaluation per SPAN scenario, as the rule reads: 7 price steps x vol up/down, then
+    # the two extreme moves (2 scans, vol unchanged) at 35%
+    scenarios = [(m * 0.1, dv, 1.0) for m in (0, 1 / 3, -1 / 3, 2 / 3, -2 / 3, 1, -1) for dv in (0.04, -0.04)]
+    for move, dv, weight in [*scenarios, (0.2, 0.0, 0.35), (-0.2, 0.0, 0.35)]:
+        later = price(PricingModel.BLACK_76, fwd * (1 + move), k, t_years, 0.05, 0.0, np.maximum(iv + dv, 0.01), w)
+        worst = max(worst, -float(((later - today) * np.array([1, -1, -2])).sum()) * weight)
+    got = futures_scan_bp_pts(ratio, chain, scan_range_frac=0.1, t_years=t_years, rate_frac=0.05,
+                              vol_scan_frac=0.04, short_minimum_frac=0.0)
     assert worst > 0 and got == worst

@@ -125,11 +125,16 @@ def test_when_futures_strangle_on_the_real_es_chain_then_scan_bp_is_the_worst_re
         OptionLeg("ES202003 200320C03460000", "ES202003", Right.CALL, 3460.0, date(2020, 3, 20), -1)),
         50.0, UnderlyingKind.FUTURE)
     t = float(time_to_expiry_years(date(2020, 3, 20), ES_ENTRY_UTC, __import__("datetime").time(9, 30)))
-    narrow = buying_power_pts(st, c, net_price_pts=-32.5, scan_range_frac=0.03, t_years=t, rate_frac=0.0155)
-    wide = buying_power_pts(st, c, net_price_pts=-32.5, scan_range_frac=0.07, t_years=t, rate_frac=0.0155)
+    args = {"net_price_pts": -32.5, "t_years": t, "rate_frac": 0.0155, "short_minimum_frac": 0.0}
+    narrow = buying_power_pts(st, c, scan_range_frac=0.03, **args)
+    wide = buying_power_pts(st, c, scan_range_frac=0.07, **args)
     assert 0 < narrow < wide
     # +7% (future ~3457) puts the 3460 call at the money: a loss of tens of points, not hundreds
     assert 20 < wide < 120
+    # the short-option minimum (2 uncovered shorts x 1.5% x the future 3225.625) floors both
+    floor = 2 * 0.015 * 3225.625
+    assert narrow < floor and buying_power_pts(st, c, scan_range_frac=0.03, **{**args, "short_minimum_frac": 0.015}) == (
+        pytest.approx(floor))
 
 
 def test_limit_on_tick_rounds_toward_the_natural_but_never_past_it():
