@@ -148,9 +148,8 @@ def _exit_structure_reasons(intent: OrderIntent, account: AccountSnapshot, p: Pa
                           f"in the account snapshot ({len(account.positions)} open)"))
     if bad_qty:
         return out
-    if held is not None and held.units is not None and intent.quantity > held.units:
-        out.append(Reason("CLOSE_MORE_THAN_HELD", f"closing {intent.quantity} units of {intent.position_id}, "
-                          f"which holds {held.units}"))
+    if held is not None and held.units is not None:
+        out += _more_than_held(intent, held.units, dict(held.leg_ratios))
     total = contracts_per_unit(intent.structure) * intent.quantity
     if total > p.safety_max_contracts_per_order:
         out.append(Reason("CLOSE_TOO_LARGE", f"{intent.quantity} units = {total} contracts > "
@@ -180,3 +179,21 @@ def sizing_step(intent: OrderIntent, account: AccountSnapshot, market: GateMarke
     if kelly is not None and why is not None and max(1, kelly) < asked and (target is None or kelly < target):
         notes.append(why)
     return Step([], size, notes, info)
+
+
+def _more_than_held(intent: OrderIntent, units: int, per_unit: dict[str, int]) -> list[Reason]:
+    """``CLOSE_MORE_THAN_HELD`` when the exit trades more of a contract than the position
+    holds (``|ratio| x units``), contract by contract when the entry's legs are known (an exit
+    may have another shape than the entry: LT112 buys back its 2 naked puts per unit alone);
+    else by units."""
+    if not per_unit:
+        if intent.quantity > units:
+            return [Reason("CLOSE_MORE_THAN_HELD", f"closing {intent.quantity} units of {intent.position_id}, "
+                           f"which holds {units}")]
+        return []
+    for leg in intent.structure.legs:
+        have, want = abs(per_unit.get(leg.symbol, 0)) * units, abs(leg.ratio) * intent.quantity
+        if want > have:
+            return [Reason("CLOSE_MORE_THAN_HELD", f"closing {want} contract(s) of {leg.symbol} in "
+                           f"{intent.position_id}, which holds {have} ({units} unit(s))")]
+    return []

@@ -39,6 +39,9 @@ class OpenPosition:
         group: correlation group; None: derived from ``root`` (still None if unknown).
         units: structure units held (an exit may close at most this many); None: unknown
             (the exit check then cannot compare).
+        leg_ratios: ``(contract, signed contracts per unit)`` of the structure at entry: an
+            exit of another shape (LT112's naked puts bought back alone, 2 single-leg units
+            per structure unit) is compared contract by contract, ``|ratio| x units`` held.
     """
 
     position_id: str
@@ -50,6 +53,7 @@ class OpenPosition:
     risk_usd: float
     group: str | None = None
     units: int | None = None
+    leg_ratios: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.group is None:
@@ -63,7 +67,7 @@ class OpenPosition:
         return cls(position_id, strategy, root, min(leg.expiry for leg in structure.legs),
                    is_short_put_multiweek(structure, entry_date, multiweek_min_dte),
                    is_bullish_multiweek(structure, entry_date, multiweek_min_dte),
-                   risk_usd, units=units)
+                   risk_usd, units=units, leg_ratios=tuple((leg.symbol, leg.ratio) for leg in structure.legs))
 
 
 @dataclass(frozen=True)

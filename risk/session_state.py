@@ -64,7 +64,7 @@ def restore_session(params: Parameters, data: Any, path: str = "gate") -> GateSe
         group = p.opt_string("group")
         pos = OpenPosition(p.string("position_id"), p.string("strategy"), p.string("root"), p.day("expiry"),
                            p.boolean("is_short_put_multiweek"), p.boolean("is_bullish_multiweek"),
-                           p.number("risk_usd"), group)
+                           p.number("risk_usd"), group, _opt_units(p), _leg_ratios(p))
         data = r.data
         structure = (Structure.from_dict(data["structure"], r.at("structure"))
                      if data.get("structure") is not None else None)  # absent in a state saved before issue 11
@@ -72,3 +72,23 @@ def restore_session(params: Parameters, data: Any, path: str = "gate") -> GateSe
         cover = r.opt_number("cover_strike_pts") if "cover_strike_pts" in data else None
         session.records[pid] = _Record(pos, r.number("bp_usd"), structure, units, cover)
     return session
+
+
+def _opt_units(p: Fields) -> int | None:
+    """The position's units (absent or null in a state saved before issue 8: unknown)."""
+    return p.integer("units") if p.data.get("units") is not None else None
+
+
+def _leg_ratios(p: Fields) -> tuple[tuple[str, int], ...]:
+    """``leg_ratios`` as ``[[contract, ratio], ...]`` (absent before issue 8: empty).
+
+    Raises:
+        StateError: naming the key path when an entry is not ``[string, integer]``.
+    """
+    out = []
+    for i, row in enumerate(p.data.get("leg_ratios") or []):
+        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str) and isinstance(row[1], int)
+                and not isinstance(row[1], bool)):
+            raise StateError(f"{p.at('leg_ratios')}[{i}]", f"expected [contract, integer ratio], got {row!r}")
+        out.append((row[0], row[1]))
+    return tuple(out)
