@@ -74,9 +74,12 @@ def test_when_one_quote_at_a_mark_is_crossed_or_negative_then_nlv_moves_by_nothi
         assert code in text and PUT in text and "minute 2020-01-06 11:00 ET" in text
         assert f"{DATA}/futureoption/cme/minute/es/202003/20200106_quote_american.zip" in text
         assert text.endswith("mark kept at 27.75")
-    # every other mark is the clean run's
-    assert [m for m in result.marks if m["time_utc"] != MARK_UTC.isoformat()] == [
-        m for m in clean.marks if m["time_utc"] != MARK_UTC.isoformat()]
+    # every other NLV mark is the clean run's (buying power in use may differ later: at a mark
+    # whose quotes are stale it keeps its last good re-mark, which the spoiled run took at
+    # 10:30 and the clean run at 11:00; issue 11's BP re-marking)
+    def nlv(marks: list[dict[str, object]]) -> list[tuple[object, object]]:
+        return [(m["time_utc"], m["nlv_usd"]) for m in marks if m["time_utc"] != MARK_UTC.isoformat()]
+    assert nlv(result.marks) == nlv(clean.marks)
 
 
 def test_when_the_quote_is_good_then_the_mark_is_its_mid(monkeypatch):
