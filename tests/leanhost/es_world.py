@@ -10,6 +10,7 @@ contract's ``time`` is that bar's end in the exchange time zone (ES: America/New
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -175,3 +176,14 @@ def entry_verdict(algorithm: Any) -> Any:
     """Fire the strangle's entry rule; the risk gate's verdict on it (the last journaled)."""
     fire(algorithm, "futures_strangle:entry")
     return algorithm.journal.verdicts()[-1]
+
+
+def live_setup(store: Any = None) -> Callable[[Any], None]:
+    """``setup`` of a live run (local LEAN), sharing ``store`` when given (a restart)."""
+
+    def setup(algorithm: Any) -> None:
+        algorithm.live_mode = True
+        if store is not None:
+            algorithm.object_store = store
+
+    return setup

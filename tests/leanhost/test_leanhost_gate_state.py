@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from es_world import entry_verdict, fire, relaxed_es_algorithm
+from es_world import live_setup as _live
 from gate_world import trip_daily_loss
 
 from strategies.base import PositionState
@@ -20,16 +21,6 @@ from strategies.base import PositionState
 STATE_KEY, KILL_KEY = "thetadesk/gate_state.json", "thetadesk/kill_switch"
 BACKTEST_STATE_KEY = "thetadesk/backtest/gate_state.json"
 
-
-def _live(store: Any = None) -> Callable[[Any], None]:
-    """``setup`` of a live run (local LEAN), sharing ``store`` when given (a restart)."""
-
-    def setup(algorithm: Any) -> None:
-        algorithm.live_mode = True
-        if store is not None:
-            algorithm.object_store = store
-
-    return setup
 
 
 def _algorithm(lean: ModuleType, make_algorithm: Callable[..., Any], setup: Callable[[Any], None] | None,

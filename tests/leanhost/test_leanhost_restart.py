@@ -20,19 +20,12 @@ from typing import Any
 
 import pytest
 from es_world import entry_verdict, fire, relaxed_es_algorithm
+from es_world import live_setup as _live
 
 from strategies.base import PositionState
 
 SLOT_A, SLOT_B = "thetadesk/book/a.json", "thetadesk/book/b.json"
 
-
-def _live(store: Any = None) -> Callable[[Any], None]:
-    def setup(algorithm: Any) -> None:
-        algorithm.live_mode = True
-        if store is not None:
-            algorithm.object_store = store
-
-    return setup
 
 
 def _first(lean: ModuleType, make_algorithm: Callable[..., Any]) -> Any:
