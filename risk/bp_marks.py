@@ -23,9 +23,10 @@ import numpy as np
 
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_years, with_greeks
-from thetacore.chain_margin import chain_buying_power_pts
+from thetacore.chain_margin import chain_buying_power_pts, margin_settings
 from thetacore.enums import Right
 from thetacore.margin import covered_short_call_bp_pts
+from thetacore.parameters import Parameters
 from thetacore.products import product
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
@@ -80,10 +81,13 @@ def remark_chain(structure: Structure, root: str, mids: Mapping[str, float], now
 
 def bp_usd_per_unit(structure: Structure, root: str, chain: ChainSnapshot, *, net_price_pts: float,
                     now_utc: datetime, rate_frac: float, scan_range_frac: float,
-                    cover_strike_pts: float | None = None) -> float:
+                    cover_strike_pts: float | None = None, params: Parameters | None = None) -> float:
     """Buying power of one unit of ``structure`` on ``chain`` in USD, as at entry
     (:meth:`risk.gate_session.GateSession.review`); a short call covered by a long call
     (``cover_strike_pts``: the long's strike) by :func:`thetacore.margin.covered_short_call_bp_pts`.
+
+    ``params``: the margin parameters (:func:`thetacore.chain_margin.margin_settings`; None:
+    their defaults).
 
     Raises:
         ValueError, KeyError: for missing data (no IV, no quote).
@@ -100,7 +104,7 @@ def bp_usd_per_unit(structure: Structure, root: str, chain: ChainSnapshot, *, ne
                             expiry_time_et=prod.expiry_time_et)
     t = expiry_years(min(leg.expiry for leg in structure.legs), now_utc, prod.expiry_time_et)
     pts = chain_buying_power_pts(structure, chain, net_price_pts=net_price_pts, scan_range_frac=scan_range_frac,
-                                 t_years=t, rate_frac=rate_frac)
+                                 t_years=t, rate_frac=rate_frac, **(margin_settings(params) if params else {}))
     return pts * structure.multiplier_usd_per_pt
 
 

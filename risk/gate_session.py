@@ -32,7 +32,7 @@ from risk.state import GateState
 from strategies.base import MarketContext
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_years, with_greeks
-from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts
+from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
 from thetacore.parameters import Parameters
@@ -154,7 +154,7 @@ class GateSession:
                 return bp_usd_per_unit(intent.structure, prod.root, legs, net_price_pts=intent.limit_pts,
                                        now_utc=ctx.time_utc, rate_frac=ctx.rate_frac,
                                        scan_range_frac=self.params.futures_scan_range_frac,
-                                       cover_strike_pts=cover_strike_pts)
+                                       cover_strike_pts=cover_strike_pts, params=self.params)
             chain = legs
             if intent.structure.underlying_kind is UnderlyingKind.FUTURE:
                 chain = with_greeks(legs, model=prod.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
@@ -164,8 +164,7 @@ class GateSession:
             p = self.params
             scan = ctx.futures_scan_range_frac(intent.structure.multiplier_usd_per_pt, p.futures_scan_range_frac)
             pts = chain_buying_power_pts(intent.structure, chain, net_price_pts=intent.limit_pts, scan_range_frac=scan,
-                                         t_years=t, rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
-                                         short_minimum_frac=p.futures_short_option_minimum_frac)
+                                         t_years=t, rate_frac=ctx.rate_frac, **margin_settings(p))
         except (KeyError, ValueError):
             return math.nan
         return pts * intent.structure.multiplier_usd_per_pt
@@ -213,7 +212,7 @@ class GateSession:
                 unit = bp_usd_per_unit(r.structure, root, chain, net_price_pts=r.structure.net_mid_pts(chain),
                                        now_utc=now_utc, rate_frac=rate_frac,
                                        scan_range_frac=self.params.futures_scan_range_frac,
-                                       cover_strike_pts=r.cover_strike_pts)
+                                       cover_strike_pts=r.cover_strike_pts, params=self.params)
             except (KeyError, ValueError) as exc:
                 kept.append(f"BP_MARK_KEPT {pid}: {exc}; last good buying power {r.bp_usd:,.2f} USD kept")
                 continue

@@ -47,7 +47,7 @@ from strategies.combo_limits import combo_limit
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks, expiry_years
-from thetacore.chain_margin import chain_buying_power_pts
+from thetacore.chain_margin import chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, nan_to_null
 from thetacore.enums import Action, IntentPurpose, Right
@@ -202,8 +202,7 @@ class FuturesStrangle(Strategy):
         t_years = expiry_years(exp.expiry, ctx.time_utc, self.product.expiry_time_et)
         scan = ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, p.futures_scan_range_frac)
         bp_pts = chain_buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=scan, t_years=t_years,
-                                        rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
-                                        short_minimum_frac=p.futures_short_option_minimum_frac)
+                                        rate_frac=ctx.rate_frac, **margin_settings(p))
         details["futures_scan_range_frac"] = round(scan, 6)
         details["buying_power_usd"] = round(bp_pts * chain.multiplier_usd_per_pt * p.strangle_contracts, 2)
         if reasons:

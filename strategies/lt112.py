@@ -44,7 +44,7 @@ from strategies.defense import defense_review
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import expiry_greeks, expiry_years
-from thetacore.chain_margin import chain_buying_power_pts
+from thetacore.chain_margin import chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError
 from thetacore.enums import Action, IntentPurpose, Right
@@ -272,8 +272,7 @@ class Lt112(Strategy):
         scan = ctx.futures_scan_range_frac(chain.multiplier_usd_per_pt, p.futures_scan_range_frac)
         try:
             bp = chain_buying_power_pts(structure, chain, net_price_pts=limit, scan_range_frac=scan, t_years=t_years,
-                                        rate_frac=ctx.rate_frac, vol_scan_frac=p.futures_vol_scan_frac,
-                                        short_minimum_frac=p.futures_short_option_minimum_frac)
+                                        rate_frac=ctx.rate_frac, **margin_settings(p))
         except ValueError as exc:
             return [*reasons, Reason("BUYING_POWER_UNAVAILABLE", str(exc))]
         details["buying_power_usd"] = round(bp * usd, 2)

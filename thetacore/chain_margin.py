@@ -10,8 +10,11 @@ cut from, so the second computation is a dictionary lookup of the first one's re
 
 from __future__ import annotations
 
+from typing import Any
+
 from thetacore.chain import ChainSnapshot
-from thetacore.margin import buying_power_pts
+from thetacore.margin import REG_T_DEFAULT, RegTRates, buying_power_pts
+from thetacore.parameters import Parameters
 from thetacore.span_margin import DEFAULT_SHORT_MINIMUM_FRAC, DEFAULT_VOL_SCAN_FRAC
 from thetacore.structures import Structure
 
@@ -31,6 +34,7 @@ def chain_buying_power_pts(
     rate_frac: float,
     vol_scan_frac: float = DEFAULT_VOL_SCAN_FRAC,
     short_minimum_frac: float = DEFAULT_SHORT_MINIMUM_FRAC,
+    reg_t: RegTRates = REG_T_DEFAULT,
 ) -> float:
     """:func:`thetacore.margin.buying_power_pts` (points per unit), remembered on ``chain``.
 
@@ -42,12 +46,20 @@ def chain_buying_power_pts(
     """
     memo = chain.derived.setdefault(MEMO_KEY, {})
     assert isinstance(memo, dict)
-    key = (structure, net_price_pts, scan_range_frac, t_years, rate_frac, vol_scan_frac, short_minimum_frac)
+    key = (structure, net_price_pts, scan_range_frac, t_years, rate_frac, vol_scan_frac, short_minimum_frac, reg_t)
     hit = memo.get(key)
     if isinstance(hit, float):
         return hit
     out = float(buying_power_pts(structure, chain, net_price_pts=net_price_pts, scan_range_frac=scan_range_frac,
                                  t_years=t_years, rate_frac=rate_frac, vol_scan_frac=vol_scan_frac,
-                                 short_minimum_frac=short_minimum_frac))
+                                 short_minimum_frac=short_minimum_frac, reg_t=reg_t))
     memo[key] = out
     return out
+
+
+def margin_settings(p: Parameters) -> dict[str, Any]:
+    """The margin keywords of :func:`chain_buying_power_pts` that come from parameters
+    (``futures_vol_scan_frac``, ``futures_short_option_minimum_frac``, the ``regt_*`` rates), so
+    that a strategy, the gate's review and the gate's BP re-marks margin alike."""
+    return {"vol_scan_frac": p.futures_vol_scan_frac, "short_minimum_frac": p.futures_short_option_minimum_frac,
+            "reg_t": RegTRates.from_parameters(p)}
