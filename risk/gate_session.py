@@ -86,11 +86,12 @@ class GateSession:
 
     # ----- per intent ----------------------------------------------------------------------
     def review(self, decision: Decision, ctx: MarketContext, *, vix_prev_close: float,
-               now_utc: datetime, nlv_usd: float | None = None) -> GateVerdict:
+               now_utc: datetime, nlv_usd: float | None = None, unit_scale: int = 1) -> GateVerdict:
         """The gate's verdict on ``decision.intent``, journaled; an approved or resized entry
         is booked (its buying power counts as in use from now on). ``nlv_usd`` is the account
         value the gate sees (and marks), USD; ``None``: the context's ``nlv_usd`` (a host whose
-        context value is not from validated marks passes its own, :mod:`risk.marks`)."""
+        context value is not from validated marks passes its own, :mod:`risk.marks`).
+        ``unit_scale``: :attr:`risk.gate_inputs.GateMarket.unit_scale` (a micro move's 10)."""
         intent = decision.intent
         assert intent is not None
         chain = ctx.chain
@@ -108,6 +109,8 @@ class GateSession:
                                        underlying_pts=ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
         if not defined_risk(intent):
             market = replace(market, max_loss_usd_per_unit=None)
+        if unit_scale != 1:
+            market = replace(market, unit_scale=unit_scale)
         nlv = ctx.nlv_usd if nlv_usd is None else nlv_usd
         verdict = self.gate.check(intent, self.account(nlv), market, now_utc)
         self._log(now_utc, intent, verdict, "")
