@@ -64,7 +64,7 @@ from .journal import DecisionJournal
 from .market_data import MarketData
 from .nlv_marks import leg_quote, source_of, validated_nlv
 from .orders import OrderRouter
-from .scheduling import now_utc
+from .scheduling import NEW_YORK, now_utc
 from .serial import schedule_on
 
 if TYPE_CHECKING:
@@ -229,8 +229,9 @@ class RiskDesk:
         """Re-mark the booked positions' buying power from the mids the NLV marks validate
         (:meth:`risk.marks.MarkBook.current_mids` on the legs' and their underlyings' LEAN
         quotes with their real times, :func:`leanhost.nlv_marks.leg_quote`) with the strategies'
-        current structures (:meth:`risk.gate_session.GateSession.mark_bp`); a position without
-        a validated mid keeps its last good buying power (logged)."""
+        current structures and the day's futures margins (:meth:`leanhost.market_data.MarketData.future_margin_usd`,
+        the entry's scan range) (:meth:`risk.gate_session.GateSession.mark_bp`); a position
+        without a validated mid keeps its last good buying power (logged)."""
         underlyings = {sym.underlying.value: sym.underlying for sym in self.router.symbols.values()
                        if sym.underlying is not None}
         securities = self.algorithm.securities
@@ -250,7 +251,10 @@ class RiskDesk:
         for r in rejected:
             self.algorithm.debug(f"BP re-mark: {r}")
         rate = float(self.algorithm.risk_free_interest_rate_model.get_interest_rate(self.algorithm.time))
-        for text in self.session.mark_bp(mids, now, rate, structures):
+        today = now.astimezone(NEW_YORK).date()
+        margins = {root: self.market.future_margin_usd(root, today) for kind, root in self.market.feeds
+                   if kind == "future_option"}
+        for text in self.session.mark_bp(mids, now, rate, structures, margins):
             self.algorithm.log(text)
 
     def poll_clear_requests(self, now: datetime) -> None:

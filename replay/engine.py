@@ -33,7 +33,7 @@ from replay.fault_broker import FaultyBroker
 from replay.faults import FaultPlan, FaultyQuotes
 from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
-from replay.market import OptionMarket
+from replay.market import FutureOptionMarket, OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_table
 from replay.start_reconcile import StartReconciliation
@@ -368,12 +368,15 @@ class _Run:
     def mark_bp(self, t: datetime) -> None:
         """Re-mark the booked positions' buying power from the mids the NLV marks validated
         (:func:`replay.marks.bp_mids`; :meth:`GateSession.mark_bp`), with the strategies'
-        current structures."""
+        current structures and each futures market's exchange margin of the day (the entry's
+        scan range)."""
         structures = {p.position_id: p.structure for s in self.result.strategies for p in s.open_positions()}
         mids = marks.bp_mids(self.quotes, self.session.mark_symbols(), t)
         day = t.astimezone(NEW_YORK).date()
-        rate = next((m.rates.rate_on(day) for m in getattr(self.quotes, "markets", ())), 0.0)
-        for text in self.session.mark_bp(mids, t, rate, structures):
+        markets = getattr(self.quotes, "markets", ())
+        rate = next((m.rates.rate_on(day) for m in markets), 0.0)
+        margins = {m.root: m.initial_margin_usd(day) for m in markets if isinstance(m, FutureOptionMarket)}
+        for text in self.session.mark_bp(mids, t, rate, structures, margins):
             log.info("%s %s", t, text)
 
     def _alert(self, alerts: tuple[str, ...], t: datetime) -> None:

@@ -35,6 +35,7 @@ from thetacore.chain_greeks import expiry_years, with_greeks
 from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
+from thetacore.futures_margins import scan_range_frac
 from thetacore.parameters import Parameters
 from thetacore.products import product
 from thetacore.structures import Structure, UnderlyingKind
@@ -192,7 +193,8 @@ class GateSession:
         return min(k for k, _ in longs)
 
     def mark_bp(self, mids: Mapping[str, float], now_utc: datetime, rate_frac: float,
-                structures: Mapping[str, Structure] | None = None) -> list[str]:
+                structures: Mapping[str, Structure] | None = None,
+                margins_usd: Mapping[str, float] | None = None) -> list[str]:
         """Re-mark every booked position's buying power (USD) from current validated ``mids``
         (points, by leg and underlying symbol; :func:`risk.bp_marks.validated_mids`).
 
@@ -201,6 +203,11 @@ class GateSession:
         debit spread alone) is re-marked as what it now is. A single short call is re-marked
         as covered while booked long calls cover it, as naked otherwise. A position without a validated mid for a
         leg or underlying keeps its last good mark; returns one ``BP_MARK_KEPT`` text each.
+        ``margins_usd``: the exchange's initial margin per outright future today by option
+        root (USD; the hosts' :attr:`strategies.base.MarketContext.future_initial_margin_usd`):
+        a futures position's scan range is ``margin / (multiplier x its future's mid)`` as at
+        entry, the ``futures_scan_range_frac`` parameter without one
+        (:func:`thetacore.futures_margins.scan_range_frac`).
         """
         kept = []
         for pid, r in self.records.items():
@@ -212,9 +219,10 @@ class GateSession:
             root = r.position.root
             try:
                 chain = remark_chain(r.structure, root, mids, now_utc)
+                scan = scan_range_frac((margins_usd or {}).get(root.split("*")[0], math.nan), r.structure.multiplier_usd_per_pt,
+                                       float(chain.underlying_pts[0]), self.params.futures_scan_range_frac)
                 unit = bp_usd_per_unit(r.structure, root, chain, net_price_pts=r.structure.net_mid_pts(chain),
-                                       now_utc=now_utc, rate_frac=rate_frac,
-                                       scan_range_frac=self.params.futures_scan_range_frac,
+                                       now_utc=now_utc, rate_frac=rate_frac, scan_range_frac=scan,
                                        cover_strike_pts=r.cover_strike_pts, params=self.params)
             except (KeyError, ValueError) as exc:
                 kept.append(f"BP_MARK_KEPT {pid}: {exc}; last good buying power {r.bp_usd:,.2f} USD kept")

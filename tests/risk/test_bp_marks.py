@@ -188,3 +188,45 @@ def test_what_re_marks_a_position_survives_a_restart():
     assert (r.structure, r.units, r.cover_strike_pts, r.bp_usd) == (SPX_PUT, 2, None, 12_345.0)
     restored.mark_bp({"SPX": 2600.0, "SPX 2700P": 160.0}, at_et(DAY), 0.015)
     assert r.bp_usd == pytest.approx(110_000.0)
+
+
+def test_a_futures_re_mark_scans_over_the_day_margin_like_the_entry(ctx):
+    """A REAL ES -1 3200P 2020-03-20 booked at 10:00 ET on 2020-01-06 (scan 6930 / (50 x
+    3225.625) = 4.297%, the day's margin). Re-marked a minute later at the same mids with the
+    day's ES margin 6,930 USD: the entry's buying power again, the 16-scenario scan at 4.297%
+    by hand (tests/strategies/hand_margin.py; it binds over the short-option minimum 1.5% x
+    3225.625 = 48.38 pts). Without a margin the 7% parameter: the scan at 7%, larger."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from tests.risk.gate_builders import es_structure
+    from tests.strategies.hand_margin import span_like_pts
+    from thetacore.decisions import Decision
+    from thetacore.enums import Action
+
+    short_put, bp_unit = es_structure(ctx, [(Right.PUT, 3200.0, -1, MARCH)], "naked_put", StructureKind.SINGLE)
+    session = GateSession(params(), Gate(params()))
+    c = dataclasses.replace(ctx, vix_level=13.85, nlv_usd=100_000.0)
+    session.review(Decision(c.time_utc, "naked_put", Action.ENTERED, (), short_put), c, vix_prev_close=14.02,
+                   now_utc=c.time_utc)
+    record = session.records[short_put.position_id]
+    leg = short_put.structure.legs[0]
+    i = ctx.chain.symbol_index()[leg.symbol]
+    mid = float((ctx.chain.bid_pts[i] + ctx.chain.ask_pts[i]) / 2)
+    mids = {leg.symbol: mid, leg.underlying_symbol: 3225.625}
+    later = c.time_utc + timedelta(minutes=1)
+    t = (datetime(2020, 3, 20, 13, 30, tzinfo=UTC) - later).total_seconds() / (365 * 86400)
+
+    def hand(scan: float) -> float:
+        risk, minimum = span_like_pts([(3200.0, False, -1, mid)], 3225.625, t, c.rate_frac, scan, 0.04, 0.015)
+        assert risk > minimum  # the scan binds
+        return risk * 50
+
+    day_scan = 6930 / (50 * 3225.625)
+    assert record.bp_usd == pytest.approx(bp_unit, rel=1e-9)
+    assert record.bp_usd == pytest.approx(hand(day_scan), rel=1e-3)
+    assert session.mark_bp(mids, later, c.rate_frac, margins_usd={"ES": 6930.0}) == []
+    assert record.bp_usd == pytest.approx(hand(day_scan), rel=1e-3)
+    session.mark_bp(mids, later, c.rate_frac)
+    assert record.bp_usd == pytest.approx(hand(0.07), rel=1e-3)
+    assert hand(0.07) > 1.2 * hand(day_scan)
