@@ -35,6 +35,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from AlgorithmImports import SecurityType
+
 from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -62,7 +64,7 @@ from .gate_store import (
 )
 from .journal import DecisionJournal
 from .market_data import MarketData
-from .nlv_marks import leg_quote, source_of, validated_nlv
+from .nlv_marks import index_quote, leg_quote, source_of, validated_nlv
 from .orders import OrderRouter
 from .scheduling import NEW_YORK, now_utc
 from .serial import schedule_on
@@ -228,7 +230,8 @@ class RiskDesk:
     def mark_bp(self, now: datetime) -> None:
         """Re-mark the booked positions' buying power from the mids the NLV marks validate
         (:meth:`risk.marks.MarkBook.current_mids` on the legs' and their underlyings' LEAN
-        quotes with their real times, :func:`leanhost.nlv_marks.leg_quote`) with the strategies'
+        quotes with their real times, :func:`leanhost.nlv_marks.leg_quote`; an index by its
+        value, :func:`leanhost.nlv_marks.index_quote`) with the strategies'
         current structures and the day's futures margins (:meth:`leanhost.market_data.MarketData.future_margin_usd`,
         the entry's scan range) (:meth:`risk.gate_session.GateSession.mark_bp`); a position
         without a validated mid keeps its last good buying power (logged)."""
@@ -243,7 +246,8 @@ class RiskDesk:
             if symbol is None or not securities.contains_key(symbol):
                 return None, 0.0, f"LEAN security {key}: not subscribed"
             security = securities[symbol]
-            quote = leg_quote(security, key, now)
+            read = index_quote if symbol.security_type == SecurityType.INDEX else leg_quote
+            quote = read(security, key, now)
             return quote, float(security.symbol_properties.minimum_price_variation), partial(source_of, quote)
 
         structures = {p.position_id: p.structure for s in self.strategies.values() for p in s.open_positions()}
