@@ -11,8 +11,8 @@ computed it from the same rows with the same inputs, the number is looked up, no
 
 Both hosts call, per intent: :meth:`review` before sending (and send the verdict's
 quantity); per fill of a whole position's close or settlement: :meth:`on_closed`; at NLV
-marks: :meth:`mark_bp` (each booked position's buying power re-marked from current validated
-mids, :mod:`risk.bp_marks`) then :meth:`on_nlv`; to persist: :meth:`state_dict`.
+marks: :meth:`mark_bp` (each booked position's buying power re-marked from the mids the NLV
+marks validate, :meth:`risk.marks.MarkBook.current_mids`, :mod:`risk.bp_marks`) then :meth:`on_nlv`; to persist: :meth:`state_dict`.
 """
 
 from __future__ import annotations
@@ -196,7 +196,8 @@ class GateSession:
                 structures: Mapping[str, Structure] | None = None,
                 margins_usd: Mapping[str, float] | None = None) -> list[str]:
         """Re-mark every booked position's buying power (USD) from current validated ``mids``
-        (points, by leg and underlying symbol; :func:`risk.bp_marks.validated_mids`).
+        (points, by leg and underlying symbol; the NLV marks' validated mids,
+        :meth:`risk.marks.MarkBook.current_mids`).
 
         ``structures`` (by position id) are the hosts' current structures: a position whose
         structure changed without closing (LT112 after its naked puts were bought back: the
