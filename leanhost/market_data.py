@@ -32,6 +32,7 @@ from thetacore.events import EventFileError, parse_events_csv
 
 from .chains import ChainReader
 from .freshness import bar_minutes, is_fresh
+from .future_margins import initial_margin_usd, margin_line
 from .scheduling import NEW_YORK, now_utc
 from .subscriptions import (
     INDEX_OF,
@@ -114,6 +115,8 @@ class MarketData:
     vix_daily: DailyHistory | None = None
     events: dict[str, tuple[date, ...]] = field(default_factory=dict)
     vix_prev_close_max_age_days: int = 7
+    margins: dict[str, tuple[date, float]] = field(default_factory=dict)  # root -> (day, USD) found
+    margin_logged: set[tuple[str, date]] = field(default_factory=set)
 
     @classmethod
     def subscribe(
@@ -168,7 +171,25 @@ class MarketData:
             time_utc, today_et, read, rate_frac, underlying_daily=feed.daily.bars(today_et), underlying_pts=None,
             vix_level=self.vix_level(), nlv_usd=float(algorithm.portfolio.total_portfolio_value), event_dates=events,
             vix_daily=self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
+            future_initial_margin_usd=self.future_margin_usd(feed.root, today_et) if feed.kind == "future_option"
+            else math.nan,
         )
+
+    def future_margin_usd(self, root: str, today_et: date) -> float:
+        """The exchange's initial margin of one ``root`` future today, USD per contract, from
+        LEAN's ``FutureMarginModel`` (:func:`leanhost.future_margins.initial_margin_usd`; read
+        until found once a day); NaN (the scan range parameter) when LEAN has none. The margin
+        in use, or the reason for the fallback, is logged once a day per root."""
+        found = self.margins.get(root)
+        if found is not None and found[0] == today_et:
+            return found[1]
+        margin, note = initial_margin_usd(self.algorithm, root)
+        if math.isfinite(margin):
+            self.margins[root] = (today_et, margin)
+        if (root, today_et) not in self.margin_logged or math.isfinite(margin):
+            self.margin_logged = {k for k in self.margin_logged if k[1] == today_et} | {(root, today_et)}
+            self.algorithm.log(margin_line(root, today_et, margin, note))
+        return margin
 
     def vix_level(self) -> float:
         """VIX now (index points); NaN without a VIX subscription, before its first data, or

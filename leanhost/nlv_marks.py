@@ -67,6 +67,18 @@ def leg_quote(security: Security, key: str, now: datetime) -> LegQuote:
     return LegQuote(key, raw_side(security.bid_price), raw_side(security.ask_price), stamp)
 
 
+def index_quote(security: Security, key: str, now: datetime) -> LegQuote:
+    """An index's value as a quote: LEAN serves an index (``SecurityType.INDEX``, e.g. SPX) as
+    trade bars only (no bid or ask: ``bid_price``/``ask_price`` stay 0), so its ``price`` is
+    both sides (0: NaN), stamped like :func:`leg_quote` (the end of its last real bar, a trade
+    bar for an index: :func:`leanhost.freshness.last_real_bar`). For the buying-power
+    re-marks of index options (:meth:`leanhost.risk_desk.RiskDesk.mark_bp`)."""
+    when = real_quote_time_utc(security)
+    stamp = now if when is UNKNOWN else when if isinstance(when, datetime) else None
+    price = raw_side(security.price)
+    return LegQuote(key, price, price, stamp)
+
+
 def source_of(quote: LegQuote) -> str:
     """Where a rejected quote came from: the LEAN security and its quote's time."""
     when = quote.quote_time_utc.isoformat() if isinstance(quote.quote_time_utc, datetime) else "unknown time"

@@ -32,9 +32,11 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
-from risk.bp_marks import validated_mids
+from AlgorithmImports import SecurityType
+
 from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -62,9 +64,9 @@ from .gate_store import (
 )
 from .journal import DecisionJournal
 from .market_data import MarketData
-from .nlv_marks import leg_quote, validated_nlv
+from .nlv_marks import index_quote, leg_quote, source_of, validated_nlv
 from .orders import OrderRouter
-from .scheduling import now_utc
+from .scheduling import NEW_YORK, now_utc
 from .serial import schedule_on
 
 if TYPE_CHECKING:
@@ -226,20 +228,37 @@ class RiskDesk:
         return nlv
 
     def mark_bp(self, now: datetime) -> None:
-        """Re-mark the booked positions' buying power from current validated mids (the legs'
-        and their underlyings' fresh quotes, :meth:`quote`) with the strategies' current
-        structures (:meth:`risk.gate_session.GateSession.mark_bp`); a position without a
-        validated mid keeps its last good mark (logged)."""
+        """Re-mark the booked positions' buying power from the mids the NLV marks validate
+        (:meth:`risk.marks.MarkBook.current_mids` on the legs' and their underlyings' LEAN
+        quotes with their real times, :func:`leanhost.nlv_marks.leg_quote`; an index by its
+        value, :func:`leanhost.nlv_marks.index_quote`) with the strategies'
+        current structures and the day's futures margins (:meth:`leanhost.market_data.MarketData.future_margin_usd`,
+        the entry's scan range) (:meth:`risk.gate_session.GateSession.mark_bp`); a position
+        without a validated mid keeps its last good buying power (logged)."""
         underlyings = {sym.underlying.value: sym.underlying for sym in self.router.symbols.values()
                        if sym.underlying is not None}
+        securities = self.algorithm.securities
+        if self.marks is None:
+            self.marks = MarkBook(self.params)
 
-        def quote(key: str) -> tuple[float, float]:
-            return self.quote(key) if key in self.router.symbols else self.quote_symbol(underlyings.get(key))
+        def quote_of(key: str) -> tuple[LegQuote | None, float, Callable[[], str] | str]:
+            symbol = self.router.symbols.get(key) or underlyings.get(key)
+            if symbol is None or not securities.contains_key(symbol):
+                return None, 0.0, f"LEAN security {key}: not subscribed"
+            security = securities[symbol]
+            read = index_quote if symbol.security_type == SecurityType.INDEX else leg_quote
+            quote = read(security, key, now)
+            return quote, float(security.symbol_properties.minimum_price_variation), partial(source_of, quote)
 
         structures = {p.position_id: p.structure for s in self.strategies.values() for p in s.open_positions()}
-        mids = validated_mids(self.session.mark_symbols(), quote)
+        mids, rejected = self.marks.current_mids(self.session.mark_symbols(), now, quote_of)
+        for r in rejected:
+            self.algorithm.debug(f"BP re-mark: {r}")
         rate = float(self.algorithm.risk_free_interest_rate_model.get_interest_rate(self.algorithm.time))
-        for text in self.session.mark_bp(mids, now, rate, structures):
+        today = now.astimezone(NEW_YORK).date()
+        margins = {root: self.market.future_margin_usd(root, today) for kind, root in self.market.feeds
+                   if kind == "future_option"}
+        for text in self.session.mark_bp(mids, now, rate, structures, margins):
             self.algorithm.log(text)
 
     def poll_clear_requests(self, now: datetime) -> None:

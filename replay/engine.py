@@ -33,11 +33,10 @@ from replay.fault_broker import FaultyBroker
 from replay.faults import FaultPlan, FaultyQuotes
 from replay.lean_data.errors import NoDataError
 from replay.ledger import Ledger
-from replay.market import OptionMarket
+from replay.market import FutureOptionMarket, OptionMarket
 from replay.markets import Quotes, load_market
 from replay.schedule import NEW_YORK, due_table
 from replay.start_reconcile import StartReconciliation
-from risk.bp_marks import validated_mids
 from risk.flatten import host_close
 from risk.gate import GateAction
 from risk.gate_session import GateSession
@@ -367,13 +366,17 @@ class _Run:
             self._act(notice.flatten_requested, notice.close_losers_requested, t)
 
     def mark_bp(self, t: datetime) -> None:
-        """Re-mark the booked positions' buying power from the current validated mids
-        (:meth:`GateSession.mark_bp`), with the strategies' current structures."""
+        """Re-mark the booked positions' buying power from the mids the NLV marks validated
+        (:func:`replay.marks.bp_mids`; :meth:`GateSession.mark_bp`), with the strategies'
+        current structures and each futures market's exchange margin of the day (the entry's
+        scan range)."""
         structures = {p.position_id: p.structure for s in self.result.strategies for p in s.open_positions()}
-        mids = validated_mids(self.session.mark_symbols(), lambda sym: self.quotes.quote(sym, t))
+        mids = marks.bp_mids(self.quotes, self.session.mark_symbols(), t)
         day = t.astimezone(NEW_YORK).date()
-        rate = next((m.rates.rate_on(day) for m in getattr(self.quotes, "markets", ())), 0.0)
-        for text in self.session.mark_bp(mids, t, rate, structures):
+        markets = getattr(self.quotes, "markets", ())
+        rate = next((m.rates.rate_on(day) for m in markets), 0.0)
+        margins = {m.root: m.initial_margin_usd(day) for m in markets if isinstance(m, FutureOptionMarket)}
+        for text in self.session.mark_bp(mids, t, rate, structures, margins):
             log.info("%s %s", t, text)
 
     def _alert(self, alerts: tuple[str, ...], t: datetime) -> None:

@@ -8,13 +8,15 @@ market's interest-rate file; ``<data>/...`` when that is unknown) and the minute
 
 One :class:`~risk.marks.MarkBook` per replay, kept with the run's :class:`~replay.markets.Quotes`
 (:func:`attach` when the run starts; the engine's decision-time NLV and its NLV marks then
-share the last good marks).
+share the last good marks, and the buying-power re-marks read the same validated mids,
+:func:`bp_mids`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -112,6 +114,22 @@ def data_root(market: OptionMarket) -> Path:
     if len(path.parts) > len(rel) and path.parts[-len(rel):] == rel:
         return Path(*path.parts[:-len(rel)])
     return DATA
+
+
+def bp_mids(quotes: Quotes, symbols: Iterable[str], t: datetime) -> dict[str, float]:
+    """``{symbol: mid_pts}`` the buying-power re-marks may use at ``t`` (issue 11): the mark
+    book's validated mids (:meth:`risk.marks.MarkBook.current_mids`, the NLV marks' validation;
+    a holding marked good at ``t`` by :func:`nlv_usd` gives that mark). A symbol that fails is
+    absent (its position keeps its last good buying power) and logged at debug level with its
+    source (the NLV mark already logged a held leg's price problem)."""
+    def quote_of(symbol: str) -> tuple[LegQuote | None, float, Callable[[], str]]:
+        quote, market = holding_quote(quotes, symbol, t)
+        return quote, (market.tick if market is not None else 0.0), partial(source_of, market, symbol, quote, t)
+
+    mids, rejected = book_for(quotes).current_mids(symbols, t, quote_of)
+    for r in rejected:
+        log.debug("BP re-mark: %s", r)
+    return mids
 
 
 def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:

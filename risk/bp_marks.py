@@ -9,14 +9,17 @@ VIX spike that lifts premiums lifts the futures scan too). The net price is the 
 current net mid (LEAN sign: + debit), so a credit spread needs its width less its current
 value and a debit spread its current value (Reg-T: a long spread is paid in full).
 
-A position whose legs or underlying have no validated mid keeps its last good mark (as NLV
-marks keep the last good mid): a missing quote is not zero.
+The mids are the NLV marks' own: validated by :class:`risk.marks.MarkBook` (two-sided,
+positive, uncrossed, spread within the cap or floor, at most ``safety_max_quote_age_sec``
+old; :meth:`risk.marks.MarkBook.current_mids`), so BP is never re-marked from a quote the NLV
+marks reject. A position whose legs or underlying have no validated mid now keeps its last
+good buying power (not the legs' last good mids): a missing quote is not zero.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import numpy as np
@@ -31,26 +34,9 @@ from thetacore.products import product
 from thetacore.structures import Structure, StructureKind, UnderlyingKind
 
 
-def validated_mid(bid: float, ask: float) -> float:
-    """``(bid + ask) / 2`` of a two-sided, positive, uncrossed quote in points; NaN otherwise."""
-    if math.isfinite(bid) and math.isfinite(ask) and 0 < bid <= ask:
-        return (bid + ask) / 2.0
-    return math.nan
-
-
 def mark_symbols(structures: Iterable[Structure]) -> list[str]:
     """Every leg symbol and underlying symbol the marks of ``structures`` read, sorted."""
     return sorted({s for st in structures for leg in st.legs for s in (leg.symbol, leg.underlying_symbol)})
-
-
-def validated_mids(symbols: Iterable[str], quote: Callable[[str], tuple[float, float]]) -> dict[str, float]:
-    """``{symbol: validated mid}`` for the symbols whose ``quote(symbol) -> (bid, ask)`` is valid."""
-    out = {}
-    for s in symbols:
-        mid = validated_mid(*quote(s))
-        if math.isfinite(mid):
-            out[s] = mid
-    return out
 
 
 def remark_chain(structure: Structure, root: str, mids: Mapping[str, float], now_utc: datetime) -> ChainSnapshot:

@@ -159,13 +159,14 @@ def _exit_structure_reasons(intent: OrderIntent, account: AccountSnapshot, p: Pa
 
 def sizing_step(intent: OrderIntent, account: AccountSnapshot, market: GateMarket, p: Parameters) -> Step:
     """Steps 13-14: per-trade risk (hard cap refuses, 2% target caps), then Kelly sizing;
-    at least 1 unit when 1 unit passes the hard cap."""
+    at least 1 unit when 1 unit passes the hard cap. Before ``kelly_min_trades`` closed trades
+    Kelly allows ``market.unit_scale`` units (one unit of the product the strategy sized)."""
     asked, nlv = intent.quantity, account.nlv_usd
     risk, basis = risk_per_unit_usd(market.max_loss_usd_per_unit, market.bp_usd_per_unit)
     hard = hard_cap_reason(risk, basis, nlv, p)
     if hard:
         return Step.refusal([hard])
-    kelly, why = kelly_units(account.stats_for(intent.strategy), risk, nlv, p)
+    kelly, why = kelly_units(account.stats_for(intent.strategy), risk, nlv, p, min_units=market.unit_scale)
     if kelly == 0 and why is not None and why.code in ("KELLY_NO_EDGE", "KELLY_STATS_INVALID"):
         return Step.refusal([why])
     target = risk_target_units(risk, nlv, p)

@@ -107,6 +107,11 @@ class GateMarket:
         max_loss_usd_per_unit: maximum loss of one unit at the limit price, USD; None for
             undefined risk.
         tick_pts: the combo's price increment (limit-band slack), points.
+        unit_scale: units of this entry that stand for one unit of the product the strategy
+            sized (10 for an ES entry moved to MES under the drawdown halve step,
+            :func:`risk.micro_move.review_on_micro`; 1 otherwise): Kelly's one unit before
+            ``kelly_min_trades`` closed trades is one unit of that product
+            (:func:`risk.gate_checks.sizing_step`).
     """
 
     root: str
@@ -118,6 +123,7 @@ class GateMarket:
     bp_usd_per_unit: float
     max_loss_usd_per_unit: float | None
     tick_pts: float = 0.0
+    unit_scale: int = 1
 
     def quote_map(self) -> dict[str, LegQuote]:
         """Quotes by symbol (entries that are not quotes, or no tuple at all, are no quotes:

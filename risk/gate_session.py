@@ -11,8 +11,8 @@ computed it from the same rows with the same inputs, the number is looked up, no
 
 Both hosts call, per intent: :meth:`review` before sending (and send the verdict's
 quantity); per fill of a whole position's close or settlement: :meth:`on_closed`; at NLV
-marks: :meth:`mark_bp` (each booked position's buying power re-marked from current validated
-mids, :mod:`risk.bp_marks`) then :meth:`on_nlv`; to persist: :meth:`state_dict`.
+marks: :meth:`mark_bp` (each booked position's buying power re-marked from the mids the NLV
+marks validate, :meth:`risk.marks.MarkBook.current_mids`, :mod:`risk.bp_marks`) then :meth:`on_nlv`; to persist: :meth:`state_dict`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from thetacore.chain_greeks import expiry_years, with_greeks
 from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
+from thetacore.futures_margins import scan_range_frac
 from thetacore.parameters import Parameters
 from thetacore.products import product
 from thetacore.structures import Structure, UnderlyingKind
@@ -86,11 +87,12 @@ class GateSession:
 
     # ----- per intent ----------------------------------------------------------------------
     def review(self, decision: Decision, ctx: MarketContext, *, vix_prev_close: float,
-               now_utc: datetime, nlv_usd: float | None = None) -> GateVerdict:
+               now_utc: datetime, nlv_usd: float | None = None, unit_scale: int = 1) -> GateVerdict:
         """The gate's verdict on ``decision.intent``, journaled; an approved or resized entry
         is booked (its buying power counts as in use from now on). ``nlv_usd`` is the account
         value the gate sees (and marks), USD; ``None``: the context's ``nlv_usd`` (a host whose
-        context value is not from validated marks passes its own, :mod:`risk.marks`)."""
+        context value is not from validated marks passes its own, :mod:`risk.marks`).
+        ``unit_scale``: :attr:`risk.gate_inputs.GateMarket.unit_scale` (a micro move's 10)."""
         intent = decision.intent
         assert intent is not None
         chain = ctx.chain
@@ -108,6 +110,8 @@ class GateSession:
                                        underlying_pts=ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
         if not defined_risk(intent):
             market = replace(market, max_loss_usd_per_unit=None)
+        if unit_scale != 1:
+            market = replace(market, unit_scale=unit_scale)
         nlv = ctx.nlv_usd if nlv_usd is None else nlv_usd
         verdict = self.gate.check(intent, self.account(nlv), market, now_utc)
         self._log(now_utc, intent, verdict, "")
@@ -189,15 +193,22 @@ class GateSession:
         return min(k for k, _ in longs)
 
     def mark_bp(self, mids: Mapping[str, float], now_utc: datetime, rate_frac: float,
-                structures: Mapping[str, Structure] | None = None) -> list[str]:
+                structures: Mapping[str, Structure] | None = None,
+                margins_usd: Mapping[str, float] | None = None) -> list[str]:
         """Re-mark every booked position's buying power (USD) from current validated ``mids``
-        (points, by leg and underlying symbol; :func:`risk.bp_marks.validated_mids`).
+        (points, by leg and underlying symbol; the NLV marks' validated mids,
+        :meth:`risk.marks.MarkBook.current_mids`).
 
         ``structures`` (by position id) are the hosts' current structures: a position whose
         structure changed without closing (LT112 after its naked puts were bought back: the
         debit spread alone) is re-marked as what it now is. A single short call is re-marked
         as covered while booked long calls cover it, as naked otherwise. A position without a validated mid for a
         leg or underlying keeps its last good mark; returns one ``BP_MARK_KEPT`` text each.
+        ``margins_usd``: the exchange's initial margin per outright future today by option
+        root (USD; the hosts' :attr:`strategies.base.MarketContext.future_initial_margin_usd`):
+        a futures position's scan range is ``margin / (multiplier x its future's mid)`` as at
+        entry, the ``futures_scan_range_frac`` parameter without one
+        (:func:`thetacore.futures_margins.scan_range_frac`).
         """
         kept = []
         for pid, r in self.records.items():
@@ -209,9 +220,10 @@ class GateSession:
             root = r.position.root
             try:
                 chain = remark_chain(r.structure, root, mids, now_utc)
+                scan = scan_range_frac((margins_usd or {}).get(root.split("*")[0], math.nan), r.structure.multiplier_usd_per_pt,
+                                       float(chain.underlying_pts[0]), self.params.futures_scan_range_frac)
                 unit = bp_usd_per_unit(r.structure, root, chain, net_price_pts=r.structure.net_mid_pts(chain),
-                                       now_utc=now_utc, rate_frac=rate_frac,
-                                       scan_range_frac=self.params.futures_scan_range_frac,
+                                       now_utc=now_utc, rate_frac=rate_frac, scan_range_frac=scan,
                                        cover_strike_pts=r.cover_strike_pts, params=self.params)
             except (KeyError, ValueError) as exc:
                 kept.append(f"BP_MARK_KEPT {pid}: {exc}; last good buying power {r.bp_usd:,.2f} USD kept")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,10 +82,7 @@ class MarkBook:
                 for a rejected quote).
             fallback_pts: the value of a holding that never had a good mark (its average cost).
         """
-        p = self.params
-        reason = leg_quote_reason(quote, symbol, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
-                                  max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
-                                  spread_floor_pts=p.safety_spread_floor_ticks * max(0.0, tick_pts))
+        reason = self.check(quote, symbol, now_utc, tick_pts=tick_pts)
         if reason is None:
             assert quote is not None
             mid = (quote.bid_pts + quote.ask_pts) / 2.0
@@ -95,6 +92,44 @@ class MarkBook:
         self.rejected.append(RejectedMark(symbol, now_utc, source if isinstance(source, str) else source(),
                                           reason, kept))
         return kept
+
+    def check(self, quote: LegQuote | None, symbol: str, now_utc: datetime, *, tick_pts: float) -> Reason | None:
+        """Why ``quote`` is no mark of ``symbol`` at ``now_utc`` (None: it is one): the
+        orders' leg validation with the gate's parameters (module docstring). Changes nothing."""
+        p = self.params
+        return leg_quote_reason(quote, symbol, now_utc, max_spread_frac=p.safety_max_spread_frac_of_mid,
+                                max_age_sec=p.safety_max_quote_age_sec, max_ahead_sec=p.safety_max_quote_ahead_sec,
+                                spread_floor_pts=p.safety_spread_floor_ticks * max(0.0, tick_pts))
+
+    def current_mids(self, symbols: Iterable[str], now_utc: datetime,
+                     quote_of: Callable[[str], tuple[LegQuote | None, float, str | Callable[[], str]]],
+                     ) -> tuple[dict[str, float], list[RejectedMark]]:
+        """``({symbol: mid}, rejections)``: the mids that pass this book's validation AT
+        ``now_utc``, for the buying-power re-marks (:meth:`risk.gate_session.GateSession.mark_bp`;
+        issue 11: BP is never re-marked from a quote the NLV marks reject).
+
+        A holding marked good at this very instant (by :meth:`mark`, the NLV mark just taken)
+        gives that mark; any other symbol (an underlying, a holding whose quote the mark
+        rejected) is validated by :meth:`check` on ``quote_of(symbol) -> (quote, tick_pts,
+        source)``. A symbol that fails is absent from the mids (its position keeps its last
+        good buying power) and comes back as a :class:`RejectedMark` (``kept_pts`` NaN). Neither
+        the last good marks nor :attr:`rejected` change: the NLV mark logs its own rejections.
+        """
+        mids: dict[str, float] = {}
+        rejected: list[RejectedMark] = []
+        for symbol in symbols:
+            good = self.last_good.get(symbol)
+            if good is not None and good[1] == now_utc:
+                mids[symbol] = good[0]
+                continue
+            quote, tick_pts, source = quote_of(symbol)
+            reason = self.check(quote, symbol, now_utc, tick_pts=tick_pts)
+            if reason is None and quote is not None:
+                mids[symbol] = (quote.bid_pts + quote.ask_pts) / 2.0
+            elif reason is not None:
+                rejected.append(RejectedMark(symbol, now_utc, source if isinstance(source, str) else source(),
+                                             reason, math.nan))
+        return mids, rejected
 
     def state_dict(self) -> dict[str, list[Any]]:
         """The last good marks, JSON-safe: ``{symbol: [mid_pts, time_utc ISO]}`` (durable state:

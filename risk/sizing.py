@@ -15,9 +15,8 @@ step is tripped the size is halved, rounded down (``DRAWDOWN_HALVE``). 1 unit ha
 (strategy-rules, "Risk": "a 1-contract entry moves to the micro product where one exists,
 else it is refused"): for a root with a micro product (ES -> MES, :data:`thetacore.products.PRODUCTS`)
 the refusal is ``DRAWDOWN_HALVE_MICRO`` and names the micro (the gate is handed one root's
-chain and cannot see the micro's; the same strikes and expiry on the micro are built by
-:func:`risk.micro_move.micro_intent` for a host that has the micro quoted); for a root without
-one it is ``DRAWDOWN_HALVE``. Sizing never increases the quantity a strategy asked for.
+chain and cannot see the micro's; a host that has the micro quoted moves the entry with
+:func:`risk.micro_move.review_on_micro`); for a root without one it is ``DRAWDOWN_HALVE``. Sizing never increases the quantity a strategy asked for.
 """
 
 from __future__ import annotations
@@ -76,12 +75,15 @@ def full_kelly(stats: StrategyStats) -> float:
 
 
 def kelly_units(stats: StrategyStats | None, risk_usd_per_unit: float, nlv_usd: float,
-                p: Parameters) -> tuple[int | None, Reason | None]:
+                p: Parameters, min_units: int = 1) -> tuple[int | None, Reason | None]:
     """``(units, reason)``: Kelly units (None: unlimited, a riskless unit) and the reason
-    that explains them; units 0 with a refusal reason when Kelly forbids the trade."""
+    that explains them; units 0 with a refusal reason when Kelly forbids the trade.
+    ``min_units``: the units of one unit of the product the strategy sized (10 MES for 1 ES:
+    :attr:`risk.gate_inputs.GateMarket.unit_scale`), allowed before ``kelly_min_trades``."""
     trades = stats.trades if stats else 0
     if stats is None or trades < p.kelly_min_trades:
-        return 1, Reason("KELLY_MIN_TRADES", f"{trades} closed trade(s) < {p.kelly_min_trades}: 1 unit")
+        unit = "1 unit" if min_units == 1 else f"{min_units} units (1 unit of the product sized)"
+        return min_units, Reason("KELLY_MIN_TRADES", f"{trades} closed trade(s) < {p.kelly_min_trades}: {unit}")
     try:
         f = full_kelly(stats)
     except ValueError as exc:

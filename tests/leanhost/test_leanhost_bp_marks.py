@@ -40,3 +40,26 @@ def test_when_the_short_put_doubles_then_the_next_mark_raises_bp_in_use_and_a_cr
     put.bid_price, put.ask_price = put.ask_price + 1.0, put.ask_price  # crossed: no price
     mark_nlv(algorithm, 99_000.0)
     assert record.bp_usd == pytest.approx(spiked)
+
+
+def test_a_wide_put_quote_the_nlv_marks_reject_keeps_the_last_good_bp_mark(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The put's quote widens to bid b / ask 3b (two-sided, positive, uncrossed: the removed
+    ``bp_marks.validated_mid`` took its mid 2b, the doubled premium above); its spread 2b is
+    100% of that mid > ``safety_max_spread_frac_of_mid`` 50%: the NLV marks reject it
+    (:class:`risk.marks.MarkBook`), and so does the BP re-mark: BP stays at its last good mark.
+    The same quote tightened to 2b -/+ 0.05 is taken, and BP rises as with a real doubling."""
+    algorithm = _filled(lean, make_algorithm)
+    [record] = algorithm.risk.session.records.values()
+    mark_nlv(algorithm, 100_000.0)
+    calm = record.bp_usd
+    put = _put_security(algorithm)
+    bid = put.bid_price
+    put.bid_price, put.ask_price = bid, 3 * bid
+    mark_nlv(algorithm, 99_000.0)
+    assert record.bp_usd == pytest.approx(calm)
+    assert algorithm.risk.marks.last_good[str(put.symbol.value)][0] != pytest.approx(2 * bid)  # NLV kept too
+    put.bid_price, put.ask_price = 2 * bid - 0.05, 2 * bid + 0.05
+    mark_nlv(algorithm, 99_000.0)
+    assert record.bp_usd > calm

@@ -19,11 +19,12 @@ from datetime import date
 
 import pytest
 
-from risk.bp_marks import validated_mids
 from risk.gate import Gate, GateAction
 from risk.gate_inputs import OpenPosition
 from risk.gate_session import GateSession, _Record
+from risk.marks import MarkBook
 from risk.session_state import restore_session, session_state
+from safety.quote_validation import LegQuote
 from tests.risk.gate_builders import GOOD_STATS, at_et, fresh, market, params, put_spread, stats
 from thetacore.enums import Right
 from thetacore.legs import OptionLeg
@@ -73,16 +74,63 @@ def test_a_vix_spike_that_doubles_margin_is_seen_at_the_next_mark_and_refuses_an
                                         "in use 55,000 + 1 x")
 
 
-def test_a_bad_quote_keeps_the_last_good_mark():
+def _marks_at(book: MarkBook, session: GateSession, now, quotes: dict[str, LegQuote]) -> list[str]:
+    """What a host does at an NLV mark: the held put marked by the book (the NLV mark), then
+    BP re-marked from the book's validated mids (:meth:`MarkBook.current_mids`)."""
+    book.mark(quotes["SPX 2700P"], "SPX 2700P", now, tick_pts=0.05, source="test")
+    marked_good = book.last_good["SPX 2700P"][1] == now
+
+    def quote_of(symbol: str) -> tuple[LegQuote | None, float, str]:
+        assert not (marked_good and symbol == "SPX 2700P"), "a holding marked good at this instant is not re-read"
+        return quotes[symbol], 0.05 if symbol == "SPX 2700P" else 0.01, "test"
+
+    mids, _ = book.current_mids(session.mark_symbols(), now, quote_of)
+    return session.mark_bp(mids, now, 0.015)
+
+
+def _q(sym: str, bid: float, ask: float, when) -> LegQuote:
+    return LegQuote(sym, bid, ask, when)
+
+
+def test_a_quote_the_nlv_marks_reject_keeps_the_last_good_bp_mark():
+    """Two SPX 2700P short, S 3000 -> 2600. Good mark at 10:00: put 4.90/5.10 (mid 5):
+    2 x (5 + max(450 - 300, 270)) x 100 = 55,000 USD. At 11:00 the put is 100/220: two-sided,
+    positive and uncrossed (the removed bp_marks check took its mid 160: 2 x (160 + 390) x 100
+    = 110,000), but 120 wide > 50% of its mid 160 = 80 (and > 4 ticks = 0.20): MarkBook
+    rejects it, BP stays 55,000. At 12:00 the put is 159/161 but stamped 11:57, 180 s old >
+    120 s: rejected, 55,000 kept. At 13:00 159/161 fresh: 110,000."""
     session = GateSession(params(), Gate(params()))
+    book = MarkBook(params())
     _book(session, "spx-put", "SPX", SPX_PUT, 2, 0.0)
-    session.mark_bp({"SPX": 3000.0, "SPX 2700P": 5.0}, at_et(DAY), 0.015)
-    assert session.records["spx-put"].bp_usd == pytest.approx(2 * 27_500.0)
-    quotes = {"SPX": (2599.0, 2601.0), "SPX 2700P": (161.0, 159.0)}  # the put is crossed: no price
-    mids = validated_mids(session.mark_symbols(), lambda s: quotes[s])
-    assert mids == {"SPX": 2600.0}
-    [kept] = session.mark_bp(mids, at_et(DAY, 11), 0.015)
+    t1, t2, t3, t4 = at_et(DAY, 10), at_et(DAY, 11), at_et(DAY, 12), at_et(DAY, 13)
+    assert _marks_at(book, session, t1, {"SPX": _q("SPX", 3000.0, 3000.0, t1),
+                                         "SPX 2700P": _q("SPX 2700P", 4.9, 5.1, t1)}) == []
+    assert session.records["spx-put"].bp_usd == pytest.approx(55_000.0)
+    crash = {"SPX": _q("SPX", 2600.0, 2600.0, t2), "SPX 2700P": _q("SPX 2700P", 100.0, 220.0, t2)}
+    [kept] = _marks_at(book, session, t2, crash)
     assert kept == "BP_MARK_KEPT spx-put: no validated mid for SPX 2700P; last good buying power 55,000.00 USD kept"
+    assert session.records["spx-put"].bp_usd == pytest.approx(55_000.0)
+    stale = {"SPX": _q("SPX", 2600.0, 2600.0, t3), "SPX 2700P": _q("SPX 2700P", 159.0, 161.0, at_et(DAY, 11, 57))}
+    mids, rejected = book.current_mids(["SPX 2700P"], t3, lambda s: (stale[s], 0.05, "test"))
+    assert mids == {} and [r.reason.code for r in rejected] == ["QUOTE_STALE"]
+    assert len(_marks_at(book, session, t3, stale)) == 1
+    assert session.records["spx-put"].bp_usd == pytest.approx(55_000.0)
+    assert _marks_at(book, session, t4, {"SPX": _q("SPX", 2600.0, 2600.0, t4),
+                                         "SPX 2700P": _q("SPX 2700P", 159.0, 161.0, t4)}) == []
+    assert session.records["spx-put"].bp_usd == pytest.approx(110_000.0)
+
+
+def test_an_underlying_quote_the_marks_reject_keeps_the_last_good_bp_mark():
+    """The put is fine (marked good at 11:00) but SPX is crossed (2601 > 2599): no mid for the
+    underlying, the position keeps 55,000 USD (the old rule would have kept it too: crossed)."""
+    session = GateSession(params(), Gate(params()))
+    book = MarkBook(params())
+    _book(session, "spx-put", "SPX", SPX_PUT, 2, 0.0)
+    t1, t2 = at_et(DAY, 10), at_et(DAY, 11)
+    _marks_at(book, session, t1, {"SPX": _q("SPX", 3000.0, 3000.0, t1), "SPX 2700P": _q("SPX 2700P", 4.9, 5.1, t1)})
+    [kept] = _marks_at(book, session, t2, {"SPX": _q("SPX", 2601.0, 2599.0, t2),
+                                           "SPX 2700P": _q("SPX 2700P", 159.0, 161.0, t2)})
+    assert kept.startswith("BP_MARK_KEPT spx-put: no validated mid for SPX;")
     assert session.records["spx-put"].bp_usd == pytest.approx(55_000.0)
 
 
@@ -140,3 +188,45 @@ def test_what_re_marks_a_position_survives_a_restart():
     assert (r.structure, r.units, r.cover_strike_pts, r.bp_usd) == (SPX_PUT, 2, None, 12_345.0)
     restored.mark_bp({"SPX": 2600.0, "SPX 2700P": 160.0}, at_et(DAY), 0.015)
     assert r.bp_usd == pytest.approx(110_000.0)
+
+
+def test_a_futures_re_mark_scans_over_the_day_margin_like_the_entry(ctx):
+    """A REAL ES -1 3200P 2020-03-20 booked at 10:00 ET on 2020-01-06 (scan 6930 / (50 x
+    3225.625) = 4.297%, the day's margin). Re-marked a minute later at the same mids with the
+    day's ES margin 6,930 USD: the entry's buying power again, the 16-scenario scan at 4.297%
+    by hand (tests/strategies/hand_margin.py; it binds over the short-option minimum 1.5% x
+    3225.625 = 48.38 pts). Without a margin the 7% parameter: the scan at 7%, larger."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from tests.risk.gate_builders import es_structure
+    from tests.strategies.hand_margin import span_like_pts
+    from thetacore.decisions import Decision
+    from thetacore.enums import Action
+
+    short_put, bp_unit = es_structure(ctx, [(Right.PUT, 3200.0, -1, MARCH)], "naked_put", StructureKind.SINGLE)
+    session = GateSession(params(), Gate(params()))
+    c = dataclasses.replace(ctx, vix_level=13.85, nlv_usd=100_000.0)
+    session.review(Decision(c.time_utc, "naked_put", Action.ENTERED, (), short_put), c, vix_prev_close=14.02,
+                   now_utc=c.time_utc)
+    record = session.records[short_put.position_id]
+    leg = short_put.structure.legs[0]
+    i = ctx.chain.symbol_index()[leg.symbol]
+    mid = float((ctx.chain.bid_pts[i] + ctx.chain.ask_pts[i]) / 2)
+    mids = {leg.symbol: mid, leg.underlying_symbol: 3225.625}
+    later = c.time_utc + timedelta(minutes=1)
+    t = (datetime(2020, 3, 20, 13, 30, tzinfo=UTC) - later).total_seconds() / (365 * 86400)
+
+    def hand(scan: float) -> float:
+        risk, minimum = span_like_pts([(3200.0, False, -1, mid)], 3225.625, t, c.rate_frac, scan, 0.04, 0.015)
+        assert risk > minimum  # the scan binds
+        return risk * 50
+
+    day_scan = 6930 / (50 * 3225.625)
+    assert record.bp_usd == pytest.approx(bp_unit, rel=1e-9)
+    assert record.bp_usd == pytest.approx(hand(day_scan), rel=1e-3)
+    assert session.mark_bp(mids, later, c.rate_frac, margins_usd={"ES": 6930.0}) == []
+    assert record.bp_usd == pytest.approx(hand(day_scan), rel=1e-3)
+    session.mark_bp(mids, later, c.rate_frac)
+    assert record.bp_usd == pytest.approx(hand(0.07), rel=1e-3)
+    assert hand(0.07) > 1.2 * hand(day_scan)

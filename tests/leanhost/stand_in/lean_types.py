@@ -368,6 +368,15 @@ class Security:
     fee_model: Any = None
     last_data: BaseData | None = None
     cache: SecurityCache = field(default_factory=SecurityCache)
+    buying_power_model: Any = None
+
+    def __post_init__(self) -> None:
+        # LEAN Common/Securities/Future/Future.cs constructor: BuyingPowerModel = new
+        # FutureMarginModel(0, this) for every future (stand-in: lean_margins.py)
+        if self.buying_power_model is None and self.type == SecurityType.FUTURE:
+            from lean_margins import FutureMarginModel
+
+            self.buying_power_model = FutureMarginModel(0.0, self)
 
     def receive(self, data: BaseData) -> None:
         """A data point reaching the security. Copies LEAN ``SecurityCache.ProcessDataPoint``
