@@ -2,7 +2,9 @@
 
 CPU time of this thread (``time.thread_time``, as every row of :mod:`benchmarks`) for the run
 itself (the volatility model's fit is timed apart: built once per run), the per-day cost, and
-the 120 s goal for the two together. No baseline in the same run fits (the full-grid-every-day
+the 120 s goal for the two together; the wall time (``time.perf_counter``) beside it, which on
+the shared 2-core machine also counts the other processes' share of the cores (the load
+average is printed with the table). No baseline in the same run fits (the full-grid-every-day
 build costs minutes by itself), so the row is the absolute time against the goal.
 """
 
@@ -21,16 +23,17 @@ GOAL_S = 120.0
 
 
 def run(start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
-    """One row: the run's CPU seconds (model fit + days), per-day ms, goal 120 s."""
+    """One row: the run's CPU seconds (model fit + days), per-day ms, wall seconds, goal 120 s (CPU)."""
     params = load_parameters(read_config_parameters(ROOT / "config.json"))
-    t0 = time.thread_time()
+    w0, t0 = time.perf_counter(), time.thread_time()
     market = build_market(ROOT / "data")
     t1 = time.thread_time()
     result = run_modelled(params, ROOT / "data", start, end, market=market)
-    t2 = time.thread_time()
+    t2, wall = time.thread_time(), time.perf_counter() - w0
     days = len(next(iter(result.days.values()), []))
     total = t2 - t0
     return [{"goal": "issue 12: MODELLED multi-year run", "figure":
-             f"{days} days, {len(result.strategies)} families; vol fit {t1 - t0:.1f} s + days {t2 - t1:.1f} s",
+             f"{days} days, {len(result.strategies)} families; vol fit {t1 - t0:.1f} s + days {t2 - t1:.1f} s "
+             f"CPU; wall {wall:.1f} s",
              "value": f"{total:.1f} s ({1000 * (t2 - t1) / max(days, 1):.1f} ms/day)", "baseline": "-",
              "ratio": "-", "target": f"< {GOAL_S:.0f} s", "met": total < GOAL_S}]

@@ -210,13 +210,13 @@ class ModelledMarket:
     quote_rule: QuoteRule = QuoteRule()
     multiplier_usd_per_pt: tuple[tuple[str, float], ...] = (("SPY", 100.0), ("QQQ", 100.0), ("ES", 50.0))
 
-    def _day_inputs(self, day: date) -> tuple[int, float, float, float, datetime, list[str]]:
+    def _day_inputs(self, day: date, at_et: time = CLOSE_ET) -> tuple[int, float, float, float, datetime, list[str]]:
         i = self.path.index_of(day)
         self.vol.index_of(np.datetime64(day, "D"))  # KeyError before the first fit
         r = self.rates.rate_frac(day)
         q = float(self.path.dividend_yield_frac[i])
         notes = [f"rate backfilled with the series' first value {r:.4f}"] if self.rates.is_backfilled(day) else []
-        return i, float(self.path.close_pts[i]), r, q, et_instant_utc(day, CLOSE_ET), notes
+        return i, float(self.path.close_pts[i]), r, q, et_instant_utc(day, at_et), notes
 
     def vix(self, day: date) -> float:
         """The MODELLED VIX of ``day`` (:meth:`modelled.vol.VolPath.vix`)."""
@@ -232,7 +232,7 @@ class ModelledMarket:
         return DailyBars(self.vol.day[keep], close, close, close)
 
     def equity_chain(self, day: date, held: Held | None = None, *, grid: bool = True,
-                     dte_window: DteWindows | None = None) -> ModelledChain:
+                     dte_window: DteWindows | None = None, at_et: time = CLOSE_ET) -> ModelledChain:
         """The MODELLED chain of the path's own options (SPY) at ``day``'s close: every listed
         expiry (empty before the options' launch, with a note).
 
@@ -246,11 +246,15 @@ class ModelledMarket:
                 (as LEAN subscription filters, ``Subscription.dte_min``/``dte_max``, one range
                 per subscription); an expiry with held strikes is listed whatever its DTE.
                 ``None``: every expiry.
+            at_et: the chain's time (ET; default the close): the close's spot, rate and
+                volatility priced with the time to expiry left at ``at_et`` -- a contract
+                expiring at today's close is listed only before it (the daily path has one
+                price a day: the close stands for the price of an earlier time that day).
 
         Raises:
             KeyError: ``day`` is not a path day or is before the first fit.
         """
-        i, spot, r, q, now, notes = self._day_inputs(day)
+        i, spot, r, q, now, notes = self._day_inputs(day, at_et)
         prod = product(self.path.ticker)
         listings = _within(equity_listings(self.equity_calendar, day, self.holidays), day, held, dte_window)
         if not listings:
@@ -268,10 +272,10 @@ class ModelledMarket:
         return self._build(prod, per, now, r, q, PricingModel.BLACK_SCHOLES, notes=notes, day=day)
 
     def es_chain(self, day: date, held: Held | None = None, *, grid: bool = True,
-                 dte_window: DteWindows | None = None) -> ModelledChain:
+                 dte_window: DteWindows | None = None, at_et: time = CLOSE_ET) -> ModelledChain:
         """The MODELLED ES options at ``day``'s close on futures over ``SPY x SPX_PER_SPY``
         (arguments and errors as :meth:`equity_chain`)."""
-        i, spot, r, q, now, notes = self._day_inputs(day)
+        i, spot, r, q, now, notes = self._day_inputs(day, at_et)
         prod = product("ES")
         spx = spot * SPX_PER_SPY
         listings = [x for x in futures_listings(self.futures_calendar, day, self.holidays)

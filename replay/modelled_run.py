@@ -7,12 +7,19 @@ Every enabled family except 0DTE (it needs intraday data) runs over the REAL dai
 over ``SPY x 10.03``. Everything it produces is labelled MODELLED (symbols, summary, report).
 
 One decision time per trading day: the **16:00 ET close** (the chains are priced at the close
-from data up to that day only). Each day, in this order:
+from data up to that day only), and before it, on a day a strategy holds a contract expiring at
+the close, its **pre-close rules** (:data:`PRE_CLOSE_RULES`: IPMCC's ``expiry`` buy-back at
+``ipmcc_expiry_close_et``) at their own time. Each day, in this order:
 
-1. expired holdings settle (:meth:`replay.broker.SimBroker.settle_expired`): SPY options at the
-   day's close; ES options (09:30 ET expiry) and delivered futures at the day's close-based
-   future price -- the daily data has no opening print, so the close stands for the quarterly
-   special opening quotation (documented approximation);
+1. holdings expired by the first decision time settle (:meth:`replay.broker.SimBroker.settle_expired`):
+   ES options (09:30 ET expiry) and delivered futures at the day's close-based future price --
+   the daily data has no opening print, so the close stands for the quarterly special opening
+   quotation (documented approximation); with no pre-close rule due, SPY options of the day too;
+1b. a pre-close pass (only on such an expiry day): the strategy's pre-close rules decide at
+   their time on the day's close quotes (the daily data has one price a day: the close stands
+   for the price 15 minutes earlier), orders fill by the fill rule below at that time; then the
+   SPY options expiring at the close settle. A delivered underlying (an assignment) is booked to
+   the strategy that takes it and closed, or flagged (:mod:`replay.delivered`);
 2. the held contracts are priced (``grid=False``: marking), the full grid of a family only when
    a strategy of it decides that day (an entry rule on its entry day, a pending roll or sale);
 3. every strategy's schedule rules run once, in the order of their times of day, each on a
@@ -25,7 +32,9 @@ from data up to that day only). Each day, in this order:
    limit when the model point ``mid + f x (far - mid)`` reaches it), and is canceled
    ``order_timeout_min`` later if not filled (the quotes do not move within the day);
 5. one NLV mark for the gate's loss limits and drawdown steps after the fills; a flatten or
-   close-losers request is sent and filled by the same rule.
+   close-losers request is sent and filled by the same rule;
+6. the delivered-underlying reconciliation (:meth:`replay.delivered.UnderlyingDesk.reconcile`):
+   shares or futures no strategy owns raise a CRITICAL alert and block entries.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from modelled.chains import (
 from modelled.paths import RateCurve, read_path
 from modelled.vol import build_vol_path
 from replay.broker import SimBroker
+from replay.delivered import UnderlyingDesk
 from replay.engine import ReplayResult, _journal, _notify, _Run, _settle_positions, nlv_usd
 from replay.lean_data.market_hours import MarketHours
 from replay.ledger import Ledger
@@ -71,6 +81,9 @@ from thetacore.schedule import DailyAt, ScheduleRule
 
 log = logging.getLogger("replay.modelled")
 FAMILIES = {"ES": "es", "SPY": "spy"}
+PRE_CLOSE_RULES = frozenset({"expiry"})
+"""Schedule rules (``DailyAt``) run at their own time before the close, on a day the strategy
+holds a contract expiring at the close (IPMCC's expiry-day buy-back), and never at the close."""
 DAILY_BARS = 300
 """Daily bars a context carries, as the LEAN host's history request (leanhost/subscriptions.py,
 ``DAILY_HISTORY_BARS``); closes only (high = low = close: the path holds closes)."""
@@ -101,6 +114,18 @@ class _Day:
     held: dict[str, dict[date, list[float]]]
     chains: dict[tuple[str, bool, DteWindows | None], ModelledChain] = field(default_factory=dict)
     builds: dict[str, int] = field(default_factory=dict)
+
+    def expiring(self, family: str, at_et: time) -> ModelledChain:
+        """The held contracts of ``family`` expiring today, priced at ``at_et`` (a pre-close rule's
+        time; the close's price, the time to expiry left then): the close chain no longer lists them."""
+        key = (family + "@" + at_et.isoformat(), False, None)
+        if key not in self.chains:
+            held = {self.day: self.held.get(family, {}).get(self.day, [])}
+            build = self.market.es_chain if family == "es" else self.market.equity_chain
+            self.chains[key] = build(self.day, held, grid=False, at_et=at_et)
+            self.quotes.add_chain(self.chains[key])
+            self.builds["held"] = self.builds.get("held", 0) + 1
+        return self.chains[key]
 
     def chain(self, family: str, full: bool, window: DteWindows | None = None) -> ModelledChain:
         """The family's chain of the day: the grid of the expiries in the DTE ``window`` (a
@@ -139,6 +164,8 @@ def needs_grid(strat: Strategy, rule: str, day: date) -> bool:
     if isinstance(strat, LeapPuts):
         return bool(strat.pending_rolls) if rule == "manage" else not strat._calendar_reasons(day)
     if isinstance(strat, Ipmcc):
+        if rule in PRE_CLOSE_RULES:
+            return False
         if rule == "manage":
             return bool(strat.sale_due)
         if rule == "leap":
@@ -182,6 +209,7 @@ class ModelledResult(ReplayResult):
     label: str = LABEL
     chain_builds: dict[str, int] = field(default_factory=dict)
     vix_by_day: dict[str, float] = field(default_factory=dict)
+    underlying: UnderlyingDesk = field(default_factory=UnderlyingDesk)
 
 
 def run_modelled(params: Parameters, data_root: Path | str, start: date | None, end: date | None, *,
@@ -230,49 +258,93 @@ def run_modelled(params: Parameters, data_root: Path | str, start: date | None, 
 
 def _one_day(result: ModelledResult, run: _Run, market: ModelledMarket, day: date,
              order: dict[str, list[ScheduleRule]], by_name: dict[str, Strategy], vix_prev: float) -> None:
-    """Settle, price, decide, fill and mark one trading day at its close (module doc)."""
+    """Settle, price, decide, fill, mark and reconcile one trading day at its close (module doc)."""
     assert result.ledger is not None and result.broker is not None
-    quotes, broker, ledger = run.quotes, result.broker, result.ledger
+    quotes, ledger = run.quotes, result.ledger
     assert isinstance(quotes, ModelledQuotes)
     t = et_instant_utc(day, CLOSE_ET)
     quotes.new_day(day)
     prices, futures = underlyings(market, day)
     quotes.set_underlyings(prices, futures)
-    if ledger.holdings and broker.settle_expired(t, quotes.under):
-        for strat, pos in _settle_positions(result.strategies, broker, t):
-            run.closed(strat, pos, t)
+    pre = _pre_close(result.strategies, order, day)
+    _settle(result, run, min((at for _, _, at in pre), default=t))
     today = _Day(market, day, quotes, _held_strikes(ledger))
     for fam in ("es", "spy"):
         if today.held[fam]:
             today.chain(fam, False)
     vix = market.vix(day)
     result.vix_by_day[day.isoformat()] = vix
-    i = market.path.index_of(day)
-    lo = max(0, i + 1 - DAILY_BARS)
-    closes, days = market.path.close_pts[lo: i + 1], market.path.day[lo: i + 1]
-    bars = {"spy": DailyBars(days, closes, closes, closes)}
-    es = closes * SPX_PER_SPY
-    bars["es"] = DailyBars(days, es, es, es)
+    bars = _bars(market, day)
     vix_daily = market.vix_daily(day)
-    sent = len(broker.orders)
     windows = {s.name: dte_window(s) for s in result.strategies}
-    for strat in result.strategies:
+
+    def decide(strat: Strategy, rule: ScheduleRule, at: datetime) -> None:
         fam = FAMILIES[strat.subscription().root]
+        chain = today.expiring(fam, _rule_time(rule)) if rule.name in PRE_CLOSE_RULES else \
+            today.chain(fam, needs_grid(strat, rule.name, day), windows[strat.name])
+        ctx = MarketContext(time_utc=at, today_et=day, chain=chain.snapshot, rate_frac=chain.rate_frac,
+                            underlying_daily=bars[fam], underlying_pts=_spot(chain, prices, fam, market),
+                            vix_level=vix, nlv_usd=nlv_usd(ledger, quotes, at), vix_daily=vix_daily)
+        for decision in strat.on_schedule(rule.name, ctx):
+            _journal(result, decision)
+            if decision.intent is not None:
+                run.route(strat, decision, ctx, vix_prev, product(strat.subscription().root), at)
+
+    for strat, rule, at in pre:
+        decide(strat, rule, at)
+        _fill(result, run, by_name, at)
+    if pre:
+        _settle(result, run, t)
+    for strat in result.strategies:
         for rule in order[strat.name]:
-            chain = today.chain(fam, needs_grid(strat, rule.name, day), windows[strat.name])
-            ctx = MarketContext(time_utc=t, today_et=day, chain=chain.snapshot, rate_frac=chain.rate_frac,
-                                underlying_daily=bars[fam], underlying_pts=_spot(chain, prices, fam, market),
-                                vix_level=vix, nlv_usd=nlv_usd(ledger, quotes, t), vix_daily=vix_daily)
-            for decision in strat.on_schedule(rule.name, ctx):
-                _journal(result, decision)
-                if decision.intent is not None:
-                    run.route(strat, decision, ctx, vix_prev, product(strat.subscription().root), t)
-    _fill(result, run, by_name, t, sent)
-    run.mark(t + timedelta(minutes=result.params.order_timeout_min + 1))
-    _fill(result, run, by_name, t + timedelta(minutes=result.params.order_timeout_min + 1), sent)
+            if rule.name not in PRE_CLOSE_RULES:
+                decide(strat, rule, t)
+    after = t + timedelta(minutes=result.params.order_timeout_min + 1)
+    _fill(result, run, by_name, t)
+    run.mark(after)
+    _fill(result, run, by_name, after)
+    for a in result.underlying.reconcile(ledger, run.session, after):
+        result.alerts.append(f"{after.isoformat()} {a}")
     for k, v in today.builds.items():
         result.chain_builds[k] = result.chain_builds.get(k, 0) + v
     result.end_utc = t + timedelta(minutes=2 * result.params.order_timeout_min + 2)
+
+
+def _pre_close(strategies: list[Strategy], order: dict[str, list[ScheduleRule]],
+               day: date) -> list[tuple[Strategy, ScheduleRule, datetime]]:
+    """The pre-close rules due on ``day`` (:data:`PRE_CLOSE_RULES`): a strategy's, when it holds
+    an open position with a leg expiring today, at the rule's time (ET), earliest first."""
+    out = []
+    for strat in strategies:
+        if not any(leg.expiry == day for pos in strat.open_positions() for leg in pos.structure.legs):
+            continue
+        for rule in order[strat.name]:
+            if rule.name in PRE_CLOSE_RULES:
+                out.append((strat, rule, et_instant_utc(day, _rule_time(rule))))
+    return sorted(out, key=lambda x: x[2])
+
+
+def _settle(result: ModelledResult, run: _Run, t: datetime) -> None:
+    """Settle what expired by ``t``; close the positions settled whole; book or flag every
+    delivered underlying (:class:`replay.delivered.UnderlyingDesk`)."""
+    assert result.ledger is not None and result.broker is not None
+    quotes = run.quotes
+    assert isinstance(quotes, ModelledQuotes)
+    records = result.broker.settle_expired(t, quotes.under) if result.ledger.holdings else []
+    if not records:
+        return
+    for strat, pos in _settle_positions(result.strategies, result.broker, t):
+        run.closed(strat, pos, t)
+    result.underlying.on_settlements(records, result.strategies, result.ledger, t)
+
+
+def _bars(market: ModelledMarket, day: date) -> dict[str, DailyBars]:
+    """The families' daily bars up to ``day`` (:data:`DAILY_BARS` closes; ES = SPY x 10.03)."""
+    i = market.path.index_of(day)
+    lo = max(0, i + 1 - DAILY_BARS)
+    closes, days = market.path.close_pts[lo: i + 1], market.path.day[lo: i + 1]
+    es = closes * SPX_PER_SPY
+    return {"spy": DailyBars(days, closes, closes, closes), "es": DailyBars(days, es, es, es)}
 
 
 def _spot(chain: ModelledChain, prices: dict[str, float], fam: str, market: ModelledMarket) -> float:
@@ -283,7 +355,7 @@ def _spot(chain: ModelledChain, prices: dict[str, float], fam: str, market: Mode
     return float(under[0]) if len(under) else float("nan")
 
 
-def _fill(result: ModelledResult, run: _Run, by_name: dict[str, Strategy], t: datetime, sent: int) -> None:
+def _fill(result: ModelledResult, run: _Run, by_name: dict[str, Strategy], t: datetime) -> None:
     """Orders sent at ``t`` meet the day's quotes at ``t + 1 min``; unfilled ones are canceled at
     ``t + order_timeout_min`` (module doc, fill rule)."""
     assert result.broker is not None
@@ -310,7 +382,10 @@ def first_day_utc(day: date) -> datetime:
 def label_summary(summary: dict[str, Any], result: ModelledResult) -> dict[str, Any]:
     """Stamp a :func:`replay.summary.build_summary` of a MODELLED run: ``label`` on the summary,
     its run, every decision, order, gate verdict, alert, settlement and mark; the run's
-    decision time, fill rule, chain builds and MODELLED VIX per day."""
+    decision time, fill rule, chain builds and MODELLED VIX per day; the invariant
+    ``no_unowned_underlying`` (every delivered share or future booked to a strategy, else listed
+    in ``unowned_underlying``) and ``underlying`` (every booking, close, flag and release:
+    :mod:`replay.delivered`)."""
     summary["label"] = LABEL
     run = summary["run"]
     run.update(label=LABEL, chains="modelled", decision_time_et="16:00 (the close)",
@@ -326,7 +401,10 @@ def label_summary(summary: dict[str, Any], result: ModelledResult) -> dict[str, 
     inv = summary["invariants"]
     inv["expired_unsettled"] = expired_unsettled(result)
     inv["every_expiry_settled"] = not inv["expired_unsettled"]
-    inv["all_held"] = bool(inv["all_held"] and inv["every_expiry_settled"])
+    inv["unowned_underlying"] = list(result.underlying.unowned)
+    inv["no_unowned_underlying"] = not inv["unowned_underlying"]
+    inv["all_held"] = bool(inv["all_held"] and inv["every_expiry_settled"] and inv["no_unowned_underlying"])
+    summary["underlying"] = [row | {"label": LABEL} for row in result.underlying.actions]
     return summary
 
 

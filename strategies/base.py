@@ -386,3 +386,13 @@ class Strategy:
         pos = self.positions[position_id]
         pos.state, pos.exit_net_pts, pos.closed_utc = PositionState.CLOSED, settle_net_pts, time_utc
         pos.exit_reason = pos.exit_reason or "settled at expiry"
+
+    def on_assigned(self, position_id: str, underlying_symbol: str, quantity: int, price_pts: float,
+                    time_utc: datetime) -> Reason | None:
+        """An option of ``position_id`` settled physically and delivered ``quantity`` (signed
+        units of the option's multiplier: -1 = 100 shares short for an equity option) of
+        ``underlying_symbol`` at ``price_pts``. A strategy that takes the delivery returns the
+        reason it closes it (the host books it to the strategy and closes it at once); the
+        default, ``None``, leaves it unowned: the host flags it (CRITICAL alert, entries
+        blocked; :mod:`replay.delivered`)."""
+        return None

@@ -31,9 +31,18 @@ Exits:
   call is sold at the first management check after the close fills, so one LEAP never covers
   two short calls (reported: "let it expire" and "sell every Friday" cannot both hold). SPY options are American and settle
   in shares, so an in-the-money weekly left to expire would be assigned (and a short call
-  can be assigned early, typically before an ex-dividend date). The strategy therefore buys
-  back a weekly that is in the money on its expiry day at the expiry-close time (15:45 ET);
-  one out of the money then is left to expire worthless.
+  can be assigned early, typically before an ex-dividend date). No PMCC trader lets the
+  short call of a diagonal be assigned on purpose (it leaves short shares against the LEAP),
+  so on its expiry day, at ``ipmcc_expiry_close_et`` (default 15:45 ET, 15 min before the close;
+  its own schedule rule ``expiry``, moved earlier on an early-close day like the close), a
+  weekly that is in the money, or out of the money by less than ``ipmcc_expiry_buffer_frac``
+  of its strike (pin risk: the last minutes and the after-hours session decide exercise), is
+  bought back (``EXPIRY_ITM`` / ``EXPIRY_PIN_RISK``); the management checks from that time on
+  do the same. One further out of the money is left to expire worthless. This is a roll: the
+  next weekly is sold by the normal Friday sale.
+* assigned anyway (the buy-back refused or unfilled): the shares the weekly delivered are
+  IPMCC's (:meth:`Ipmcc.on_assigned`): the host books them to the weekly's position and buys
+  them back at once (reason ``ASSIGNED``), so they are never held short against the LEAP.
 * LEAP stop: when the LEAP's mid has lost 30% of its entry price, close everything: the
   weekly call is bought back first and the LEAP sold once no weekly is left, so the short
   call is never left uncovered (two orders: the structures module has no diagonal kind).
@@ -80,6 +89,7 @@ from thetacore.structures import QuoteError, Structure
 LEAP = "leap"
 SHORT = "short"
 MANAGE = "manage"
+EXPIRY = "expiry"
 LEAP_CONTRACTS = 1  # rules: ONE LEAP; the weekly call covers it one for one
 
 
@@ -135,7 +145,8 @@ class Ipmcc(Strategy):
     def schedules(self) -> list[ScheduleRule]:
         return [DailyAt(LEAP, self.p.ipmcc_leap_time_et), DailyAt(SHORT, self.p.ipmcc_short_time_et),
                 EveryMinutes(MANAGE, self.p.ipmcc_manage_interval_min, self.p.ipmcc_manage_start_et,
-                             self.p.ipmcc_manage_end_et)]
+                             self.p.ipmcc_manage_end_et),
+                DailyAt(EXPIRY, self.p.ipmcc_expiry_close_et, before_close=True)]
 
     def subscription(self) -> Subscription:
         """The LEAP window: single contracts at hour resolution."""
@@ -152,7 +163,7 @@ class Ipmcc(Strategy):
 
     def handlers(self) -> dict[str, Callable[[MarketContext], list[Decision]]]:
         return {LEAP: lambda ctx: [] if self.leap() else [self.leap_decision(ctx)],
-                SHORT: lambda ctx: [self.short_decision(ctx)], MANAGE: self.manage}
+                SHORT: lambda ctx: [self.short_decision(ctx)], MANAGE: self.manage, EXPIRY: self.expiry_check}
 
     def leap(self) -> StrategyPosition | None:
         """The LEAP position unless closed."""
@@ -391,13 +402,60 @@ class Ipmcc(Strategy):
             return [self._close(leap, ctx, self.stop)]
         return []
 
+    def expiry_check(self, ctx: MarketContext) -> list[Decision]:
+        """The ``expiry`` rule (``ipmcc_expiry_close_et``, module docstring): on the weekly
+        call's expiry day buy it back when it is in the money or within the pin-risk buffer;
+        nothing otherwise (it expires worthless); HELD with ``NO_QUOTES`` when no spot is known."""
+        weekly = self.weekly()
+        if weekly is None or weekly.state is not PositionState.OPEN or self.stop is not None \
+                or weekly.structure.legs[0].expiry != ctx.today_et:
+            return []
+        reason = self._expiry_reason(weekly, ctx)
+        if reason is None:
+            return []
+        return [self.held(ctx, weekly, (reason,)) if reason.code == "NO_QUOTES" else self._close(weekly, ctx, reason)]
+
+    def _expiry_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
+        """On the expiry day: ``EXPIRY_ITM`` (spot > strike), ``EXPIRY_PIN_RISK`` (strike x (1 -
+        ``ipmcc_expiry_buffer_frac``) < spot <= strike), ``NO_QUOTES`` (no spot), else None."""
+        leg = pos.structure.legs[0]
+        spot, now_et = spot_pts(ctx, ctx.chain), ctx.time_utc.astimezone(NEW_YORK).time()
+        if not np.isfinite(spot):
+            return Reason("NO_QUOTES", f"expiry day of {pos.position_id}: no underlying price to judge assignment")
+        floor = leg.strike_pts * (1.0 - self.p.ipmcc_expiry_buffer_frac)
+        if spot > leg.strike_pts:
+            return Reason("EXPIRY_ITM", f"expiry day {now_et:%H:%M} ET: spot {spot:.2f} > strike "
+                          f"{leg.strike_pts:g}; buying back rather than be assigned (physical settlement)")
+        if spot > floor:
+            return Reason("EXPIRY_PIN_RISK", f"expiry day {now_et:%H:%M} ET: spot {spot:.2f} within "
+                          f"{self.p.ipmcc_expiry_buffer_frac:.1%} below strike {leg.strike_pts:g} (> {floor:.2f}); "
+                          "buying back rather than risk assignment")
+        return None
+
+    def on_assigned(self, position_id: str, underlying_symbol: str, quantity: int, price_pts: float,
+                    time_utc: datetime) -> Reason | None:
+        """Shares a call of IPMCC delivered at expiry (the buy-back refused or unfilled) are
+        IPMCC's: the position's exit reason becomes ``ASSIGNED`` and the host buys them back
+        at once (``quantity`` signed units of 100 shares). A position of another strategy: None."""
+        pos = self.positions.get(position_id)
+        if pos is None:
+            return None
+        leg = pos.structure.legs[0]
+        text = (f"{position_id}: {leg.symbol} assigned at strike {leg.strike_pts:g}, {quantity:+d} x "
+                f"{pos.structure.multiplier_usd_per_pt:g} {underlying_symbol} delivered at {price_pts:.2f}; booked to "
+                f"{self.name} and closed at once (never held against the LEAP)")
+        pos.exit_reason = f"ASSIGNED: {text}"
+        pos.notes.append(pos.exit_reason)
+        return Reason("ASSIGNED", text)
+
     def _weekly_exit_reason(self, pos: StrategyPosition, ctx: MarketContext) -> Reason | None:
         leg = pos.structure.legs[0]
         chain, now_et = ctx.chain, ctx.time_utc.astimezone(NEW_YORK).time()
         spot = spot_pts(ctx, chain)
-        if ctx.today_et == leg.expiry and now_et >= self.p.ipmcc_expiry_close_et and spot > leg.strike_pts:
-            return Reason("EXPIRY_ITM", f"expiry day {now_et:%H:%M} ET: spot {spot:.2f} > strike "
-                          f"{leg.strike_pts:g}; buying back rather than be assigned (physical settlement)")
+        if ctx.today_et == leg.expiry and now_et >= self.p.ipmcc_expiry_close_et:
+            expiring = self._expiry_reason(pos, ctx)
+            if expiring is not None and expiring.code != "NO_QUOTES":
+                return expiring
         entry = self.entry_extrinsic_pts.get(pos.position_id, float("nan"))
         try:
             cost, basis = buyback_cost_pts(pos.structure, chain) if chain is not None else (float("nan"), "")

@@ -134,6 +134,41 @@ def test_when_ipmcc_buys_its_leap_and_sells_the_weekly_then_each_is_a_single_leg
     assert algorithm.combo_orders == []
 
 
+def test_when_the_weekly_call_is_in_the_money_on_its_expiry_day_then_the_host_buys_it_back_before_the_close(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The IPMCC ``expiry`` rule is a LEAN scheduled event 15 minutes before the market close
+    (``time_rules.before_market_close(SPY, 15)``: 15:45 ET on a full day, earlier on an early
+    close). The 381 call sold on 2021-01-08 meets a GIVEN SPY of 381.50 at 15:45 ET on its
+    expiry day 2021-01-15 (in the money by 0.50): it is bought back (a one-leg buy limit at or
+    above its 0.50 intrinsic value), not left to be assigned."""
+    algorithm = make_algorithm(lambda p: [Ipmcc(p)], ipmcc_short_time_et="10:00",
+                               ipmcc_leap_max_extrinsic_frac="0.2", **WIDE_RISK_CAP)
+    [event] = [e for e in algorithm.schedule.events if e.name == "ipmcc:expiry"]
+    assert event.time_rule.kind == "before_market_close" and event.time_rule.args[1] == 15
+    algorithm.history_frame = spy_history_frame(FRIDAY)
+    give_vix(algorithm, PREVIOUS_SESSION[FRIDAY])
+    weeklies = [FRIDAY + timedelta(days=7 * i) for i in range(6)]
+    install_chain(lean, algorithm, _spy_chain(FRIDAY, time(10, 0), [*weeklies, date(2022, 1, 21)]), "SPY", "SPY")
+    fire(algorithm, "ipmcc:leap")
+    algorithm.fill(algorithm.limit_orders[0], 80.09)
+    fire(algorithm, "ipmcc:short")
+    algorithm.fill(algorithm.limit_orders[1], 3.96)
+    expiry = date(2021, 1, 15)
+    give_vix(algorithm, date(2021, 1, 14))
+    chain = modelled_chain("SPY", et_instant_utc(expiry, time(15, 45)), 381.50, [*weeklies[1:], date(2022, 1, 21)],
+                           1.0, 150)
+    install_chain(lean, algorithm, chain, "SPY", "SPY")
+
+    fire(algorithm, "ipmcc:expiry")
+
+    last = algorithm.journal.decisions()[-1]
+    assert last.action == "EXITED" and last.codes == ("EXPIRY_ITM",)
+    assert "spot 381.50 > strike 381" in last.text
+    symbol, quantity, limit = _orders(algorithm)[-1]
+    assert (symbol, quantity) == ("SPY   210115C00381000", 1) and limit >= 0.50
+
+
 # ----- a single-contract (LEAP) feed --------------------------------------------------------------
 def _leap_call(strategy: Scripted, rule: str, ctx: MarketContext) -> list[Decision]:
     """Buy the call whose strike is nearest 80% of spot at the expiry nearest 365 DTE, at its ask."""

@@ -8,15 +8,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from replay.modelled_run import ModelledResult, label_summary, run_modelled
+import pytest
+
+from replay.modelled_run import ModelledResult, label_summary, render_modelled, run_modelled
 from replay.summary import build_summary
+from strategies.ipmcc import Ipmcc
 from tests.modelled.world import DATA, full_market
 from thetacore.parameters import load_parameters
 
 PARAMS = load_parameters({})
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=3)
 def _run(start: date, end: date) -> tuple[ModelledResult, dict[str, Any]]:
     res = run_modelled(PARAMS, DATA, start, end, market=full_market())
     return res, label_summary(build_summary(res), res)
@@ -92,3 +95,75 @@ def test_the_analytics_report_of_a_modelled_run_says_modelled(tmp_path: Path) ->
     (tmp_path / "summary.json").write_text(json.dumps(s, default=str))
     assert analytics_main(["report", str(tmp_path)]) == 0
     assert "MODELLED run:" in (tmp_path / "report.html").read_text()
+
+
+# ----- IPMCC's weekly call on its expiry day (issue 12: no assignment left unowned) ---------------
+# The weekly 136 call of 2006-10-20 (sold 2006-10-13 at the close, EMA8 135.02 > EMA21 133.70: ATM
+# = the highest strike at or below 136.55) meets the REAL SPY close of 2006-10-20, 136.86: in the
+# money by 136.86 - 136 = 0.86.
+ITM_DAY = date(2006, 10, 20)
+ITM_CALL = "SPY*MODELLED 061020C00136000"
+
+
+def test_an_itm_weekly_is_bought_back_at_1545_on_its_expiry_day_and_never_assigned() -> None:
+    res, s = _run(date(2006, 1, 3), date(2006, 10, 31))
+    [d] = [d for d in s["decisions"] if d["time_et"] == "2006-10-20 15:45"]
+    assert d["strategy"] == "ipmcc" and d["action"] == "exited" and d["reason"].startswith("EXPIRY_ITM")
+    assert "spot 136.86 > strike 136" in d["reason"]
+    [close] = [o for o in s["orders"] if o["purpose"] == "close" and o["legs"][0]["symbol"] == ITM_CALL]
+    assert close["status"] == "filled" and close["time_utc"].startswith("2006-10-20T19:45")  # 15:45 EDT
+    assert close["fill_pts"] >= 0.86  # a buy-back pays at least the intrinsic value
+    assert ITM_CALL not in {r["symbol"] for r in s["settlements"]} and s["underlying"] == []
+    assert s["invariants"]["no_unowned_underlying"] is True and s["invariants"]["all_held"] is True
+    # the Friday sale at the close finds no weekly open (a roll: before 2010-06 SPY lists monthlies
+    # only, so the next call within 7 DTE is sold on 2006-11-10, outside this window)
+    [sale] = [d for d in s["decisions"] if d["time_et"] == "2006-10-20 16:00" and d["strategy"] == "ipmcc"
+              and d["reason"].startswith(("NO_WEEKLY_EXPIRY", "WEEKLY_OPEN", "ENTRY"))]
+    assert "WEEKLY_OPEN" not in sale["reason"] and sale["reason"].startswith("NO_WEEKLY_EXPIRY")
+
+
+def _no_buy_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Ipmcc, "expiry_check", lambda self, ctx: [])
+
+
+def test_when_the_buy_back_does_not_happen_then_ipmcc_takes_the_shares_and_closes_them(monkeypatch) -> None:
+    _no_buy_back(monkeypatch)
+    res, s = _modelled(date(2006, 1, 3), date(2006, 10, 31))
+    [settled] = [r for r in s["settlements"] if r["symbol"] == ITM_CALL]
+    assert round(settled["intrinsic_pts"], 2) == 0.86 and settled["delivered"]["quantity"] == -1
+    assert [(a["action"], a["quantity"], a["price_pts"]) for a in s["underlying"]] == \
+        [("booked", -1, 136.86), ("closed", 1, 136.86)]
+    pos = next(p for p in s["positions"]["strategy_positions"] if p["exit_reason"].startswith("ASSIGNED"))
+    assert pos["strategy"] == "ipmcc" and round(pos["exit_net_pts"], 2) == 0.86
+    assert res.ledger is not None and "SPY*MODELLED" not in res.ledger.holdings
+    assert s["invariants"]["no_unowned_underlying"] is True and s["invariants"]["all_held"] is True
+
+
+def test_when_no_strategy_takes_the_shares_then_the_run_flags_them_blocks_entries_and_fails(monkeypatch) -> None:
+    _no_buy_back(monkeypatch)
+    monkeypatch.setattr(Ipmcc, "on_assigned", lambda self, *a: None)
+    res, s = _modelled(date(2006, 1, 3), date(2006, 10, 31))
+    inv = s["invariants"]
+    assert inv["no_unowned_underlying"] is False and inv["all_held"] is False
+    assert inv["unowned_underlying"] == ["2006-10-20: DELIVERED_UNDERLYING SPY*MODELLED: the account holds -1 of an "
+                                         "underlying no strategy manages (an assignment or exercise nobody reported?)"]
+    assert any("CRITICAL RECONCILE: DELIVERED_UNDERLYING SPY*MODELLED" in a for a in s["gate"]["alerts"])
+    assert res.ledger is not None and res.ledger.holdings["SPY*MODELLED"].quantity == -1  # still held: flagged
+    later = [v for v in s["gate"]["verdicts"] if v["time_utc"] > "2006-10-21" and v["action"] == "refuse"]
+    assert later and all("HOST_BLOCK" in v["codes"] for v in later)  # every entry refused after it
+    assert render_modelled(s).endswith("invariants: BROKEN: see summary.json")
+
+
+def test_the_cli_exits_1_when_delivered_shares_are_unowned(monkeypatch, tmp_path: Path) -> None:
+    import replay.modelled_run as mr
+    from replay.__main__ import main
+
+    _no_buy_back(monkeypatch)
+    monkeypatch.setattr(Ipmcc, "on_assigned", lambda self, *a: None)
+    monkeypatch.setattr(mr, "build_market", lambda root: full_market())
+    assert main(["--chains", "modelled", "--start", "2006-09-01", "--end", "2006-10-31", "--out", str(tmp_path)]) == 1
+
+
+def _modelled(start: date, end: date) -> tuple[ModelledResult, dict[str, Any]]:
+    res = run_modelled(PARAMS, DATA, start, end, market=full_market())
+    return res, label_summary(build_summary(res), res)

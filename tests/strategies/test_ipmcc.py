@@ -330,6 +330,53 @@ def test_when_an_itm_weekly_reaches_1545_on_expiry_day_then_it_is_bought_back_no
     assert d.codes == ("EXPIRY_ITM",) and "spot 336.40 > strike 336" in d.reason_text
 
 
+def _weekly_336(expiry_day: date = date(2020, 2, 21)) -> Ipmcc:
+    """A LEAP holder with the 336 call of 2020-02-21 sold on 2020-02-18 (spot 336.73: ATM 336)."""
+    strat, ctx = _held_leap({"ipmcc_short_weekday": "-1"}, date(2020, 2, 18))
+    _fill(strat, [strat.short_decision(ctx)], ctx)
+    assert strat.weekly().structure.legs[0].strike_pts == 336.0
+    assert strat.weekly().structure.legs[0].expiry == expiry_day
+    return strat
+
+
+@pytest.mark.parametrize(("spot", "code"), [
+    (336.40, "EXPIRY_ITM"),       # 336.40 > 336
+    (335.00, "EXPIRY_PIN_RISK"),  # 336 x (1 - 0.005) = 334.32 < 335.00 <= 336
+    (334.40, "EXPIRY_PIN_RISK"),  # 334.40 > 334.32
+    (334.30, None),               # 334.30 <= 334.32: left to expire worthless
+])
+def test_when_the_expiry_rule_runs_at_1545_then_itm_and_pin_risk_calls_are_bought_back(spot, code):
+    strat = _weekly_336()
+    pid = strat.weekly_id
+    decisions = strat.on_schedule("expiry", spy_model_context(date(2020, 2, 21), time(15, 45), LONG, spot_pts=spot))
+    if code is None:
+        assert decisions == []
+        return
+    [d] = decisions
+    assert d.codes == (code,) and d.intent.purpose is IntentPurpose.CLOSE and d.intent.position_id == pid
+    assert d.intent.structure.legs[0].ratio == +1  # the close buys the short call back
+
+
+def test_when_the_expiry_rule_runs_before_the_expiry_day_then_it_does_nothing():
+    strat = _weekly_336()
+    assert strat.on_schedule("expiry", spy_model_context(date(2020, 2, 20), time(15, 45), LONG, spot_pts=340.0)) == []
+
+
+def test_the_expiry_rule_is_a_close_tied_schedule_at_the_parameter_time():
+    rules = {r.name: r for r in Ipmcc(load_parameters({"ipmcc_expiry_close_et": "15:30"})).schedules()}
+    assert rules["expiry"].time_et == time(15, 30) and rules["expiry"].before_close is True
+
+
+def test_when_a_weekly_is_assigned_then_ipmcc_takes_the_shares_with_the_reason():
+    strat = _weekly_336()
+    pid = strat.weekly_id
+    reason = strat.on_assigned(pid, "SPY", -1, 337.10, close_instant_utc(date(2020, 2, 21)))
+    assert reason is not None and reason.code == "ASSIGNED"
+    assert "assigned at strike 336, -1 x 100 SPY delivered at 337.10" in reason.text
+    assert strat.positions[pid].exit_reason.startswith("ASSIGNED: ")
+    assert strat.on_assigned("not-a-position", "SPY", -1, 337.10, close_instant_utc(date(2020, 2, 21))) is None
+
+
 def test_real_spy_path_fridays_2019_2020_never_sell_above_spot():
     """Every Friday session of the REAL SPY closes from 2019-03 to 2020-12 (MODELLED chains at
     each close): the chosen strike is at or below that day's close, ATM or ITM as the real
