@@ -20,9 +20,11 @@ recomputed):
 * **Opened**: open orders of the kind that filled (``orders``: purpose ``open``, status
   ``filled``), each one (not distinct days), in the month of its proposal: the trades the
   run actually made.
-* **Months**: the calendar months holding at least one of the strategy's data days
-  (``run.strategies``); a strategy with no data day is left out. Per-month figures are the
-  totals divided by that number; "months with none" counts months with zero.
+* **Months deciding**: the calendar months of the strategy's data days (``run.strategies``)
+  from the month of its first entry decision with an option chain (no ``NO_CHAIN`` reason)
+  on: the MODELLED SPY chains start on 2005-01-10, so the SPY families' months start there.
+  A strategy with no data day is left out. Per-month figures are the totals divided by that
+  number; "months with none" counts those months with zero.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class KindCounts:
 
     @property
     def months(self) -> int:
-        """Calendar months with data."""
+        """Calendar months deciding (module doc)."""
         return len(self.proposed)
 
     def mean(self, which: str) -> float:
@@ -97,6 +99,7 @@ class StrategyEntries:
 
     strategy: str
     data_days: int
+    data_months: int
     entry_decisions: int
     entry_day_decisions: int
     kinds: tuple[KindCounts, ...]
@@ -104,8 +107,10 @@ class StrategyEntries:
     gate_codes: Counter[str] = field(default_factory=Counter)
 
 
-def _months(days: list[str]) -> list[str]:
-    return sorted({d[:7] for d in days})
+def _months(days: list[str], decisions: list[dict[str, Any]]) -> list[str]:
+    """Months of ``days`` from the first entry decision with a chain on (module doc)."""
+    chained = [d["time_et"][:7] for d in decisions if "NO_CHAIN" not in {r["code"] for r in d["reasons"]}]
+    return sorted({d[:7] for d in days if chained and d[:7] >= min(chained)})
 
 
 def _per_month(months: list[str], items: list[tuple[str, str]], *, distinct: bool = True) -> dict[str, dict[str, int]]:
@@ -146,9 +151,9 @@ def count_entries(summary: dict[str, Any]) -> list[StrategyEntries]:
     for name, days in strategies.items():
         if not days:
             continue
-        months = _months(days)
         kinds = KINDS.get(name, (name,))
         mine = [d for d in decisions if d["strategy"] == name and d["action"] in ("entered", "declined")]
+        months = _months(days, mine)
         proposed = _per_month(months, [(kind_of(d["position_id"]), d["time_et"][:10]) for d in mine
                                        if d["action"] == "entered"])
         ok = _per_month(months, [a for a in approved if a[0] in kinds])
@@ -160,11 +165,14 @@ def count_entries(summary: dict[str, Any]) -> list[StrategyEntries]:
         zero = dict.fromkeys(months, 0)
         counts = tuple(KindCounts(k, proposed.get(k, dict(zero)), ok.get(k, dict(zero)), filled.get(k, dict(zero)))
                        for k in kinds)
-        out.append(StrategyEntries(name, len(days), len(mine), len(entry_day), counts, declines, gate))
+        out.append(StrategyEntries(name, len(days), len({d[:7] for d in days}), len(mine), len(entry_day),
+                                   counts, declines, gate))
     return out
 
 
 def _fmt_kind(k: KindCounts) -> list[str]:
+    if not k.months:
+        return ["-", "-", "-", "-", str(k.total("opened"))]
     return [f"{k.mean('proposed'):.2f}", str(k.months_without("proposed")), f"{k.mean('approved'):.2f}",
             str(k.months_without("approved")), str(k.total("opened"))]
 
@@ -179,12 +187,12 @@ def render_markdown(runs: list[tuple[str, list[StrategyEntries]]], top: int = 4)
     """Markdown tables of one or more runs, side by side (``runs``: (label, counts) pairs,
     e.g. ``[("before", ...), ("after", ...)]``).
 
-    Table 1, one row per entry kind and run: months with data, proposed days per month and
+    Table 1, one row per entry kind and run: months it could decide, proposed days per month and
     months with none, approved days per month and months with none, trades opened. Table 2,
     one row per strategy and run: entry decisions, entry-day decisions, the ``top`` most
     frequent decline codes on entry days and gate refusal codes (with their counts).
     """
-    head = ("| entry kind | run | months | proposed /month | months none proposed | approved /month "
+    head = ("| entry kind | run | months deciding | proposed /month | months none proposed | approved /month "
             "| months none approved | opened (total) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows, reasons = [head], ["| strategy | run | entry decisions | on entry days | main decline reasons "
                              "(entry days) | main gate refusals |\n| --- | --- | ---: | ---: | --- | --- |"]

@@ -35,9 +35,11 @@ S = "futures_strangle"
 def strangle_summary() -> dict[str, Any]:
     """Three months of strangle data. January: two proposals on 01-07 (A refused, B approved),
     one on 01-14 (C resized 2 -> 1, its order canceled). February: D refused. March: declined
-    on its entry day. Plus a calendar decline, a management decision and a refused close."""
-    days = ["2020-01-06", "2020-01-07", "2020-01-14", "2020-02-11", "2020-03-10"]
+    on its entry day. December before: a data day without a chain (before its chains exist:
+    not a month deciding). Plus a calendar decline, a management decision and a refused close."""
+    days = ["2019-12-10", "2020-01-06", "2020-01-07", "2020-01-14", "2020-02-11", "2020-03-10"]
     decisions = [
+        _decision(S, "2019-12-10 10:00", "declined", ["NO_CHAIN"]),
         _decision(S, "2020-01-06 10:00", "declined", ["NOT_ENTRY_DAY", "IV_RANK_LOW"]),
         _decision(S, "2020-01-07 10:00", "entered", ["ENTRY"], "futures_strangle-20200107T1500"),
         _decision(S, "2020-01-07 10:01", "entered", ["ENTRY"], "futures_strangle-20200107T1501"),
@@ -63,7 +65,7 @@ def strangle_summary() -> dict[str, Any]:
 def test_proposed_counts_days_approved_counts_the_gate_opened_counts_fills():
     [s] = count_entries(strangle_summary())
     [k] = s.kinds
-    assert k.kind == S and k.months == 3
+    assert k.kind == S and k.months == 3  # January to March; no chain in December
     # by hand: Jan proposals on 01-07 (twice: one day) and 01-14; Feb on 02-11; Mar none
     assert k.proposed == {"2020-01": 2, "2020-02": 1, "2020-03": 0}
     assert k.mean("proposed") == pytest.approx(3 / 3) and k.months_without("proposed") == 1
@@ -76,10 +78,10 @@ def test_proposed_counts_days_approved_counts_the_gate_opened_counts_fills():
 
 def test_refusal_reasons_on_entry_days_only_and_gate_codes_of_refused_entries():
     [s] = count_entries(strangle_summary())
-    # entry decisions: 4 entered + 2 declined (the held one is management); the 01-06 decline
-    # carries NOT_ENTRY_DAY, so 5 are on entry days and only March's decline is tabulated
-    assert (s.entry_decisions, s.entry_day_decisions, s.data_days) == (6, 5, 5)
-    assert dict(s.decline_codes) == {"IV_RANK_LOW": 1, "NOT_CONSOLIDATING": 1}
+    # entry decisions: 4 entered + 3 declined (the held one is management); the 01-06 decline
+    # carries NOT_ENTRY_DAY, so 6 are on entry days and December's and March's declines are tabulated
+    assert (s.entry_decisions, s.entry_day_decisions, s.data_days, s.data_months) == (7, 6, 6, 4)
+    assert dict(s.decline_codes) == {"IV_RANK_LOW": 1, "NOT_CONSOLIDATING": 1, "NO_CHAIN": 1}
     # refused opens A and D; the refused close is not an entry refusal
     assert dict(s.gate_codes) == {"DRAWDOWN_STOP": 2, "CORRELATION_A1_A2": 1}
 
@@ -102,7 +104,7 @@ def test_bad_summaries_raise_clear_errors():
     with pytest.raises(ValueError, match="missing 'gate'"):
         count_entries({"run": {"strategies": {}}, "decisions": [], "orders": []})
     bad = strangle_summary()
-    bad["decisions"][1]["position_id"] = None
+    bad["decisions"][2]["position_id"] = None
     with pytest.raises(ValueError, match="2020-01-07 10:00 of futures_strangle has no position id"):
         count_entries(bad)
     assert kind_of("ipmcc-weekly-20210305T1445") == "ipmcc-weekly"
@@ -118,8 +120,10 @@ def test_cli_prints_runs_side_by_side_and_refuses_bad_input(tmp_path: Path, caps
     out = capsys.readouterr().out
     for label in ("before", "after"):  # months 3, proposed 1.00/mo, 1 month none, approved 0.67, 2 none, 1 opened
         assert f"| futures_strangle | {label} | 3 | 1.00 | 1 | 0.67 | 2 | 1 |" in out
-        assert f"| futures_strangle | {label} | 6 | 5 | IV_RANK_LOW 1, NOT_CONSOLIDATING 1 | " \
-               f"DRAWDOWN_STOP 2, CORRELATION_A1_A2 1 |"  # ties by code in out
+        assert f"| futures_strangle | {label} | 7 | 6 | IV_RANK_LOW 1, NOT_CONSOLIDATING 1, NO_CHAIN 1 | " \
+               f"DRAWDOWN_STOP 2, CORRELATION_A1_A2 1 |" in out  # ties by code
+    assert "| futures_strangle | before | 7 | 6 | IV_RANK_LOW 1, NOT_CONSOLIDATING 1 | " in \
+        render_markdown([("before", count_entries(strangle_summary()))], top=2)
     assert main(["entries", str(tmp_path / "a"), "--label", "x", "--label", "y"]) == 2
     assert main(["entries", str(tmp_path / "missing")]) == 2
     assert "missing/summary.json: no such file" in capsys.readouterr().err
@@ -136,3 +140,6 @@ def test_bundled_relaxed_run_proposes_and_opens_the_one_strangle(relaxed_run: Pa
         ["futures_strangle", "zero_dte", "lt112", "ipmcc-leap", "ipmcc-weekly", "leap_puts"], 0)
     text = render_markdown([("default", default)])
     assert "| zero_dte | default | 2 | 0.00 | 2 | 0.00 | 2 | 0 |" in text  # SPXW days in 2021-01 and 2023-06
+    # IPMCC since issue 11: the weekly decision at 09:45 ET, after the equity-option open
+    [ipmcc] = [s for s in default if s.strategy == "ipmcc"]
+    assert "OPTIONS_CLOSED" not in ipmcc.decline_codes and ipmcc.entry_day_decisions == 10  # 8 LEAP + 2 Fridays
