@@ -147,27 +147,30 @@ def count_entries(summary: dict[str, Any]) -> list[StrategyEntries]:
                 and v["position_id"] in day_of]
     opened = [(kind_of(o["position_id"]), day_of.get(o["position_id"], o["time_utc"][:10])) for o in orders
               if o["purpose"] == "open" and o["status"] == "filled"]
-    out = []
-    for name, days in strategies.items():
-        if not days:
-            continue
-        kinds = KINDS.get(name, (name,))
-        mine = [d for d in decisions if d["strategy"] == name and d["action"] in ("entered", "declined")]
-        months = _months(days, mine)
-        proposed = _per_month(months, [(kind_of(d["position_id"]), d["time_et"][:10]) for d in mine
-                                       if d["action"] == "entered"])
-        ok = _per_month(months, [a for a in approved if a[0] in kinds])
-        filled = _per_month(months, [o for o in opened if o[0] in kinds], distinct=False)
-        entry_day = [d for d in mine if not CALENDAR_CODES & {r["code"] for r in d["reasons"]}]
-        declines = Counter(c for d in entry_day if d["action"] == "declined" for c in {r["code"] for r in d["reasons"]})
-        gate = Counter(c for v in verdicts if v["strategy"] == name and v["purpose"] == "open"
-                       and v["action"] == "refuse" for c in set(v["codes"]))
-        zero = dict.fromkeys(months, 0)
-        counts = tuple(KindCounts(k, proposed.get(k, dict(zero)), ok.get(k, dict(zero)), filled.get(k, dict(zero)))
-                       for k in kinds)
-        out.append(StrategyEntries(name, len(days), len({d[:7] for d in days}), len(mine), len(entry_day),
-                                   counts, declines, gate))
-    return out
+    return [_strategy(name, days, decisions, verdicts, approved, opened)
+            for name, days in strategies.items() if days]
+
+
+def _strategy(name: str, days: list[str], decisions: list[dict[str, Any]], verdicts: list[dict[str, Any]],
+              approved: list[tuple[str, str]], opened: list[tuple[str, str]]) -> StrategyEntries:
+    """:class:`StrategyEntries` of strategy ``name`` with data ``days``; ``approved`` and
+    ``opened`` are the run's (kind, New York day) pairs of approved proposals and filled opens."""
+    kinds = KINDS.get(name, (name,))
+    mine = [d for d in decisions if d["strategy"] == name and d["action"] in ("entered", "declined")]
+    months = _months(days, mine)
+    proposed = _per_month(months, [(kind_of(d["position_id"]), d["time_et"][:10]) for d in mine
+                                   if d["action"] == "entered"])
+    ok = _per_month(months, [a for a in approved if a[0] in kinds])
+    filled = _per_month(months, [o for o in opened if o[0] in kinds], distinct=False)
+    entry_day = [d for d in mine if not CALENDAR_CODES & {r["code"] for r in d["reasons"]}]
+    declines = Counter(c for d in entry_day if d["action"] == "declined" for c in {r["code"] for r in d["reasons"]})
+    gate = Counter(c for v in verdicts if v["strategy"] == name and v["purpose"] == "open"
+                   and v["action"] == "refuse" for c in set(v["codes"]))
+    zero = dict.fromkeys(months, 0)
+    counts = tuple(KindCounts(k, proposed.get(k, dict(zero)), ok.get(k, dict(zero)), filled.get(k, dict(zero)))
+                   for k in kinds)
+    return StrategyEntries(name, len(days), len({d[:7] for d in days}), len(mine), len(entry_day),
+                           counts, declines, gate)
 
 
 def _fmt_kind(k: KindCounts) -> list[str]:
