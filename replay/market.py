@@ -108,6 +108,7 @@ class OptionMarket:
         self.extended_hours = extended_hours
         self.margins: MarginTable | None = None
         self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
+        self._early_close_min: dict[date, int] = {}  # as is this: one answer per day
 
     # ----- calendar ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
@@ -121,8 +122,12 @@ class OptionMarket:
     def early_close_min(self, day: date) -> int:
         """Minutes by which ``day``'s regular close is earlier than a full day's (0 on a
         full day or a closed day): the shift of the ``before_close`` rules
-        (:class:`thetacore.schedule.DailyAt`)."""
-        return self.hours.early_close_min(day)
+        (:class:`thetacore.schedule.DailyAt`). Asked for every strategy every minute: worked
+        out once per day (the exchange's hours never change during a run)."""
+        known = self._early_close_min.get(day)
+        if known is None:
+            known = self._early_close_min[day] = self.hours.early_close_min(day)
+        return known
 
     def data_days(self) -> set[date]:
         """New York dates that are regular sessions of the exchange and on which an option of
