@@ -109,6 +109,7 @@ class OptionMarket:
         self.margins: MarginTable | None = None
         self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
         self._early_close_min: dict[date, int] = {}  # as is this: one answer per day
+        self._data_days: frozenset[date] | None = None  # asked by every strategy of the market, every run
 
     # ----- calendar ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
@@ -132,7 +133,13 @@ class OptionMarket:
     def data_days(self) -> set[date]:
         """New York dates that are regular sessions of the exchange and on which an option of
         this market has a quote between 09:30 and 16:00 ET (the days a strategy on this
-        market can decide anything; a stray Sunday quote does not make a day)."""
+        market can decide anything; a stray Sunday quote does not make a day). Worked out
+        once per market (its quotes never change) and returned as a new set each time."""
+        if self._data_days is None:
+            self._data_days = frozenset(self._find_data_days())
+        return set(self._data_days)
+
+    def _find_data_days(self) -> set[date]:
         ends = np.unique(np.concatenate([c.quotes.end_ms for c in self.options])) if self.options else []
         if len(ends) == 0:
             return set()
