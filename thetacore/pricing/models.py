@@ -171,13 +171,15 @@ def greeks(
     Returns:
         :class:`Greeks` of float64 arrays of the broadcast shape.
     """
-    args = [np.asarray(a, dtype=np.float64) for a in
-            (underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right)]
-    shape = np.broadcast_shapes(*(a.shape for a in args))
+    args = (underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right)
+    if max(np.size(a) for a in args) <= CHUNK:  # a decision's rows: one block, no broadcast check here
+        return _greeks_block(model, *args)
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
     size = math.prod(shape)
     if size <= CHUNK:
-        return _greeks_block(model, *args)
-    flat = [np.ravel(a) for a in np.broadcast_arrays(*args)]
+        return _greeks_block(model, *arrays)
+    flat = [np.ravel(a) for a in np.broadcast_arrays(*arrays)]
     outs = [np.empty(size) for _ in range(4)]
     for lo in range(0, size, CHUNK):
         part = slice(lo, lo + CHUNK)
