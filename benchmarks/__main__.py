@@ -11,6 +11,7 @@ ratios are what to compare. ``--smoke`` runs small sizes only
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import sys
@@ -50,10 +51,38 @@ def render(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+class _Counting(logging.Handler):
+    """Counts the warnings the runs log (the MODELLED run's gate refusals, alerts and
+    rejected marks: hundreds of lines that are not the benchmark's output)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def quiet_logs(path: str | None) -> _Counting:
+    """Route the runs' log records away from the terminal: counted, and written to ``path``
+    when given (a handler on the root logger: Python's last-resort stderr handler stays
+    unused)."""
+    counter = _Counting()
+    root = logging.getLogger()
+    root.addHandler(counter)
+    if path:
+        to_file = logging.FileHandler(path, mode="w", encoding="utf-8")
+        to_file.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(to_file)
+    return counter
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--smoke", action="store_true", help="small sizes only (CI): checks the benchmarks run")
+    ap.add_argument("--log", metavar="FILE", help="write the runs' warnings (gate refusals, alerts) to FILE")
     args = ap.parse_args(argv)
+    logs = quiet_logs(args.log)
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     if args.smoke:
@@ -70,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += modelled_run.run()
     print(f"machine: {machine()}")
     print(render(rows))
-    print(f"({time.perf_counter() - start:.0f} s)")
+    kept = f" in {args.log}" if args.log else ": --log FILE keeps them"
+    print(f"({time.perf_counter() - start:.0f} s; {logs.count:,} warnings logged by the runs{kept})")
     return 0
 
 

@@ -154,6 +154,7 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
         if after is not None and day < after.astimezone(NEW_YORK).date():
             continue
         active = [s for s in result.strategies if day in result.days[s.name]]
+        today = {s.name: _day_table(tables, s, owner[s.name], day) for s in active}  # minutes(day, day): all of day
         for t in minutes(day, day):
             if after is not None and t <= after:
                 continue
@@ -178,8 +179,8 @@ def run_replay(params: Parameters, data_root: Path | str, start: date | None, en
             minute = local.hour * 60 + local.minute
             for strat in active:
                 market = owner[strat.name]
-                due = _due(tables, strat, market, local.date(), minute)
-                for rule in due:
+                table = today[strat.name]
+                for rule in table[minute] if table is not None else ():
                     keeper.touch(strat.name, "marks")
                     ctx = plan.context(market.context(t, nlv_usd=nlv_usd(ledger, quotes, t), vix_level=vix,
                                          event_dates=events.get(market.front_underlying(day).upper(), ())), t)
@@ -245,17 +246,19 @@ def _reconcile_on_start(run: _Run, book: BookState, now_utc: datetime) -> None:
         log.warning("reconciliation on resume: %s %s: %s", a["action"], a["subject"], a["text"])
 
 
-def _due(tables: dict[tuple[str, int], list[list[ScheduleRule]]], strat: Strategy, market: OptionMarket,
-         day: date, minute: int) -> list[ScheduleRule]:
-    """The rules of ``strat`` due at New York ``minute`` of ``day`` (:func:`replay.schedule.due_rules`,
-    from a table built once per strategy and early-close shift)."""
+def _day_table(tables: dict[tuple[str, int], list[list[ScheduleRule]]], strat: Strategy, market: OptionMarket,
+               day: date) -> list[list[ScheduleRule]] | None:
+    """``table[minute]``: the rules of ``strat`` due at each New York minute of ``day``
+    (:func:`replay.schedule.due_rules`, from a table built once per strategy and early-close
+    shift); ``None`` when ``day`` is not a trading day of ``market`` (nothing is due). Looked
+    up once per day, not once per strategy and minute."""
     if not market.is_trading_day(day):
-        return []
+        return None
     shift = market.early_close_min(day)
     key = (strat.name, shift)
     if key not in tables:
         tables[key] = due_table(strat.schedules(), shift)
-    return tables[key][minute]
+    return tables[key]
 
 
 def nlv_usd(ledger: Ledger, quotes: Quotes, t: datetime) -> float:

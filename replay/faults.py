@@ -201,6 +201,8 @@ class FaultPlan:
         reconnects (entry block set or released through the gate, as the LEAN host does).
         True when a fault did something (the durable state may have changed)."""
         assert self.session is not None
+        if not self.faults and not self.disconnected:  # no fault planned (every run without --fault)
+            return False
         before = len(self.log)
         self._kill_switch(t_utc)
         self._windows(t_utc)

@@ -108,6 +108,8 @@ class OptionMarket:
         self.extended_hours = extended_hours
         self.margins: MarginTable | None = None
         self._trading_days: dict[date, bool] = {}  # asked every minute by the scheduler
+        self._early_close_min: dict[date, int] = {}  # as is this: one answer per day
+        self._data_days: frozenset[date] | None = None  # asked by every strategy of the market, every run
 
     # ----- calendar ----------------------------------------------------------------------
     def is_trading_day(self, day: date) -> bool:
@@ -121,13 +123,23 @@ class OptionMarket:
     def early_close_min(self, day: date) -> int:
         """Minutes by which ``day``'s regular close is earlier than a full day's (0 on a
         full day or a closed day): the shift of the ``before_close`` rules
-        (:class:`thetacore.schedule.DailyAt`)."""
-        return self.hours.early_close_min(day)
+        (:class:`thetacore.schedule.DailyAt`). Asked for every strategy every minute: worked
+        out once per day (the exchange's hours never change during a run)."""
+        known = self._early_close_min.get(day)
+        if known is None:
+            known = self._early_close_min[day] = self.hours.early_close_min(day)
+        return known
 
     def data_days(self) -> set[date]:
         """New York dates that are regular sessions of the exchange and on which an option of
         this market has a quote between 09:30 and 16:00 ET (the days a strategy on this
-        market can decide anything; a stray Sunday quote does not make a day)."""
+        market can decide anything; a stray Sunday quote does not make a day). Worked out
+        once per market (its quotes never change) and returned as a new set each time."""
+        if self._data_days is None:
+            self._data_days = frozenset(self._find_data_days())
+        return set(self._data_days)
+
+    def _find_data_days(self) -> set[date]:
         ends = np.unique(np.concatenate([c.quotes.end_ms for c in self.options])) if self.options else []
         if len(ends) == 0:
             return set()

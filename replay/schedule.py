@@ -46,13 +46,20 @@ def _fire_time(rule: DailyAt, day: date, shift_min: int) -> time:
 
 def due_table(rules: list[ScheduleRule], shift_min: int = 0) -> list[list[ScheduleRule]]:
     """``table[minute_of_day]``: the rules :func:`due_rules` fires at that New York minute of
-    a trading day that closes ``shift_min`` minutes early (0: a full day), evaluated once for
-    all 1,440 minutes (the same test, not a re-statement)."""
-    table: list[list[ScheduleRule]] = []
+    a trading day that closes ``shift_min`` minutes early (0: a full day), built once: rule by
+    rule, a :class:`DailyAt` at the one whole minute its fire time names (``wall ==`` fire time
+    of :func:`due_rules`), an :class:`EveryMinutes` tested at each of the 1,440 minutes (issue
+    10: one pass per rule instead of every rule at every minute; tests/replay/test_schedule.py
+    compares every minute with :func:`due_rules`, full and early-close days)."""
+    table: list[list[ScheduleRule]] = [[] for _ in range(24 * 60)]
     any_day = date(2000, 1, 3)  # only the wall-clock arithmetic of _fire_time is used
-    for minute in range(24 * 60):
-        wall = time(minute // 60, minute % 60)
-        table.append([rule for rule in rules
-                      if isinstance(rule, DailyAt) and wall == _fire_time(rule, any_day, shift_min)
-                      or isinstance(rule, EveryMinutes) and minute % rule.interval_min == 0 and rule.admits(wall)])
+    for rule in rules:  # rule by rule, in order: each minute's list keeps the rules' order
+        if isinstance(rule, DailyAt):  # wall == fire time: the one whole minute it names
+            fire = _fire_time(rule, any_day, shift_min)
+            if fire.second == 0 and fire.microsecond == 0:
+                table[fire.hour * 60 + fire.minute].append(rule)
+        elif isinstance(rule, EveryMinutes):
+            for minute in range(24 * 60):
+                if minute % rule.interval_min == 0 and rule.admits(time(minute // 60, minute % 60)):
+                    table[minute].append(rule)
     return table

@@ -146,11 +146,21 @@ class GateState:
 
     # ----- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict of the whole state."""
-        out = asdict(self)
-        out["tripped"] = {k: asdict(v) for k, v in self.tripped.items()}
-        out["audit_log"] = [asdict(a) for a in self.audit_log]
-        return out
+        """JSON-safe dict of the whole state, keys in field order: what ``asdict`` gives (the
+        values are str, float, int, bool or None, copied one level down; trips and audit
+        entries as dicts), without its deep recursion (the replay saves the gate at every NLV
+        mark: issue 10). tests/risk/test_state_to_dict.py compares it with ``asdict``."""
+        return {
+            "period_key": dict(self.period_key),
+            "period_start_nlv_usd": dict(self.period_start_nlv_usd),
+            "peak_nlv_usd": self.peak_nlv_usd,
+            "last_nlv_usd": self.last_nlv_usd,
+            "losing_exits_today": self.losing_exits_today,
+            "tripped": {k: asdict(v) for k, v in self.tripped.items()},
+            "kill_switch_override": self.kill_switch_override,
+            "sent_today": list(self.sent_today),
+            "audit_log": [asdict(a) for a in self.audit_log],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GateState:

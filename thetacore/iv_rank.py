@@ -36,32 +36,24 @@ from datetime import date, datetime, time
 
 import numpy as np
 
+from thetacore.atm_points import (
+    ExpiryAtm,
+    atm_iv_at_forward,
+    expiry_atm_points,
+    expiry_atm_points_greeked,
+    forward_pts,
+)
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_greeks, expiry_years
-from thetacore.enums import Right
 from thetacore.pricing import PricingModel
 from thetacore.pricing.models import DAYS_PER_YEAR
+
+__all__ = ["CmReading", "ExpiryAtm", "IvRank", "IvRankUnavailable", "atm_iv_at_forward", "constant_maturity_atm_iv",
+           "expiry_atm_points", "expiry_atm_points_greeked", "forward_pts", "interpolate_total_variance",
+           "iv_rank_over_trading_days", "window_start"]
 
 
 class IvRankUnavailable(ValueError):
     """No IV rank can be computed; the message is the reason (journaled)."""
-
-
-@dataclass(frozen=True)
-class ExpiryAtm:
-    """One listed expiry's ATM point.
-
-    Attributes:
-        expiry: the expiry date.
-        t_years: time to expiry, ACT/365 years (> 0).
-        forward_pts: the forward the ATM strike is taken at, points.
-        atm_iv_frac: IV at ``K = forward_pts``, fraction per year.
-    """
-
-    expiry: date
-    t_years: float
-    forward_pts: float
-    atm_iv_frac: float
 
 
 @dataclass(frozen=True)
@@ -71,41 +63,6 @@ class CmReading:
 
     iv_frac: float
     basis: str
-
-
-def forward_pts(rows: ChainSnapshot, model: PricingModel, rate_frac: float, t_years: float) -> float:
-    """Forward of one expiry's rows (see the module docstring, step 1); NaN when unknown.
-
-    Black-76: the median of the rows' finite ``underlying_pts`` (one future per expiry).
-    Black-Scholes: put-call parity at the strike with a put and a call mid nearest spot.
-    """
-    und = rows.underlying_pts[np.isfinite(rows.underlying_pts)]
-    if und.size == 0:
-        return float("nan")
-    if model is PricingModel.BLACK_76:
-        return float(np.median(und))
-    spot, mid = float(np.median(und)), rows.mid_pts
-    best, best_dist = float("nan"), math.inf
-    for k in np.unique(rows.strike_pts):
-        at = rows.strike_pts == k
-        c = mid[at & (rows.right == Right.CALL.value)]
-        p = mid[at & (rows.right == Right.PUT.value)]
-        if c.size and p.size and np.isfinite(c[0]) and np.isfinite(p[0]) and abs(k - spot) < best_dist:
-            best, best_dist = float(k + math.exp(rate_frac * t_years) * (c[0] - p[0])), abs(k - spot)
-    return best
-
-
-def atm_iv_at_forward(rows: ChainSnapshot, fwd_pts: float) -> float:
-    """IV at ``K = fwd_pts`` of one greeked expiry's rows (module docstring, step 2); NaN
-    when ``fwd_pts`` is not between two listed strikes with an IV (or on one)."""
-    ok = np.isfinite(rows.iv_frac)
-    if not ok.any() or not math.isfinite(fwd_pts):
-        return float("nan")
-    strikes = np.unique(rows.strike_pts[ok])
-    ivs = np.array([np.mean(rows.iv_frac[ok & (rows.strike_pts == k)]) for k in strikes])
-    if fwd_pts < strikes[0] or fwd_pts > strikes[-1]:
-        return float("nan")
-    return float(np.interp(fwd_pts, strikes, ivs))
 
 
 def interpolate_total_variance(points: Sequence[tuple[float, float]], target_years: float) -> tuple[float, int, int]:
@@ -131,26 +88,6 @@ def interpolate_total_variance(points: Sequence[tuple[float, float]], target_yea
     return math.sqrt(w / target_years), j - 1, j
 
 
-def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: float, yield_frac: float,
-                      expiry_time_et: time, now_utc: datetime) -> list[ExpiryAtm]:
-    """:class:`ExpiryAtm` of every unexpired listed expiry of ``chain`` that has one."""
-    out = []
-    for day in chain.expiries():
-        if np.isnat(day):
-            continue
-        expiry = day.astype(date)
-        t = expiry_years(expiry, now_utc, expiry_time_et)
-        if t <= 0:
-            continue
-        rows = expiry_greeks(chain, expiry, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
-                             expiry_time_et=expiry_time_et)
-        fwd = forward_pts(rows, model, rate_frac, t)
-        iv = atm_iv_at_forward(rows, fwd)
-        if math.isfinite(iv) and iv > 0:
-            out.append(ExpiryAtm(expiry, t, fwd, iv))
-    return out
-
-
 def constant_maturity_atm_iv(chain: ChainSnapshot, target_days: int, *, model: PricingModel, rate_frac: float,
                              yield_frac: float, expiry_time_et: time, now_utc: datetime) -> CmReading:
     """The ``target_days`` constant-maturity ATM IV of ``chain`` (module docstring).
@@ -159,7 +96,7 @@ def constant_maturity_atm_iv(chain: ChainSnapshot, target_days: int, *, model: P
         IvRankUnavailable: when no listed expiry has an ATM IV (the message says why).
     """
     pts = expiry_atm_points(chain, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
-                            expiry_time_et=expiry_time_et, now_utc=now_utc)
+                            expiry_time_et=expiry_time_et, now_utc=now_utc, near_years=target_days / DAYS_PER_YEAR)
     if not pts:
         raise IvRankUnavailable(f"no expiry with an ATM IV for the {target_days}-day constant-maturity IV")
     pts.sort(key=lambda a: a.t_years)

@@ -65,3 +65,29 @@ def test_when_the_rules_are_tabled_by_minute_then_every_minute_fires_the_same_ru
             assert table[local.hour * 60 + local.minute] == expected, (strategy.name, t)
             fired += len(expected)
         assert fired >= 3  # each strategy has rules that fire: the comparison is not empty
+
+
+def test_when_a_day_closes_early_then_the_table_fires_the_same_rules_as_due_rules():
+    # issue 10: the table is built rule by rule; before_close rules move with the early close
+    from datetime import UTC, datetime, timedelta
+
+    from replay.schedule import NEW_YORK, due_rules, due_table
+    from strategies.registry import build_strategies
+    from thetacore.parameters import load_parameters
+    from thetacore.schedule import DailyAt
+
+    for shift in (0, 1, 60, 180):
+        for strategy in build_strategies(load_parameters({})):
+            rules = strategy.schedules()
+            table = due_table(rules, shift)
+            start = datetime(2024, 11, 29, 5, 0, tzinfo=UTC)  # the day after Thanksgiving
+            for i in range(1440):
+                t = start + timedelta(minutes=i)
+                local = t.astimezone(NEW_YORK)
+                expected = due_rules(rules, t, lambda d: True, lambda d, s=shift: s)
+                assert table[local.hour * 60 + local.minute] == expected, (strategy.name, shift, t)
+            moved = [r for r in rules if isinstance(r, DailyAt) and r.before_close]
+            for rule in moved if shift else ():
+                at = datetime.combine(start.date(), rule.time_et) - timedelta(minutes=shift)
+                assert rule in table[at.hour * 60 + at.minute] and rule not in table[
+                    rule.time_et.hour * 60 + rule.time_et.minute]

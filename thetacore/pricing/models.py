@@ -23,6 +23,7 @@ shape. Invalid inputs give NaN, never an exception: ``t_years <= 0``, ``sigma_fr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -163,9 +164,46 @@ def greeks(
     * theta = [-B n(d1) sigma / (2 sqrt(T)) - w (b-r) B N(w d1) - w r K e^{-rT} N(w d2)] / 365
     * vega  = B n(d1) sqrt(T) / 100
 
+    Arrays larger than :data:`CHUNK` elements are computed block by block (the formulas are
+    elementwise: each element gets the numbers a whole-array pass gives it, and a block's
+    temporaries stay in cache; tests/pricing/test_greeks_blocks.py compares the two).
+
     Returns:
         :class:`Greeks` of float64 arrays of the broadcast shape.
     """
+    args = (underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right)
+    if max(np.size(a) for a in args) <= CHUNK:  # a decision's rows: one block, no broadcast check here
+        return _greeks_block(model, *args)
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    size = math.prod(shape)
+    if size <= CHUNK:
+        return _greeks_block(model, *arrays)
+    flat = [np.ravel(a) for a in np.broadcast_arrays(*arrays)]
+    outs = [np.empty(size) for _ in range(4)]
+    for lo in range(0, size, CHUNK):
+        part = slice(lo, lo + CHUNK)
+        g = _greeks_block(model, *(a[part] for a in flat))
+        for out, block in zip(outs, (g.delta, g.gamma, g.theta_pts_per_day, g.vega_pts_per_vol_pt), strict=True):
+            out[part] = block
+    return Greeks(*(o.reshape(shape) for o in outs))
+
+
+CHUNK = 8192
+"""Elements per block of :func:`greeks` (as the IV solver's blocks)."""
+
+
+def _greeks_block(
+    model: PricingModel,
+    underlying_pts: ArrayLike,
+    strike_pts: ArrayLike,
+    t_years: ArrayLike,
+    rate_frac: ArrayLike,
+    yield_frac: ArrayLike,
+    sigma_frac: ArrayLike,
+    right: ArrayLike,
+) -> Greeks:
+    """:func:`greeks` on one block (the formulas of its docstring)."""
     s, k, _, r, b, v, w, sqrt_t, d1, d2, carry_df, rate_df = _prepare(
         model, underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right
     )
