@@ -15,11 +15,16 @@ from datetime import date
 
 import pytest
 
+from analytics.crisis import crisis_table
 from replay.__main__ import EXIT_BAD_INPUT, main
+from replay.modelled_run import label_summary, render_modelled, run_modelled
 from replay.operator_policy import OPERATOR, OperatorClearPolicy
+from replay.summary import build_summary
 from risk.gate import GateAction
 from risk.gate_session import GateSession
+from tests.modelled.world import DATA, full_market
 from tests.risk.gate_builders import GOOD_STATS, account, at_et, ctx, fresh, market, params, put_spread, stats  # noqa: F401
+from thetacore.parameters import load_parameters
 
 JAN, FEB = date(2020, 1, 6), date(2020, 2, 3)
 AFTER_CLOSE = (16, 30)
@@ -126,3 +131,49 @@ def test_the_cli_refuses_the_policy_for_the_minute_replay_and_a_zero(tmp_path, c
     assert "--chains modelled" in capsys.readouterr().err
     assert main(["--chains", "modelled", "--operator-clear-after", "0", "--out", str(tmp_path)]) == EXIT_BAD_INPUT
     assert ">= 1" in capsys.readouterr().err
+
+
+# ----- the daily MODELLED run with the policy (tests/modelled/world.py: the full REAL SPY path) ----------
+TIGHT = {"drawdown_halve_frac": "0.02", "drawdown_stop_frac": "0.03"}  # lines low enough to trip in Feb 2018
+
+
+def _feb_2018(operator: OperatorClearPolicy | None) -> dict:
+    res = run_modelled(load_parameters(TIGHT), DATA, date(2018, 1, 2), date(2018, 3, 29), market=full_market(),
+                       operator=operator)
+    return label_summary(build_summary(res), res)
+
+
+def _opens(s: dict) -> list[str]:
+    return [o["status_time_utc"][:10] for o in s["orders"] if o["status"] == "filled" and o["purpose"] == "open"]
+
+
+def test_in_the_modelled_run_the_operator_clears_the_stop_on_a_flat_book_and_entries_resume() -> None:
+    s = _feb_2018(OperatorClearPolicy(5))
+    [trip] = [a for a in s["gate"]["alerts"] if "DRAWDOWN_STOP tripped" in a]
+    [clear] = s["operator_clears"]
+    assert (clear["code"], clear["held_trading_days"], clear["who"], clear["label"]) == (
+        "DRAWDOWN_STOP", 5, OPERATOR, "MODELLED")
+    assert clear["tripped_utc"] == trip.split()[0] and clear["date"] == "2018-02-12"
+    assert clear["nlv_usd"] < clear["peak_before_usd"] * (1 - 0.03)  # still beyond the old line: no self-lift
+    # flat: every position opened before the clear was closed by then
+    closed = {o["position_id"]: o["status_time_utc"] for o in s["orders"]
+              if o["status"] == "filled" and o["purpose"] != "open"}
+    opened_before = {o["position_id"] for o in s["orders"] if o["status"] == "filled" and o["purpose"] == "open"
+                     and o["status_time_utc"] < clear["time_utc"]}
+    assert all(closed.get(pid, "9999") < clear["time_utc"] for pid in opened_before)
+    assert [d for d in _opens(s) if d > clear["date"]]  # entries resumed
+    audit = [e for e in s["gate"]["state"]["gate"]["audit_log"] if e["who"] == OPERATOR]
+    assert [e["what"] for e in audit] == ["clear drawdown_stop"]
+    assert any(a.startswith(clear["time_utc"] + " OPERATOR_CLEAR drawdown_stop") for a in s["gate"]["alerts"])
+    assert s["invariants"]["all_held"] is True
+    feb = crisis_table(s).query("window == 'Feb 2018' and strategy == 'account'").iloc[0]
+    assert feb["gate"]["operator clear DRAWDOWN_STOP"] == 1
+    assert "1 clear(s): 2018-02-12 DRAWDOWN_STOP" in render_modelled(s)
+
+
+def test_without_the_operator_the_same_run_never_enters_again_after_the_stop() -> None:
+    s = _feb_2018(None)
+    [trip] = [a for a in s["gate"]["alerts"] if "DRAWDOWN_STOP tripped" in a]
+    assert s["operator_clears"] == [] and s["run"]["operator_policy"].startswith("none")
+    assert not [d for d in _opens(s) if d > trip[:10]]
+    assert any("DRAWDOWN_STOP" in v["codes"] for v in s["gate"]["verdicts"])
