@@ -34,7 +34,10 @@ the close, its **pre-close rules** (:data:`PRE_CLOSE_RULES`: IPMCC's ``expiry`` 
 5. one NLV mark for the gate's loss limits and drawdown steps after the fills; a flatten or
    close-losers request is sent and filled by the same rule;
 6. the delivered-underlying reconciliation (:meth:`replay.delivered.UnderlyingDesk.reconcile`):
-   shares or futures no strategy owns raise a CRITICAL alert and block entries.
+   shares or futures no strategy owns raise a CRITICAL alert and block entries;
+7. with a MODELLED operator (``--operator-clear-after N``: :mod:`replay.operator_policy`), its
+   daily look: a drawdown stop/flatten step held N trading days on a flat book is cleared by the
+   operator's own clear (peak re-based), alerted and listed in ``summary.json`` ``operator_clears``.
 """
 
 from __future__ import annotations
