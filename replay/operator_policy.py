@@ -9,7 +9,8 @@ policy stands in for that operator, and says so everywhere: it is an engineering
 replay, not a rule of the strategy book, and it is OFF unless asked for.
 
 Rule: when a drawdown stop or flatten step has held ``after_days`` TRADING days (NLV marks after
-the mark that tripped it: the trip day counts 0) AND the book is flat (no strategy position open
+the mark that tripped it: the trip day counts 0; a flatten step also not before the end of its
+break of ``drawdown_break_days`` calendar days) AND the book is flat (no strategy position open
 or closing, no holding in the ledger, no working order), the replay issues exactly the clear an
 operator would: ``Gate.clear(step, who=OPERATOR, now, reason)``. What the clear resets is
 :func:`risk.loss_limits.clear_limit`'s rule: every drawdown step is cleared and the steps' peak
@@ -24,7 +25,7 @@ touched: they end with their period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from risk.gate_session import GateSession
@@ -114,7 +115,7 @@ class OperatorClearPolicy:
         else:
             held += 1
         self._held = {step: (trip.time_utc, held)}
-        if held < self.after_days or not flat:
+        if held < self.after_days or not flat or not self._break_over(session, step, trip.time_utc, now_utc):
             return None
         peak, nlv = state.peak_nlv_usd, state.last_nlv_usd
         why = (f"MODELLED operator policy (replay --operator-clear-after {self.after_days}): {trip.code} held "
@@ -124,3 +125,11 @@ class OperatorClearPolicy:
         done = OperatorClear(now_utc.isoformat(), step, trip.code, trip.time_utc, held, peak, nlv, alert)
         self.clears.append(done)
         return done
+
+    @staticmethod
+    def _break_over(session: GateSession, step: str, tripped_utc: str, now_utc: datetime) -> bool:
+        """A flatten step is cleared only after its break of ``drawdown_break_days`` calendar days
+        (M1: "a 2-week break"; :func:`risk.loss_limits._lift_drawdown` uses the same end)."""
+        if step != "drawdown_flatten":
+            return True
+        return now_utc >= datetime.fromisoformat(tripped_utc) + timedelta(days=session.params.drawdown_break_days)

@@ -110,12 +110,16 @@ def test_a_stop_that_lifts_and_trips_again_counts_from_its_new_trip(ctx):  # noq
     assert done is not None and done.tripped_utc == at_et(date(2020, 2, 6), 16, 16).isoformat()
 
 
-def test_a_flatten_step_is_cleared_with_every_drawdown_step_and_the_peak_rebased(ctx):  # noqa: F811
+def test_a_flatten_step_is_cleared_after_its_break_with_every_drawdown_step_and_the_peak_rebased(ctx):  # noqa: F811
     session, policy = GateSession.create(params()), OperatorClearPolicy(1)
     session.on_nlv(100_000, at_et(JAN, 16, 16))
     assert session.on_nlv(80_000, at_et(FEB, 16, 16)).flatten_requested  # 20.000%
     policy.on_day(session, True, at_et(FEB, *AFTER_CLOSE))
-    done = _day(session, policy, date(2020, 2, 4), 80_000)
+    # held 1 trading day, but the 14-calendar-day break (2020-02-03 16:16 ET + 14 days) holds
+    for d in (4, 14):
+        assert _day(session, policy, date(2020, 2, d), 80_000) is None
+    assert _day(session, policy, date(2020, 2, 17), 80_000, flat=False) is None  # break over, not flat
+    done = _day(session, policy, date(2020, 2, 18), 80_000)
     assert done is not None and (done.step, done.code) == ("drawdown_flatten", "DRAWDOWN_FLATTEN")
     assert session.gate.state.tripped == {} and session.gate.state.peak_nlv_usd == 80_000
 
