@@ -5,7 +5,8 @@ fees of their orders; LEAN sign as :func:`replay.engine.realized_usd`), position
 exits by kind (the position's ``exit_reason`` code; "settled at expiry" when none), and the
 account's NLV change and maximum drawdown over the window's daily marks. Gate interventions:
 the gate's refusals and resizes by reason code, and the breaker/drawdown trips among its
-alerts by code. The windows (first and last day, New York dates) are this module's
+alerts by code, and the MODELLED operator's clears (``summary.json`` ``operator_clears``:
+:mod:`replay.operator_policy`) as ``operator clear <CODE>``. The windows (first and last day, New York dates) are this module's
 definitions, from the public record of each sell-off:
 
 * 2000-02: 2000-03-24 (S&P 500 peak) .. 2002-10-09 (trough);
@@ -103,6 +104,9 @@ def crisis_table(summary: dict[str, Any]) -> pd.DataFrame:
             m = re.match(r"^(\S+) ([A-Z_0-9]+) tripped", a)
             if m and lo <= _day(m.group(1)) <= hi:
                 gate[f"trip {m.group(2)}"] += 1
+        for c in summary.get("operator_clears", []):
+            if lo <= _day(c["time_utc"]) <= hi:
+                gate[f"operator clear {c['code']}"] += 1
         rows.append({"window": name, "strategy": "account",
                      "pnl_usd": round(float(part.iloc[-1] - part.iloc[0]), 2) if len(part) else float("nan"),
                      "trades_n": sum(1 for p in positions if lo <= p["opened"] <= hi),

@@ -76,6 +76,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     "run of every family except 0DTE on MODELLED chains over the REAL SPY path 1999-2021, "
                     "one decision at each close, everything labelled MODELLED (replay/modelled_run.py; "
                     "docs/modelled-chains.md)")
+    ap.add_argument("--operator-clear-after", type=int, metavar="DAYS",
+                    help="--chains modelled only: a MODELLED operator clears a drawdown stop or flatten step "
+                    "that has held DAYS trading days on a flat book, as an operator's clear_limits would "
+                    "(audit-logged, alerted, summary.json operator_clears; the clear re-bases the drawdown "
+                    "peak to the latest NLV). Default: off, no operator (replay/operator_policy.py)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every decision")
     return ap.parse_args(argv)
 
@@ -130,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         check_output_folder(args.out, "--out")
         if args.chains == "modelled":
             return run_modelled_cli(params, args)
+        if args.operator_clear_after is not None:
+            raise ParameterError("--operator-clear-after is a policy of the daily MODELLED run only "
+                                 "(--chains modelled); the minute replay has no MODELLED operator")
         if args.state is not None:
             check_output_folder(args.state.parent, "--state", create=False)
         state_path, book = resume_point(args)
@@ -153,11 +161,16 @@ def run_modelled_cli(params: Parameters, args: argparse.Namespace) -> int:
     """``--chains modelled``: the daily MODELLED run into ``--out`` (no state file, faults or
     restarts in this mode: a refusal names them)."""
     from replay.modelled_run import label_summary, render_modelled, run_modelled
+    from replay.operator_policy import OperatorClearPolicy
     from replay.summary import build_summary
 
     if args.state is not None or args.fault or args.stop_after is not None:
         raise ParameterError("--chains modelled runs without --state, --fault or --stop-after")
-    result = run_modelled(params, args.data, args.start, args.end)
+    try:
+        operator = None if args.operator_clear_after is None else OperatorClearPolicy(args.operator_clear_after)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from exc
+    result = run_modelled(params, args.data, args.start, args.end, operator=operator)
     summary = label_summary(build_summary(result), result)
     atomic_write_text(args.out / "summary.json", json.dumps(summary, indent=1, default=str) + "\n")
     print(render_modelled(summary))

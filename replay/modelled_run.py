@@ -34,7 +34,10 @@ the close, its **pre-close rules** (:data:`PRE_CLOSE_RULES`: IPMCC's ``expiry`` 
 5. one NLV mark for the gate's loss limits and drawdown steps after the fills; a flatten or
    close-losers request is sent and filled by the same rule;
 6. the delivered-underlying reconciliation (:meth:`replay.delivered.UnderlyingDesk.reconcile`):
-   shares or futures no strategy owns raise a CRITICAL alert and block entries.
+   shares or futures no strategy owns raise a CRITICAL alert and block entries;
+7. with a MODELLED operator (``--operator-clear-after N``: :mod:`replay.operator_policy`), its
+   daily look: a drawdown stop/flatten step held N trading days on a flat book is cleared by the
+   operator's own clear (peak re-based), alerted and listed in ``summary.json`` ``operator_clears``.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from replay.engine import ReplayResult, _journal, _notify, _Run, _settle_positio
 from replay.lean_data.market_hours import MarketHours
 from replay.ledger import Ledger
 from replay.modelled_quotes import ModelledQuotes
+from replay.operator_policy import OperatorClearPolicy
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, Strategy
 from strategies.entry_calendar import entry_day_reason
@@ -210,11 +214,13 @@ class ModelledResult(ReplayResult):
     chain_builds: dict[str, int] = field(default_factory=dict)
     vix_by_day: dict[str, float] = field(default_factory=dict)
     underlying: UnderlyingDesk = field(default_factory=UnderlyingDesk)
+    operator: OperatorClearPolicy | None = None
 
 
 def run_modelled(params: Parameters, data_root: Path | str, start: date | None, end: date | None, *,
                  market: ModelledMarket | None = None,
-                 on_day: Callable[[date], None] | None = None) -> ModelledResult:
+                 on_day: Callable[[date], None] | None = None,
+                 operator: OperatorClearPolicy | None = None) -> ModelledResult:
     """Run every enabled family except 0DTE day by day on MODELLED chains (module doc).
 
     Args:
@@ -222,12 +228,14 @@ def run_modelled(params: Parameters, data_root: Path | str, start: date | None, 
         data_root: LEAN data folder (the SPY daily path, factor file, rates, market hours).
         start, end: New York dates (``None``: the whole modelled path, 1999-01-04..2021-03-31).
         market: a prebuilt MODELLED market (tests; default built from ``data_root``).
+        operator: the MODELLED operator's clear policy (:mod:`replay.operator_policy`; None: no
+            operator, a drawdown stop holds until NLV recovers above its line).
 
     Raises:
         replay.lean_data.errors.DataError: for missing or corrupt data files.
     """
     market = market or build_market(Path(data_root))
-    result = ModelledResult(params, start, end, [])
+    result = ModelledResult(params, start, end, [], operator=operator)
     for strat in build_strategies(params):
         root = strat.subscription().root
         if strat.name == "zero_dte":
@@ -305,9 +313,25 @@ def _one_day(result: ModelledResult, run: _Run, market: ModelledMarket, day: dat
     _fill(result, run, by_name, after)
     for a in result.underlying.reconcile(ledger, run.session, after):
         result.alerts.append(f"{after.isoformat()} {a}")
+    if result.operator is not None:
+        _operator_check(result, run, after + timedelta(minutes=result.params.order_timeout_min + 1))
     for k, v in today.builds.items():
         result.chain_builds[k] = result.chain_builds.get(k, 0) + v
     result.end_utc = t + timedelta(minutes=2 * result.params.order_timeout_min + 2)
+
+
+def _operator_check(result: ModelledResult, run: _Run, t: datetime) -> None:
+    """The MODELLED operator's daily look, after the day's fills (:mod:`replay.operator_policy`):
+    flat = no strategy position open or closing, no ledger holding, no working order."""
+    assert result.operator is not None and result.ledger is not None and result.broker is not None
+    flat = not any(s.open_positions() for s in result.strategies) and not result.ledger.holdings \
+        and not result.broker.working()
+    done = result.operator.on_day(run.session, flat, t)
+    if done is not None:
+        text = (f"OPERATOR_CLEAR {done.step} ({done.code} held {done.held_trading_days} trading days, book flat): "
+                f"{done.alert}")
+        log.warning("%s %s", t, text)
+        result.alerts.append(f"{t.isoformat()} {text}")
 
 
 def _pre_close(strategies: list[Strategy], order: dict[str, list[ScheduleRule]],
@@ -405,6 +429,11 @@ def label_summary(summary: dict[str, Any], result: ModelledResult) -> dict[str, 
     inv["no_unowned_underlying"] = not inv["unowned_underlying"]
     inv["all_held"] = bool(inv["all_held"] and inv["every_expiry_settled"] and inv["no_unowned_underlying"])
     summary["underlying"] = [row | {"label": LABEL} for row in result.underlying.actions]
+    policy = result.operator
+    run["operator_policy"] = (f"MODELLED operator: clears a drawdown stop/flatten step held {policy.after_days} trading "
+                              "days on a flat book, re-basing the drawdown peak (replay/operator_policy.py)"
+                              if policy else "none: a drawdown stop holds until NLV recovers above its line")
+    summary["operator_clears"] = [c.to_dict() | {"label": LABEL} for c in policy.clears] if policy else []
     return summary
 
 
@@ -438,6 +467,9 @@ def render_modelled(summary: dict[str, Any]) -> str:
     refused = sum(1 for v in summary["gate"]["verdicts"] if v["action"] == "refuse")
     lines.append(f"  gate: {len(summary['gate']['verdicts'])} verdict(s), {refused} refused; "
                  f"{len(summary['gate']['alerts'])} alert(s)")
+    clears = summary.get("operator_clears", [])
+    lines.append(f"  operator: {run.get('operator_policy', 'none')}; {len(clears)} clear(s)"
+                 + (": " + ", ".join(f"{c['date']} {c['code']}" for c in clears) if clears else ""))
     lines.append(f"  NLV ${pnl['nlv_usd']:,.2f}  P&L ${pnl['total_pnl_usd']:+,.2f}  fees ${pnl['fees_usd']:,.2f} "
                  f"[{LABEL}]")
     inv = summary["invariants"]
