@@ -38,12 +38,11 @@ from typing import TYPE_CHECKING
 from AlgorithmImports import SecurityType
 
 from risk.flatten import host_close
-from risk.gate import GateAction, GateVerdict
+from risk.gate import GateAction
 from risk.gate_session import GateSession
 from risk.host_blocks import HostBlock
 from risk.host_blocks import block_entries as block_host_entries
 from risk.marks import MarkBook
-from risk.micro_move import review_on_micro
 from risk.state import TradingState
 from safety.kill_switch import kill_switch_on, release_override
 from safety.quote_validation import LegQuote
@@ -65,6 +64,7 @@ from .gate_store import (
 )
 from .journal import DecisionJournal
 from .market_data import MarketData
+from .micro_desk import context_of, moved_to_micro
 from .nlv_marks import index_quote, leg_quote, source_of, validated_nlv
 from .orders import OrderRouter
 from .scheduling import NEW_YORK, now_utc
@@ -158,12 +158,13 @@ class RiskDesk:
         now = ctx.time_utc
         vix_prev = self.market.vix_prev_close(ctx.today_et)
         nlv = self.validated_nlv(now)
-        ctx = self._context_of(intent, ctx)
+        ctx = context_of(self.market, intent, ctx)
         verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now, nlv_usd=nlv)
         self.journal_verdicts()
         for text in verdict.alerts:
             self.alerts.alert(text)
-        moved = self._moved_to_micro(decision, verdict, ctx, vix_prev, nlv)
+        moved = moved_to_micro(self.algorithm, self.market, self.session, decision, verdict, ctx, vix_prev, nlv)
+        self.journal_verdicts()
         if moved is not None:  # the micro's own verdict replaces the refusal (journaled after it)
             for text in moved[1].alerts:
                 self.alerts.alert(text)
@@ -181,45 +182,6 @@ class RiskDesk:
                 intent = replace(intent, quantity=verdict.quantity)
             self.router.send(intent)
         self._act(verdict.flatten_requested, verdict.close_losers_requested, now)
-
-    def _context_of(self, intent: OrderIntent, ctx: MarketContext) -> MarketContext:
-        """``ctx``, or for an intent on the micro's contracts (the close of a position moved
-        there: :meth:`strategies.base.MarketContext.chain_for`) the same context over the
-        micro's chain, its leg's future price and the micro future's exchange margin, so that
-        the gate checks the quotes the order is priced from."""
-        chain = ctx.chain_for(leg.symbol for leg in intent.structure.legs)
-        if chain is None or chain is ctx.chain:
-            return ctx
-        row = chain.symbol_index()[intent.structure.legs[0].symbol]
-        return MarketContext(ctx.time_utc, ctx.today_et, chain, ctx.rate_frac, "", ctx.underlying_daily,
-                             float(chain.underlying_pts[row]), ctx.vix_level, ctx.nlv_usd, ctx.event_dates,
-                             ctx.vix_daily, self.market.future_margin_usd(chain.root, ctx.today_et))
-
-    def _moved_to_micro(self, decision: Decision, verdict: GateVerdict, ctx: MarketContext, vix_prev: float,
-                        nlv: float) -> tuple[Decision, GateVerdict] | None:
-        """The entry refused only ``DRAWDOWN_HALVE_MICRO`` moved to the micro product
-        (:func:`risk.micro_move.review_on_micro`: 1 ES -> 10 MES asked, halved to 5, every limit
-        on the micro), over the micro feed's chain now and its future's exchange margin
-        (:meth:`leanhost.market_data.MarketData.future_margin_usd`); None, logged, when the
-        refusal stands (no micro feed, no micro chain or a leg missing on it)."""
-        chain = ctx.chain
-        if verdict.codes != ("DRAWDOWN_HALVE_MICRO",) or chain is None:
-            return None
-        feed = self.market.micro_feed(chain.root)
-        if feed is None:
-            self.algorithm.log(f"{decision.strategy}: no micro feed of {chain.root} (micro_move_enabled=false?): "
-                               "the DRAWDOWN_HALVE_MICRO refusal stands")
-            return None
-        now = ctx.time_utc
-        micro_chain = self.market.micro_snapshot(feed, now)
-        margin = self.market.future_margin_usd(feed.root, ctx.today_et)
-        moved = review_on_micro(self.session, decision, verdict, ctx, micro_chain, micro_margin_usd=margin,
-                                vix_prev_close=vix_prev, now_utc=now, nlv_usd=nlv)
-        if moved is None:
-            self.algorithm.log(f"{decision.strategy}: no {feed.root} chain, or a leg of the entry missing on it: "
-                               "the DRAWDOWN_HALVE_MICRO refusal stands")
-        self.journal_verdicts()
-        return moved
 
     def after(self) -> None:
         """End of a handler: journal verdicts, save a changed state (live), deliver alerts."""

@@ -79,6 +79,7 @@ def test_a_one_lot_es_entry_under_the_halve_step_goes_out_as_five_mes_and_closes
     assert (refused.action, refused.codes) == ("REFUSE", ("DRAWDOWN_HALVE_MICRO",))
     assert (moved.action, moved.codes, moved.details["asked"], moved.details["quantity"]) == (
         "RESIZE", ("DRAWDOWN_HALVE",), 10, 5)
+    assert f"{STRANGLE}: 1 ES moved to the micro under the halve step: resize 5 MES" in algorithm.logs
     [entry] = algorithm.combo_orders
     assert entry.quantity == 5 and entry.limit_price == pytest.approx(-32.40)  # same limit in points
     assert [(leg.symbol.value, leg.quantity) for leg in entry.legs] == [(PUT, -1), (CALL, -1)]
