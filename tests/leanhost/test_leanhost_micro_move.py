@@ -182,3 +182,19 @@ def test_after_a_live_restart_the_mes_position_is_restored_adopted_and_closed_fr
     [close] = second.combo_orders
     assert close.quantity == 5 and [(leg.symbol.value, leg.quantity) for leg in close.legs] == [(PUT, 1), (CALL, 1)]
     assert _position(second).exit_reason == "TAKE_PROFIT"
+
+
+def test_an_es_position_is_managed_from_the_es_chain_alone_and_a_moved_one_reads_mes_once(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """The MES chain is read only for a position the ES chain does not quote (issue 10's
+    one-read-per-decision rule keeps holding for ES positions)."""
+    for halve, roots in ((False, ["ES"]), (True, ["ES", "MES"])):
+        algorithm = _entered(lean, make_algorithm, halve=halve)
+        for ticket, price in zip(algorithm.combo_orders[0].tickets, (29.10, 3.40), strict=True):
+            algorithm.fill(ticket, price)
+        reader, reads = algorithm.market.reader, []
+        original = reader.read
+        reader.read = lambda feed, t, reads=reads, original=original: reads.append(feed.root) or original(feed, t)
+        fire(algorithm, f"{STRANGLE}:manage")
+        assert reads == roots
