@@ -94,6 +94,11 @@ class MarketContext:
         gives none (here: never; :class:`LazyChainContext` reads it on first use)."""
         return None
 
+    def micro_chain_read(self) -> ChainSnapshot | None:
+        """:meth:`micro_chain` when it has already been read, else None (never reads it:
+        a later reader must not read a chain stamped with this context's time)."""
+        return None
+
 
 ChainLoad = Callable[[], tuple[ChainSnapshot | None, str, float | None]]
 """A host's chain read: ``(chain, problem, underlying_pts)``; ``None`` for the price keeps
@@ -172,6 +177,11 @@ class LazyChainContext(MarketContext):
         if loader is not None:
             state["_micro"] = loader()
         micro: ChainSnapshot | None = state.get("_micro")
+        return micro
+
+    def micro_chain_read(self) -> ChainSnapshot | None:
+        """The micro's chain if :meth:`micro_chain` read it, else None (never reads it)."""
+        micro: ChainSnapshot | None = self.__dict__.get("_micro")
         return micro
 
     @property

@@ -189,6 +189,7 @@ def test_an_es_position_is_managed_from_the_es_chain_alone_and_a_moved_one_reads
 ) -> None:
     """The MES chain is read only for a position the ES chain does not quote (issue 10's
     one-read-per-decision rule keeps holding for ES positions)."""
+    deltas = []
     for halve, roots in ((False, ["ES"]), (True, ["ES", "MES"])):
         algorithm = _entered(lean, make_algorithm, halve=halve)
         for ticket, price in zip(algorithm.combo_orders[0].tickets, (29.10, 3.40), strict=True):
@@ -198,3 +199,7 @@ def test_an_es_position_is_managed_from_the_es_chain_alone_and_a_moved_one_reads
         reader.read = lambda feed, t, reads=reads, original=original: reads.append(feed.root) or original(feed, t)
         fire(algorithm, f"{STRANGLE}:manage")
         assert reads == roots
+        deltas.append(algorithm.dashboard.figures(STRANGLE).net_delta_usd_per_pt)
+    # the dashboard's net delta of the MES position, from the MES chain its decision read: the
+    # same quotes in points, 5 x 5 USD/pt against 1 x 50: one half of the ES position's
+    assert deltas[0] != 0 and deltas[1] == pytest.approx(deltas[0] / 2)
