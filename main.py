@@ -3,7 +3,8 @@
 What runs: the strategies switched on by parameters (``strategies/registry.py``: each
 ``*_enabled``). What it subscribes: one feed per option kind and root that a strategy asks for
 (ES/MES futures options, SPX/SPXW index options, SPY/QQQ equity options as chains or as single
-LEAP contracts picked daily), VIX when a strategy reads it, and the user's events file
+LEAP contracts picked daily; MES options next to ES ones for the drawdown halve step's move to
+the micro, ``micro_move_enabled``: :mod:`risk.micro_move`), VIX when a strategy reads it, and the user's events file
 (:mod:`leanhost.market_data`, :mod:`leanhost.subscriptions`). What is scheduled: each
 strategy's rules on its underlying's trading days, the daily single-contract refresh, and an
 order time-out check every minute, and an NLV mark for the risk gate every 30 minutes. What
@@ -78,7 +79,8 @@ class ThetaDeskAlgorithm(QCAlgorithm):
         self.journal = DecisionJournal(self)
         self.chains = ChainReader(self, max_quote_age_min=self.params.max_quote_age_min)
         self.strategies = {s.name: s for s in build_strategies(self.params) if self._admitted(s)}
-        self.market = MarketData.subscribe(self, self.chains, self.strategies.values())
+        self.market = MarketData.subscribe(self, self.chains, self.strategies.values(),
+                                          micro_move=self.params.micro_move_enabled)
         self.market.vix_prev_close_max_age_days = self.params.vix_prev_close_max_age_days
         self.router = OrderRouter(self, self.params, self.chains.symbols, self.strategies, self.journal)
         self.settlement = SettlementDesk(self, self.chains, self.strategies, self.journal)

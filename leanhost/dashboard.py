@@ -24,7 +24,8 @@ Figures per strategy (never a guess; a figure that cannot be computed is not plo
 * buying power in use (USD): the risk gate's own buying power of the strategy's open records
   (:class:`risk.gate_session.GateSession`);
 * net delta (USD per underlying point): ``sum(delta x ratio x quantity x multiplier)`` over the
-  open legs, from the strategy's last decision's chain with the project's own greeks
+  open legs, from the strategy's last decision's chain (and the micro's chain that decision
+  read, for a position moved to MES: :mod:`leanhost.micro_desk`) with the project's own greeks
   (:func:`thetacore.chain_greeks.with_greeks`);
 * open positions and trips (tripped gate limits) as runtime statistics.
 """
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from risk.gate_session import GateSession
 from strategies.base import MarketContext, PositionState, Strategy, StrategyPosition
+from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import with_greeks
 from thetacore.products import PRODUCTS
 
@@ -143,18 +145,22 @@ class Dashboard:
         ctx = self.last_context.get(name)
         if ctx is None or ctx.chain is None:
             return math.nan
-        facts = PRODUCTS.get(ctx.chain.root.partition("*")[0])
-        if facts is None:
-            return math.nan
-        chain = with_greeks(ctx.chain, model=facts.model, rate_frac=ctx.rate_frac, yield_frac=0.0,
-                            expiry_time_et=facts.expiry_time_et)
+        # the decision's chain, and the micro's when that decision read it (a position moved to
+        # MES under the halve step: leanhost/micro_desk.py); each with the project's greeks once
+        raw = [c for c in (ctx.chain, ctx.micro_chain_read()) if c is not None]
+        greeks: dict[int, ChainSnapshot | None] = {}
         total = 0.0
         for pos in opened:
             for leg in pos.structure.legs:
-                try:
-                    i = chain.index_of(leg.symbol)
-                except KeyError:
+                k = next((k for k, c in enumerate(raw) if leg.symbol in c.symbol_index()), None)
+                if k is None:
                     return math.nan
+                if k not in greeks:
+                    greeks[k] = _with_greeks(raw[k], ctx.rate_frac)
+                chain = greeks[k]
+                if chain is None:
+                    return math.nan
+                i = chain.index_of(leg.symbol)
                 total += float(chain.delta[i]) * leg.ratio * pos.quantity * pos.structure.multiplier_usd_per_pt
         return total
 
@@ -162,6 +168,16 @@ class Dashboard:
         if math.isfinite(value):
             self.algorithm.plot(chart, series, float(value))
             self.points_plotted += 1
+
+
+def _with_greeks(chain: ChainSnapshot, rate_frac: float) -> ChainSnapshot | None:
+    """``chain`` with the project's greeks (:func:`thetacore.chain_greeks.with_greeks`, the
+    product's model and expiry time); None for a root without product facts."""
+    facts = PRODUCTS.get(chain.root.partition("*")[0])
+    if facts is None:
+        return None
+    return with_greeks(chain, model=facts.model, rate_frac=rate_frac, yield_frac=0.0,
+                       expiry_time_et=facts.expiry_time_et)
 
 
 def _realized(pos: StrategyPosition, fees_usd: float) -> float:

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from AlgorithmImports import Globals, Resolution
 
+from risk.sizing import micro_root
 from strategies.base import LazyChainContext, MarketContext, Strategy, Subscription
 from thetacore.chain import ChainSnapshot
 from thetacore.events import EventFileError, parse_events_csv
@@ -97,6 +99,18 @@ def strategy_subscriptions(strategy: Strategy) -> list[Subscription]:
     return subs
 
 
+def micro_subscriptions(subs: Iterable[Subscription]) -> list[Subscription]:
+    """The micro product's subscription next to each futures-option one whose root has a
+    micro (:func:`risk.sizing.micro_root`: ES -> MES), same expiry and strike window: MES
+    options list the same strikes and expiries as ES (CME; the move keeps them)."""
+    out = []
+    for sub in subs:
+        micro = micro_root(sub.root) if sub.kind == "future_option" else None
+        if micro is not None:
+            out.append(replace(sub, root=micro))
+    return out
+
+
 def event_keys(feed: UnderlyingFeed) -> tuple[str, ...]:
     """Event-file symbols that concern ``feed``: its root and the index it is written on
     (SPXW -> SPXW, SPX)."""
@@ -120,16 +134,22 @@ class MarketData:
 
     @classmethod
     def subscribe(
-        cls, algorithm: QCAlgorithm, reader: ChainReader, strategies: Iterable[Strategy]
+        cls, algorithm: QCAlgorithm, reader: ChainReader, strategies: Iterable[Strategy], *, micro_move: bool = False
     ) -> MarketData:
         """Subscribe every feed the strategies ask for (one per kind and root), VIX when any
         strategy runs (the risk gate needs it for every entry), and read the events file.
+        With ``micro_move`` (parameter ``micro_move_enabled``), each futures-option feed of a
+        root with a micro product also gets the micro's options (ES -> MES, same window:
+        :func:`micro_subscriptions`), last, so that an entry the halve step refuses can move
+        there (:mod:`risk.micro_move`; :meth:`micro_feed`).
 
         Raises:
             ValueError: for a subscription this host cannot serve (see ``plan_feeds``).
             EventFileError: for a malformed events file.
         """
         subs = [sub for strategy in strategies for sub in strategy_subscriptions(strategy)]
+        if micro_move:
+            subs += micro_subscriptions(subs)
         market = cls(algorithm, reader, events=load_event_dates(algorithm))
         underlyings: dict[str, Symbol] = {}
         for plan in plan_feeds(subs):
@@ -149,6 +169,12 @@ class MarketData:
                 return bar_minutes(feed.contracts.resolution)
         return 1
 
+    def micro_feed(self, root: str) -> UnderlyingFeed | None:
+        """The futures-option feed of ``root``'s micro product (MES for ES), None when ``root``
+        has none or it is not subscribed."""
+        micro = micro_root(root)
+        return self.feeds.get(("future_option", micro)) if micro is not None else None
+
     def feed_of(self, strategy: Strategy) -> UnderlyingFeed:
         """The feed serving ``strategy``."""
         sub = strategy_subscriptions(strategy)[0]
@@ -165,6 +191,9 @@ class MarketData:
             got = self.reader.read(feed, time_utc)
             return got.snapshot, got.problem, got.underlying_pts
 
+        micro = self.micro_feed(feed.root) if feed.kind == "future_option" else None
+        micro_load = None if micro is None else partial(self.micro_snapshot, micro, time_utc)
+
         # the chain (and the underlying price that comes with it) is read on the rule's first
         # look at either: a management rule with nothing to manage reads no contract (issue 10)
         return LazyChainContext.deferred(
@@ -172,8 +201,16 @@ class MarketData:
             vix_level=self.vix_level(), nlv_usd=float(algorithm.portfolio.total_portfolio_value), event_dates=events,
             vix_daily=self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
             future_initial_margin_usd=self.future_margin_usd(feed.root, today_et) if feed.kind == "future_option"
-            else math.nan,
+            else math.nan, micro_load=micro_load,
         )
+
+    def micro_snapshot(self, feed: UnderlyingFeed, time_utc: datetime) -> ChainSnapshot | None:
+        """The micro feed's chain now (the positions moved there are valued and closed from
+        it: :meth:`strategies.base.MarketContext.chain_for`); None, logged, when it has none."""
+        got = self.reader.read(feed, time_utc)
+        if got.snapshot is None:
+            self.algorithm.log(f"{feed.root} chain at {time_utc:%Y-%m-%d %H:%M}Z: {got.problem}")
+        return got.snapshot
 
     def future_margin_usd(self, root: str, today_et: date) -> float:
         """The exchange's initial margin of one ``root`` future today, USD per contract, from

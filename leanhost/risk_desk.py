@@ -64,6 +64,7 @@ from .gate_store import (
 )
 from .journal import DecisionJournal
 from .market_data import MarketData
+from .micro_desk import context_of, moved_to_micro
 from .nlv_marks import index_quote, leg_quote, source_of, validated_nlv
 from .orders import OrderRouter
 from .scheduling import NEW_YORK, now_utc
@@ -156,15 +157,27 @@ class RiskDesk:
         assert intent is not None
         now = ctx.time_utc
         vix_prev = self.market.vix_prev_close(ctx.today_et)
-        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now,
-                                      nlv_usd=self.validated_nlv(now))
+        nlv = self.validated_nlv(now)
+        ctx = context_of(self.market, intent, ctx)
+        verdict = self.session.review(decision, ctx, vix_prev_close=vix_prev, now_utc=now, nlv_usd=nlv)
         self.journal_verdicts()
         for text in verdict.alerts:
             self.alerts.alert(text)
+        moved = moved_to_micro(self.algorithm, self.market, self.session, decision, verdict, ctx, vix_prev, nlv)
+        self.journal_verdicts()
+        if moved is not None:  # the micro's own verdict replaces the refusal (journaled after it)
+            for text in moved[1].alerts:
+                self.alerts.alert(text)
+            self._act(verdict.flatten_requested, verdict.close_losers_requested, now)
+            verdict = moved[1]
         if verdict.action is GateAction.REFUSE:
             strategy.on_unfilled(intent, f"refused by the risk gate: {verdict.reason_text}")
         else:
-            if verdict.quantity != intent.quantity:
+            if moved is not None:
+                assert moved[0].intent is not None
+                strategy.on_moved(intent, moved[0].intent, verdict.quantity)
+                intent = replace(moved[0].intent, quantity=verdict.quantity)
+            elif verdict.quantity != intent.quantity:
                 strategy.on_resized(intent, verdict.quantity)
                 intent = replace(intent, quantity=verdict.quantity)
             self.router.send(intent)

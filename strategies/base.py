@@ -12,7 +12,7 @@ Hosts (``leanhost`` in LEAN, ``replay`` offline) call, in this order of life:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -74,6 +74,31 @@ class MarketContext:
         return scan_range_frac(self.future_initial_margin_usd, multiplier_usd_per_pt, self.underlying_pts,
                                fallback_frac)
 
+    def chain_for(self, symbols: Iterable[str]) -> ChainSnapshot | None:
+        """The chain that quotes the contracts ``symbols`` (a position's legs): :attr:`chain`
+        when it has every one of them; else the micro's chain when the host gives one that has
+        them all (a position the risk gate moved to the micro under the halve step, issue 11:
+        :mod:`risk.micro_move`; :meth:`micro_chain`); else :attr:`chain` (its missing rows are
+        the caller's ``QuoteError`` / ``KeyError``, as before)."""
+        wanted = list(symbols)
+        chain = self.chain
+        if chain is not None and all(s in chain.symbol_index() for s in wanted):
+            return chain
+        micro = self.micro_chain()
+        if micro is not None and wanted and all(s in micro.symbol_index() for s in wanted):
+            return micro
+        return chain
+
+    def micro_chain(self) -> ChainSnapshot | None:
+        """The micro product's chain next to :attr:`chain` (MES next to ES), None when the host
+        gives none (here: never; :class:`LazyChainContext` reads it on first use)."""
+        return None
+
+    def micro_chain_read(self) -> ChainSnapshot | None:
+        """:meth:`micro_chain` when it has already been read, else None (never reads it:
+        a later reader must not read a chain stamped with this context's time)."""
+        return None
+
 
 ChainLoad = Callable[[], tuple[ChainSnapshot | None, str, float | None]]
 """A host's chain read: ``(chain, problem, underlying_pts)``; ``None`` for the price keeps
@@ -92,12 +117,15 @@ class LazyChainContext(MarketContext):
                  underlying_daily: DailyBars | None, underlying_pts: float | None, vix_level: float,
                  nlv_usd: float, event_dates: tuple[date, ...],
                  vix_daily: DailyBars | None = None,
-                 future_initial_margin_usd: float = float("nan")) -> LazyChainContext:
+                 future_initial_margin_usd: float = float("nan"),
+                 micro_load: Callable[[], ChainSnapshot | None] | None = None) -> LazyChainContext:
         """A context whose chain comes from ``load`` on first read; ``underlying_pts=None``:
-        the price comes from the same read."""
+        the price comes from the same read. ``micro_load`` reads the micro's chain
+        (:meth:`micro_chain`) once, on first use."""
         ctx = cls(time_utc, today_et, None, rate_frac, "", underlying_daily, float("nan"), vix_level, nlv_usd,
                   event_dates, vix_daily, future_initial_margin_usd)
         ctx.__dict__["_loader"] = load
+        ctx.__dict__["_micro_loader"] = micro_load
         ctx.__dict__["_under_from_read"] = underlying_pts is None
         ctx.__dict__["_under"] = float("nan") if underlying_pts is None else underlying_pts
         return ctx
@@ -140,6 +168,21 @@ class LazyChainContext(MarketContext):
     @underlying_pts.setter
     def underlying_pts(self, value: float) -> None:
         self.__dict__["_under"] = value
+
+    def micro_chain(self) -> ChainSnapshot | None:
+        """The micro's chain from the host's ``micro_load`` (read once, on first use); None
+        without one."""
+        state = self.__dict__
+        loader = state.pop("_micro_loader", None)
+        if loader is not None:
+            state["_micro"] = loader()
+        micro: ChainSnapshot | None = state.get("_micro")
+        return micro
+
+    def micro_chain_read(self) -> ChainSnapshot | None:
+        """The micro's chain if :meth:`micro_chain` read it, else None (never reads it)."""
+        micro: ChainSnapshot | None = self.__dict__.get("_micro")
+        return micro
 
     @property
     def chain_loaded(self) -> bool:
@@ -354,6 +397,18 @@ class Strategy:
         pos = self.positions[intent.position_id]
         pos.notes.append(f"{why}: {intent.quantity} -> {quantity}")
         pos.quantity = quantity
+
+    def on_moved(self, intent: OrderIntent, moved: OrderIntent, quantity: int) -> None:
+        """The risk gate moved the opening ``intent`` to the micro product (issue 11,
+        :mod:`risk.micro_move`: a 1-contract ES entry under the drawdown halve step becomes
+        ``quantity`` MES): the position is ``moved``'s structure (same strikes and expiry on
+        the micro's contracts and multiplier), ``quantity`` units, managed from the micro's
+        quotes (:meth:`MarketContext.chain_for`)."""
+        pos = self.positions[intent.position_id]
+        pos.notes.append(f"moved to the micro by the risk gate: {intent.quantity} x "
+                         f"{intent.structure.multiplier_usd_per_pt:g} USD/pt -> {quantity} x "
+                         f"{moved.structure.multiplier_usd_per_pt:g} USD/pt")
+        pos.structure, pos.quantity = moved.structure, quantity
 
     def on_partially_closed(self, intent: OrderIntent, units: int, fill_net_pts: float, time_utc: datetime) -> None:
         """A close of ``intent.quantity`` units filled only ``units`` whole units (at

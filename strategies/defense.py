@@ -66,10 +66,11 @@ def mark_pnl_pts(pos: StrategyPosition, ctx: MarketContext) -> tuple[float, str]
     NaN with the problem when there is no chain, no entry price or no usable quote."""
     if pos.entry_net_pts is None:
         return float("nan"), f"{pos.position_id} has no entry price"
-    if ctx.chain is None:
+    chain = ctx.chain_for(leg.symbol for leg in pos.structure.legs)  # ES, or MES when moved (issue 11)
+    if chain is None:
         return float("nan"), ctx.chain_problem or "no option chain"
     try:
-        return pos.structure.net_mid_pts(ctx.chain) - pos.entry_net_pts, ""
+        return pos.structure.net_mid_pts(chain) - pos.entry_net_pts, ""
     except QuoteError as exc:
         return float("nan"), str(exc)
 
@@ -77,9 +78,10 @@ def mark_pnl_pts(pos: StrategyPosition, ctx: MarketContext) -> tuple[float, str]
 def leg_underlying_pts(leg: OptionLeg, ctx: MarketContext) -> float:
     """The price of what ``leg`` is written on: its chain row's underlying (the future of a
     futures option), else the context's underlying price; NaN when neither is known."""
-    if ctx.chain is not None:
+    chain = ctx.chain_for([leg.symbol])
+    if chain is not None:
         try:
-            u = float(ctx.chain.underlying_pts[ctx.chain.index_of(leg.symbol)])
+            u = float(chain.underlying_pts[chain.index_of(leg.symbol)])
         except KeyError:
             u = float("nan")
         if math.isfinite(u):

@@ -298,10 +298,11 @@ class FuturesStrangle(Strategy):
         dte = (pos.structure.legs[0].expiry - ctx.today_et).days
         if dte <= p.strangle_exit_dte:
             return Reason("DTE_EXIT", f"{dte} DTE <= {p.strangle_exit_dte}")
-        if ctx.chain is None:
+        chain = ctx.chain_for(leg.symbol for leg in pos.structure.legs)  # ES, or MES when moved (issue 11)
+        if chain is None:
             return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {ctx.chain_problem or 'no chain'}")
         try:
-            cost = -pos.structure.net_mid_pts(ctx.chain)
+            cost = -pos.structure.net_mid_pts(chain)
         except QuoteError as exc:
             return Reason("NO_QUOTES", f"cannot value {pos.position_id}: {exc}")
         captured = (pos.credit_pts - cost) / pos.credit_pts if pos.credit_pts > 0 else 0.0
@@ -315,12 +316,13 @@ class FuturesStrangle(Strategy):
             OptionLeg(leg.symbol, leg.underlying_symbol, leg.right, leg.strike_pts, leg.expiry, -leg.ratio)
             for leg in pos.structure.legs), pos.structure.multiplier_usd_per_pt, pos.structure.underlying_kind)
         details: dict[str, object] = {"position_id": pos.position_id}
-        assert ctx.chain is not None or reason.code == "DTE_EXIT"
-        if ctx.chain is None:
+        chain = ctx.chain_for(leg.symbol for leg in pos.structure.legs)
+        assert chain is not None or reason.code == "DTE_EXIT"
+        if chain is None:
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason(
                 "NO_QUOTES", "exit due but no chain to price the closing order")), None, details)
         try:
-            limit = combo_limit(closing, ctx.chain, self.product, self.p.order_limit_toward_far_frac, details)
+            limit = combo_limit(closing, chain, self.product, self.p.order_limit_toward_far_frac, details)
         except QuoteError as exc:
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason("QUOTE_INVALID", str(exc))),
                             None, details)

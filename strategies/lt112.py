@@ -298,6 +298,16 @@ class Lt112(Strategy):
                 out.append(naked)
         return out
 
+    def on_moved(self, intent: OrderIntent, moved: OrderIntent, quantity: int) -> None:
+        """As :meth:`Strategy.on_moved`; the naked line follows its put onto the micro's
+        contract (same right, strike and expiry; credit per contract in points unchanged)."""
+        super().on_moved(intent, moved, quantity)
+        line = self.naked.get(intent.position_id)
+        if line is not None:
+            key = (line.leg.right, line.leg.strike_pts, line.leg.expiry, line.leg.ratio)
+            line.leg = next(leg for leg in moved.structure.legs
+                            if (leg.right, leg.strike_pts, leg.expiry, leg.ratio) == key)
+
     def _naked_decision(self, pos: StrategyPosition, ctx: MarketContext) -> Decision | None:
         line = self.naked.get(pos.position_id)
         if line is None or line.state is not PositionState.OPEN:
@@ -328,11 +338,12 @@ class Lt112(Strategy):
             OptionLeg(leg.symbol, leg.underlying_symbol, leg.right, leg.strike_pts, leg.expiry, -leg.ratio)
             for leg in pos.structure.legs), pos.structure.multiplier_usd_per_pt, pos.structure.underlying_kind)
         details: dict[str, object] = {"position_id": pos.position_id}
-        if ctx.chain is None:
+        chain = ctx.chain_for(leg.symbol for leg in pos.structure.legs)  # ES, or MES when moved (issue 11)
+        if chain is None:
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason(
                 "NO_QUOTES", f"exit due but no chain to price the closing order: {ctx.chain_problem}")), None, details)
         try:
-            limit = combo_limit(closing, ctx.chain, self.product, self.p.order_limit_toward_far_frac, details)
+            limit = combo_limit(closing, chain, self.product, self.p.order_limit_toward_far_frac, details)
         except QuoteError as exc:
             return Decision(ctx.time_utc, self.name, Action.HELD, (reason, Reason("QUOTE_INVALID", str(exc))),
                             None, details)
@@ -384,13 +395,14 @@ class Lt112(Strategy):
 def _buy_back(ctx: MarketContext, symbol: str, prod: OptionProduct, toward_far_frac: float) -> tuple[float, float] | str:
     """``(cost_pts, limit_pts)`` to buy back one contract, or the problem. The cost is the
     mid; with no bid (a far out-of-the-money option) the ask is both cost and limit."""
-    if ctx.chain is None:
+    chain = ctx.chain_for([symbol])
+    if chain is None:
         return ctx.chain_problem or "no option chain"
     try:
-        i = ctx.chain.index_of(symbol)
+        i = chain.index_of(symbol)
     except KeyError as exc:
         return str(exc)
-    bid, ask = float(ctx.chain.bid_pts[i]), float(ctx.chain.ask_pts[i])
+    bid, ask = float(chain.bid_pts[i]), float(chain.ask_pts[i])
     if not (np.isfinite(ask) and ask > 0):
         return f"{symbol}: no ask (bid={bid} ask={ask})"
     if not (np.isfinite(bid) and bid > 0):

@@ -236,6 +236,8 @@ class Parameters:
     drawdown_flatten_frac: float = _p(0.20, "drawdown that flattens everything", lo=0.0, hi=1.0)
     # ----- issue 11, helper I (i11b): drawdown break (M1: "a 2-week break"), in CALENDAR days --------
     drawdown_break_days: int = _p(14, "calendar days of the break after the drawdown flatten step (M1: 2 weeks)", lo=0)
+    micro_move_enabled: bool = _p(True, "under the halve step a 1-contract ES entry moves to MES (M1); the LEAN host "
+                                  "subscribes MES options next to ES for it (false: refused, no MES feed)")
     multiweek_min_dte: int = _p(14, "a position is multi-week when it has at least this DTE at entry", lo=0)
     phase1_roots: str = _p("MES,MCL,MGC", "roots phase 1 may trade (micros only), comma-separated")
     kelly_fraction: float = _p(0.25, "fraction of full Kelly for sizing", lo=0.0, hi=1.0)

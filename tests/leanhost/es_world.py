@@ -86,71 +86,59 @@ def _side(value: float) -> float:
     return float(value) if np.isfinite(value) else 0.0
 
 
-def install_es_chain(lean: ModuleType, algorithm: Any, at_utc: datetime = ENTRY_UTC) -> Any:
+def install_es_chain(lean: ModuleType, algorithm: Any, at_utc: datetime = ENTRY_UTC, *, mes: bool = False) -> Any:
     """Add the ES futures and options of the bundled day as securities of ``algorithm``
     (running its security initializers) and set ``current_slice`` to their chains at
-    ``at_utc``. Returns the slice."""
+    ``at_utc``. Returns the slice.
+
+    ``mes``: also an MES chain CONSTRUCTED from the same REAL quotes (the bundled data have
+    no MES options): the same futures and option quotes in points under MES symbols
+    (``MESH20``...), 5 USD per point (CME: MES options 5 USD/pt, a tenth of ES's 50), as
+    tests/risk/test_micro_move.py."""
     props = SymbolProperties.from_data_root(DATA).get("cme", "ES", "futureoption")
-    fop_props = lean.SymbolProperties(props.multiplier, props.minimum_price_variation)
     futures = read_future_minute(DATA, "cme", "es", DAY, "quote")
     options = read_option_minute(DATA, "futureoption", "cme", "es", DAY, "quote")
     chains = lean.OptionChains()
-    for month, expiry in FUTURE_EXPIRY.items():
-        bars = futures[month]
-        i = _last_closed(bars.time_utc, at_utc)
-        assert i is not None, f"no ES {month} quote before {at_utc}"
-        bid, ask = float(bars.bid_close[i]), float(bars.ask_close[i])
-        value = f"ES{MONTH_CODES[expiry.month]}{expiry:%y}"
-        future = lean.Symbol.future("ES", value, expiry)
-        algorithm.add_security(
-            lean.Security(
-                future,
-                lean.SecurityType.FUTURE,
-                lean.SymbolProperties(50.0, 0.25),
-                bid,
-                ask,
-                (bid + ask) / 2,
-            )
-        )
-        contracts = []
-        for key, quotes in sorted(options.items()):
-            if key.future_month != month:
-                continue
-            j = _last_closed(quotes.time_utc, at_utc)
-            if j is None:
-                continue
-            right = lean.OptionRight.CALL if key.right is Right.CALL else lean.OptionRight.PUT
-            expiry_dt = datetime.combine(key.expiry, datetime.min.time())
-            symbol = lean.Symbol.future_option(future, right, key.strike_pts, expiry_dt)
-            obid, oask = _side(quotes.bid_close[j]), _side(quotes.ask_close[j])
-            algorithm.add_security(
-                lean.Security(
-                    symbol,
-                    lean.SecurityType.FUTURE_OPTION,
-                    fop_props,
-                    obid,
-                    oask,
-                    (obid + oask) / 2,
-                )
-            )
-            contracts.append(
-                lean.OptionContract(
-                    symbol,
-                    key.strike_pts,
-                    expiry_dt,
-                    right,
-                    obid,
-                    oask,
-                    _local_end(quotes.time_utc[j]),
-                )
-            )
-        canonical = lean.Symbol.canonical_option(future)
-        chains[canonical] = lean.OptionChain(
-            canonical, lean.BaseData(future, (bid + ask) / 2), contracts
-        )
+    for root, multiplier in (("ES", props.multiplier), ("MES", props.multiplier / 10))[: 2 if mes else 1]:
+        fop_props = lean.SymbolProperties(multiplier, props.minimum_price_variation)
+        for month, expiry in FUTURE_EXPIRY.items():
+            _install_month(lean, algorithm, chains, root, fop_props, futures[month], options, month, expiry, at_utc)
     algorithm.utc_time = at_utc
     algorithm.current_slice = lean.Slice(at_utc, chains)
     return algorithm.current_slice
+
+
+def _install_month(lean: ModuleType, algorithm: Any, chains: Any, root: str, fop_props: Any, bars: Any,
+                   options: Any, month: str, expiry: datetime, at_utc: datetime) -> None:
+    """One future of ``root`` and its options' chain (the bundled ES quotes of ``month``)."""
+    i = _last_closed(bars.time_utc, at_utc)
+    assert i is not None, f"no ES {month} quote before {at_utc}"
+    bid, ask = float(bars.bid_close[i]), float(bars.ask_close[i])
+    value = f"{root}{MONTH_CODES[expiry.month]}{expiry:%y}"
+    future = lean.Symbol.future(root, value, expiry)
+    algorithm.add_security(
+        lean.Security(future, lean.SecurityType.FUTURE, lean.SymbolProperties(fop_props.contract_multiplier, 0.25),
+                      bid, ask, (bid + ask) / 2)
+    )
+    contracts = []
+    for key, quotes in sorted(options.items()):
+        if key.future_month != month:
+            continue
+        j = _last_closed(quotes.time_utc, at_utc)
+        if j is None:
+            continue
+        right = lean.OptionRight.CALL if key.right is Right.CALL else lean.OptionRight.PUT
+        expiry_dt = datetime.combine(key.expiry, datetime.min.time())
+        symbol = lean.Symbol.future_option(future, right, key.strike_pts, expiry_dt)
+        obid, oask = _side(quotes.bid_close[j]), _side(quotes.ask_close[j])
+        algorithm.add_security(
+            lean.Security(symbol, lean.SecurityType.FUTURE_OPTION, fop_props, obid, oask, (obid + oask) / 2)
+        )
+        contracts.append(
+            lean.OptionContract(symbol, key.strike_pts, expiry_dt, right, obid, oask, _local_end(quotes.time_utc[j]))
+        )
+    canonical = lean.Symbol.canonical_option(future)
+    chains[canonical] = lean.OptionChain(canonical, lean.BaseData(future, (bid + ask) / 2), contracts)
 
 
 def fire(algorithm: Any, name: str) -> None:

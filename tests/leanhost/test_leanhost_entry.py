@@ -138,7 +138,10 @@ def test_when_every_registered_strategy_runs_then_es_is_one_feed_and_each_rule_i
 ) -> None:
     algorithm = make_algorithm()
 
-    assert len(algorithm.futures) == 1
+    # ES, and MES next to it for the halve step's move (micro_move_enabled, issue 11); no strategy on MES
+    assert [f.symbol.value for f, _ in algorithm.futures] == ["/ES", "/MES"]
+    assert not any(algorithm.market.feed_of(s).root == "MES" for s in algorithm.strategies.values())
+    assert len(make_algorithm(micro_move_enabled="false").futures) == 1
     expected = {f"{s.name}:{r.name}" for s in algorithm.strategies.values() for r in s.schedules()}
     assert expected <= {e.name for e in algorithm.schedule.events}
     for strategy in algorithm.strategies.values():

@@ -86,9 +86,11 @@ def test_when_three_strategies_share_es_then_one_future_and_the_union_of_their_w
 
     algorithm = make_algorithm(three)
 
-    [(future, _)] = algorithm.futures
-    assert future.filter_days == (0, 135 + 92)
-    [(_, option_filter)] = algorithm.future_option_filters
+    (future, _), (micro, _) = algorithm.futures  # MES next to ES: the halve step's move (issue 11)
+    assert future.filter_days == micro.filter_days == (0, 135 + 92)
+    [(_, option_filter), (_, micro_filter)] = algorithm.future_option_filters
+    universe = _universe(lean, (0, 10, 90, 120), (2900.0, 3000.0, 3700.0))
+    assert option_filter(universe).rows == micro_filter(universe).rows
     kept = option_filter(_universe(lean, (0, 10, 90, 120), (2900.0, 3000.0, 3700.0)))
     assert {((r.id.date - TODAY).days, r.id.strike_price) for r in kept.rows} == {
         (0, 3700.0),  # 0DTE at the money

@@ -42,8 +42,12 @@ def test_when_the_strangle_runs_alone_then_es_and_its_options_are_subscribed(
 ) -> None:
     algorithm = make_algorithm(**only("futures_strangle"))
 
-    [(future, options)] = algorithm.futures
+    # ES, then MES with the same windows (micro_move_enabled: the halve step's move, issue 11)
+    (future, options), (micro, micro_options) = algorithm.futures
     assert future.symbol.id.symbol == lean.Futures.Indices.SP_500_E_MINI
+    assert micro.symbol.id.symbol == lean.Futures.Indices.MICRO_SP_500_E_MINI
+    assert micro_options == options and micro.filter_days == future.filter_days
+    assert micro.symbol_properties.contract_multiplier == 5.0
     assert (
         options["resolution"] == lean.Resolution.MINUTE and options["extended_market_hours"] is True
     )
@@ -52,8 +56,8 @@ def test_when_the_strangle_runs_alone_then_es_and_its_options_are_subscribed(
     # so two listed expiries bracket its 90-day constant-maturity IV reading; the futures out to
     # that + a quarter (was strangle_dte_max + 92 = 197)
     assert future.filter_days == (0, max(p.strangle_dte_max, p.strangle_iv_cm_subscribe_dte_max) + 92) == (0, 292)
-    [(underlying, option_filter)] = algorithm.future_option_filters
-    assert underlying == future.symbol
+    [(underlying, option_filter), (micro_underlying, _)] = algorithm.future_option_filters
+    assert (underlying, micro_underlying) == (future.symbol, micro.symbol)
     sub = algorithm.strategies["futures_strangle"].subscription()
     kept = option_filter(_universe(lean))
     assert {(r.id.date - TODAY).days for r in kept.rows} == {

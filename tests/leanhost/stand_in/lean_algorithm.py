@@ -449,7 +449,10 @@ class QCAlgorithm:
 
     # --- subscriptions ---
     def add_future(self, ticker: str, resolution: Resolution | None = None, **kwargs: Any) -> Future:
-        future = Future(Symbol.canonical_future(ticker), SecurityType.FUTURE, SymbolProperties(50.0, 0.25))
+        # LEAN Data/symbol-properties/symbol-properties-database.csv: cme,ES,future 50 USD/pt,
+        # cme,MES,future 5 USD/pt, both tick 0.25 (SymbolPropertiesDatabase.GetSymbolProperties)
+        multiplier = 5.0 if ticker == "MES" else 50.0
+        future = Future(Symbol.canonical_future(ticker), SecurityType.FUTURE, SymbolProperties(multiplier, 0.25))
         self.futures.append((future, {"resolution": resolution, **kwargs}))
         self.add_security(future)
         return future
