@@ -1,0 +1,61 @@
+"""``models._prepare`` skips ``np.broadcast_arrays`` when broadcasting would change nothing
+(issue 10): price, greeks and bounds must be the broadcast way's numbers bit for bit, with
+the same shapes. The long way is forced by patching ``_same_shape`` to False."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thetacore.pricing import models
+from thetacore.pricing.models import PricingModel, greeks, no_arbitrage_bounds, price
+
+
+def _inputs(rng: np.random.Generator, n: int, array_rates: bool) -> tuple[object, ...]:
+    s = rng.uniform(3000.0, 6000.0, n)
+    k = s * rng.uniform(0.6, 1.4, n)
+    t = rng.uniform(1 / 365, 2.0, n)
+    v = rng.uniform(0.05, 1.5, n)
+    w = rng.choice([-1.0, 1.0], n)
+    s[3], k[5], t[7], v[9], w[11] = -1.0, 0.0, 0.0, np.nan, 0.0  # invalid rows: NaN out
+    r: object = rng.uniform(0.0, 0.06, n) if array_rates else 0.043
+    q: object = rng.uniform(0.0, 0.02, n) if array_rates else 0.013
+    return s, k, t, r, q, v, w
+
+
+def _all(model: PricingModel, args: tuple[object, ...]) -> list[np.ndarray]:
+    s, k, t, r, q, v, w = args
+    g = greeks(model, s, k, t, r, q, v, w)
+    lo, hi = no_arbitrage_bounds(model, s, k, t, r, q, w)
+    return [price(model, s, k, t, r, q, v, w), g.delta, g.gamma, g.theta_pts_per_day, g.vega_pts_per_vol_pt,
+            lo, hi]
+
+
+@pytest.mark.parametrize("model", list(PricingModel))
+@pytest.mark.parametrize("array_rates", [False, True])
+def test_fast_path_is_the_broadcast_numbers(model: PricingModel, array_rates: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    args = _inputs(np.random.default_rng(10), 300, array_rates)
+    assert models._same_shape(tuple(np.asarray(a, dtype=np.float64) for a in
+                                    (args[0], args[1], args[2], args[3], args[4], args[5], args[6])))
+    fast = _all(model, args)
+    monkeypatch.setattr(models, "_same_shape", lambda arrays: False)
+    slow = _all(model, args)
+    for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        assert a.shape == b.shape == (300,)
+        assert a.tobytes() == b.tobytes()  # bit for bit, NaN rows included
+        bad = [3, 5, 7, 9, 11] if i < 5 else [3, 5, 7, 11]  # the bounds take no sigma
+        assert np.isnan(a[bad]).all()
+        assert np.isfinite(np.delete(a, bad)).all()
+
+
+def test_mixed_shapes_still_broadcast() -> None:
+    """Only ``right`` an array (the others scalars): gamma has no ``right`` in it, so it must
+    come out of the broadcast path with the full shape, each row the scalar call's number."""
+    w = np.array([1.0, -1.0, 1.0])
+    g = greeks(PricingModel.BLACK_76, 5000.0, 4900.0, 0.25, 0.04, 0.0, 0.2, w)
+    one = greeks(PricingModel.BLACK_76, 5000.0, 4900.0, 0.25, 0.04, 0.0, 0.2, 1.0)
+    assert g.gamma.shape == g.vega_pts_per_vol_pt.shape == (3,)
+    assert (g.gamma == float(one.gamma)).all()
+    assert not models._same_shape(tuple(np.asarray(a, dtype=np.float64) for a in
+                                        (5000.0, 4900.0, 0.25, 0.04, 0.0, 0.2, w)))
