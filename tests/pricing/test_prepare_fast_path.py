@@ -59,3 +59,36 @@ def test_mixed_shapes_still_broadcast() -> None:
     assert (g.gamma == float(one.gamma)).all()
     assert not models._same_shape(tuple(np.asarray(a, dtype=np.float64) for a in
                                         (5000.0, 4900.0, 0.25, 0.04, 0.0, 0.2, w)))
+
+
+@pytest.mark.parametrize("model", list(PricingModel))
+@pytest.mark.parametrize("array_rates", [False, True])
+def test_implied_vol_one_block_is_the_broadcast_numbers(model: PricingModel, array_rates: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``implied_vol`` on a decision's 1-D rows skips broadcasting and blocks: the same IVs bit
+    for bit as the flat, blocked way, over valid rows, invalid inputs and prices outside the
+    no-arbitrage bounds (NaN either way), with the solver's step histogram."""
+    from thetacore.pricing import iv_solver, normalised_black
+    from thetacore.pricing.iv_solver import implied_vol
+
+    rng = np.random.default_rng(11)
+    s, k, t, r, q, v, w = _inputs(rng, 400, array_rates)
+    p = price(model, s, k, t, r, q, np.where(np.isfinite(v), v, 0.3), w)
+    p[20:40] *= rng.uniform(0.0, 3.0, 20)  # some outside the bounds
+    p[41], p[42] = np.nan, -1.0
+    args = (model, p, s, k, t, r, q, w)
+    assert iv_solver._one_block([np.asarray(a, dtype=np.float64) for a in args[1:]])
+    fast = implied_vol(*args)
+    fast_steps = list(normalised_black.LAST_STEPS)
+    monkeypatch.setattr(iv_solver, "_one_block", lambda arrays: False)
+    slow = implied_vol(*args)
+    assert fast.shape == slow.shape == (400,)
+    assert fast.tobytes() == slow.tobytes()
+    assert fast_steps == list(normalised_black.LAST_STEPS)
+    assert np.isnan(fast[[3, 5, 7, 11, 41, 42]]).all()
+    assert np.isfinite(fast).sum() > 300
+    # the IV reprices (independent of the solver's path)
+    ok = np.isfinite(fast)
+    back = price(model, s[ok], k[ok], t[ok], np.asarray(r)[ok] if array_rates else r,
+                 np.asarray(q)[ok] if array_rates else q, fast[ok], w[ok])
+    np.testing.assert_allclose(back, p[ok], rtol=1e-9, atol=1e-9)
