@@ -221,7 +221,10 @@ class Lt112(Strategy):
     def _underlying_pts(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext) -> float:
         u = chain.underlying_pts[chain.expiry == np.datetime64(expiry, "D")]
         u = u[np.isfinite(u)]
-        return float(np.median(u)) if u.size else float(ctx.underlying_pts)
+        if not u.size:
+            return float(ctx.underlying_pts)
+        lo, hi = float(u.min()), float(u.max())
+        return lo if lo == hi else float(np.median(u))  # the median of equal numbers is the number
 
     def _choose_strikes(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext,
                         details: dict[str, object]) -> tuple[tuple[StrikeChoice, ...] | None, list[Reason]]:

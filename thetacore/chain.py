@@ -152,7 +152,12 @@ class ChainSnapshot:
 
         The rows of a valid snapshot are valid, so the copy skips ``__post_init__``'s
         checks (every array is indexed by the same mask: lengths and dtypes still agree).
+        A boolean mask of the chain's length becomes its positions once (``np.flatnonzero``:
+        the same rows in the same order; each field's gather then skips counting the mask
+        again); any other mask indexes as given (a wrong-length one raises ``IndexError``).
         """
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (len(self),):
+            mask = np.flatnonzero(mask)
         out = object.__new__(ChainSnapshot)
         state = dict(self.__dict__)
         state.update({name: state[name][mask] for name in _ARRAY_FIELDS})

@@ -31,6 +31,7 @@ delivery charges are not modelled.
 from __future__ import annotations
 
 from dataclasses import fields
+from functools import lru_cache
 
 import numpy as np
 
@@ -109,19 +110,35 @@ def futures_scan_bp_pts(
     fwd = chain.underlying_pts[idx]
     if not (np.isfinite(iv).all() and np.isfinite(fwd).all()):
         raise ValueError(f"{structure.describe()}: legs need IV and underlying price for the scan")
-    moves, dvol, weight = span_scenarios(scan_range_frac, vol_scan_frac)
+    move_col, dvol_col, weight = _scenario_columns(scan_range_frac, vol_scan_frac)
     strikes = np.array([leg.strike_pts for leg in structure.legs])
     rights = np.array([int(leg.right) for leg in structure.legs])
     ratios = structure.ratios()
     # one price call: row 0 is today's price (move 0, IV as quoted), rows 1.. the scenarios;
     # the price is elementwise, so each entry is the number a separate call would give
-    move_col = np.concatenate([[0.0], moves])[:, None]
-    vols = np.maximum(iv[None, :] + np.concatenate([[0.0], dvol])[:, None], MIN_VOL_FRAC)
+    vols = np.maximum(iv[None, :] + dvol_col, MIN_VOL_FRAC)
     vols[0] = iv
     grid = price(PricingModel.BLACK_76, fwd * (1 + move_col), strikes, t_years, rate_frac, 0.0, vols, rights)
     pnl = ((grid[1:] - grid[0]) * ratios).sum(axis=1) * weight
     scan_risk = float(max(0.0, -pnl.min()))
     return max(scan_risk, short_minimum_frac * _uncovered_short_notional_pts(ratios, rights, fwd))
+
+
+@lru_cache(maxsize=64)
+def _scenario_columns(scan_range_frac: float, vol_scan_frac: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`span_scenarios` with a leading row of zeros (today: no move, IV as quoted) as
+    ``(17, 1)`` columns of price and vol moves, and the ``(16,)`` weights; read-only arrays,
+    remembered per scan (a run has a few scan ranges; a decision would rebuild them each time).
+
+    Raises:
+        ValueError: as :func:`span_scenarios`.
+    """
+    moves, dvol, weight = span_scenarios(scan_range_frac, vol_scan_frac)
+    move_col = np.concatenate([[0.0], moves])[:, None]
+    dvol_col = np.concatenate([[0.0], dvol])[:, None]
+    for a in (move_col, dvol_col, weight):
+        a.flags.writeable = False
+    return move_col, dvol_col, weight
 
 
 def _uncovered_short_notional_pts(ratios: np.ndarray, rights: np.ndarray, fwd: np.ndarray) -> float:

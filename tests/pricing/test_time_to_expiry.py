@@ -55,3 +55,20 @@ def test_when_expired_then_zero_or_negative_and_nat_gives_nan() -> None:
 def test_when_now_is_naive_then_value_error() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         time_to_expiry_years(np.datetime64("2024-01-05"), datetime(2024, 1, 4), time(16, 0))
+
+
+def test_remembered_et_instant_is_the_computed_one_across_dst() -> None:
+    """``et_instant_utc`` is remembered (issue 10): every date of 2024 (both DST changes) at
+    9:30 and 16:00 gives what ``datetime.combine(...).astimezone(UTC)`` gives, asked twice."""
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from thetacore.pricing.time_to_expiry import NEW_YORK, et_instant_utc
+
+    for i in range(366):
+        day = date(2024, 1, 1) + timedelta(days=i)
+        for clock in (time(9, 30), time(16, 0)):
+            want = datetime.combine(day, clock, tzinfo=NEW_YORK).astimezone(UTC)
+            assert et_instant_utc(day, clock) == want and et_instant_utc(day, clock) == want
+            assert et_instant_utc(day, clock).utcoffset() == timedelta(0)
+    assert et_instant_utc(date(2024, 3, 11), time(9, 30)).hour == 13  # EDT: 9:30 ET = 13:30 UTC
+    assert et_instant_utc(date(2024, 3, 8), time(9, 30)).hour == 14  # EST

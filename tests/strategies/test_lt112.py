@@ -380,3 +380,22 @@ def test_when_settled_at_expiry_then_the_naked_line_is_closed_too():
     strat.on_settled(pid, 0.0, datetime(2020, 5, 15, 13, 30, tzinfo=UTC))
     assert strat.positions[pid].state is PositionState.CLOSED and strat.naked[pid].state is PositionState.CLOSED
 
+
+
+def test_expiry_underlying_is_the_median_whether_or_not_the_prices_differ():
+    """``_underlying_pts`` skips ``np.median`` when every price of the expiry is the same
+    number (issue 10): that number; with differing prices (and a NaN to drop) the median."""
+    day = date(2024, 1, 3)
+    ctx = _model_ctx("SPX", day, 4700.0, [date(2024, 5, 17), date(2024, 6, 21)], 25.0, 100.0)
+    strat, expiry = Lt112(load_parameters({})), date(2024, 5, 17)
+    rows = ctx.chain.expiry == np.datetime64(expiry, "D")
+    same = float(np.median(ctx.chain.underlying_pts[rows]))
+    assert strat._underlying_pts(ctx.chain, expiry, ctx) == same == ctx.chain.underlying_pts[rows][0]
+    und = ctx.chain.underlying_pts.copy()
+    idx = np.flatnonzero(rows)
+    und[idx[:len(idx) // 2]] = 4702.5  # half the rows on another price: the median moves
+    und[idx[-1]] = np.nan
+    uneven = dataclasses.replace(ctx.chain, underlying_pts=und)
+    expected = float(np.median(und[idx][np.isfinite(und[idx])]))
+    assert expected != same
+    assert strat._underlying_pts(uneven, expiry, ctx) == expected

@@ -63,6 +63,26 @@ def test_when_rows_selected_then_they_are_the_chains_rows_and_construction_still
         ChainSnapshot(**{**{f: getattr(rows, f) for f in rows.__dataclass_fields__}, "right": rows.right * 2})
 
 
+def test_when_selected_by_a_boolean_mask_then_every_field_is_the_masked_array() -> None:
+    """``select`` turns a boolean mask into positions once (issue 10): every array field is
+    what indexing it with the mask itself gives (dtype and bytes); a wrong-length mask still
+    raises as numpy's boolean indexing does."""
+    from thetacore.chain import _ARRAY_FIELDS
+
+    chain = with_greeks(_es_chain(), model=PricingModel.BLACK_76, rate_frac=0.05, yield_frac=0.0,
+                        expiry_time_et=ES_TIME)
+    mask = (chain.expiry == np.datetime64(date(2024, 3, 15), "D")) & (chain.strike_pts > 4700.0)
+    rows = chain.select(mask)
+    assert 0 < len(rows) < mask.sum() + 1 and mask.sum() == len(rows)
+    for name in _ARRAY_FIELDS:
+        want = getattr(chain, name)[mask]
+        got = getattr(rows, name)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes(), name
+    with pytest.raises(IndexError):
+        chain.select(mask[:-1])
+
+
 def test_when_one_expiry_greeked_then_ivs_equal_a_direct_solve_of_every_row() -> None:
     chain = _es_chain()
     march = date(2024, 3, 15)

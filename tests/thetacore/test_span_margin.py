@@ -71,3 +71,21 @@ def test_when_a_far_otm_es_put_is_margined_then_about_twice_the_fixed_iv_scan(iv
     new = max(risk, minimum)
     assert 23.5 < old < 27.7 and new == pytest.approx(48.384375)
     assert 1.75 <= new / old <= 2.06
+
+
+def test_remembered_scenario_columns_are_the_scenarios_with_a_zero_row() -> None:
+    """The scan's remembered columns (issue 10) are :func:`span_scenarios` with today's row
+    of zeros in front, the same objects on a second call, and cannot be written to."""
+    from thetacore.span_margin import _scenario_columns, span_scenarios
+
+    moves, dvol, weight = span_scenarios(0.061, 0.04)
+    move_col, dvol_col, w = _scenario_columns(0.061, 0.04)
+    assert move_col.shape == dvol_col.shape == (17, 1)
+    assert move_col[0, 0] == dvol_col[0, 0] == 0.0
+    assert move_col[1:, 0].tobytes() == moves.tobytes() and dvol_col[1:, 0].tobytes() == dvol.tobytes()
+    assert w.tobytes() == weight.tobytes()
+    assert _scenario_columns(0.061, 0.04)[0] is move_col
+    with pytest.raises(ValueError):
+        move_col[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        _scenario_columns(float("nan"), 0.04)

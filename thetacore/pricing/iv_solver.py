@@ -67,6 +67,9 @@ def implied_vol(
     """
     arrays = [np.asarray(x, dtype=np.float64) for x in
               (price_pts, underlying_pts, strike_pts, t_years, rate_frac, yield_frac, right)]
+    if _one_block(arrays):  # a decision's rows: no broadcast copies, no blocks
+        return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
+                                 sigma_min_frac, sigma_max_frac)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [np.ravel(a) for a in np.broadcast_arrays(*arrays)]
     b = carry_frac(model, flat[4], flat[5])
@@ -76,6 +79,17 @@ def implied_vol(
         out[part] = _implied_vol_flat(*(a[part] for a in flat[:5]), b[part], flat[6][part],
                                       sigma_min_frac, sigma_max_frac)
     return out.reshape(shape)
+
+
+def _one_block(arrays: list[FloatArray]) -> bool:
+    """True when price, spot, strike, time and right (positions 0-3, 6) are 1-D of one length
+    up to :data:`CHUNK` and rate and yield (4, 5) 0-d or of that shape: the broadcast, flat,
+    one-block arrays would be these (rate and yield as 0-d arrays enter only elementwise
+    arithmetic with the time, so each element's number is the same; the transcendental
+    functions see the same full arrays; tests/pricing/test_prepare_fast_path.py compares)."""
+    shape = arrays[0].shape
+    return (len(shape) == 1 and 0 < shape[0] <= CHUNK and all(arrays[i].shape == shape for i in (1, 2, 3, 6))
+            and all(arrays[i].ndim == 0 or arrays[i].shape == shape for i in (4, 5)))
 
 
 def _all_valid(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,

@@ -90,11 +90,16 @@ def _prepare(
     sigma_frac: ArrayLike,
     right: ArrayLike,
 ) -> tuple[FloatArray, ...]:
-    """Broadcast inputs and compute the shared terms; invalid rows come out NaN."""
-    s, k, t, r, q, v, w = np.broadcast_arrays(
-        *(np.asarray(a, dtype=np.float64) for a in
-          (underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right))
-    )
+    """Broadcast inputs and compute the shared terms; invalid rows come out NaN.
+
+    A decision's call (the five per-option inputs of one shape, rate and yield scalars or of
+    that shape) skips ``np.broadcast_arrays``: every formula is elementwise and each of its
+    results involves a per-option input, so the numbers and shapes are those of the broadcast
+    arrays (tests/pricing/test_prepare_fast_path.py compares the two).
+    """
+    arrays = tuple(np.asarray(a, dtype=np.float64) for a in
+                   (underlying_pts, strike_pts, t_years, rate_frac, yield_frac, sigma_frac, right))
+    s, k, t, r, q, v, w = arrays if _same_shape(arrays) else np.broadcast_arrays(*arrays)
     b = carry_frac(model, r, q)
     valid = (s > 0) & (k > 0) & (t > 0) & (v > 0) & (np.abs(w) == 1) & np.isfinite(r + b)
     if not valid.all():  # all valid (the usual case): np.where would only copy
@@ -107,6 +112,14 @@ def _prepare(
     carry_df = np.exp((b - r) * t)  # e^{(b-r)T}: e^{-qT} for BS, e^{-rT} for Black-76
     rate_df = np.exp(-r * t)
     return s, k, t, r, b, v, w, sqrt_t, d1, d2, carry_df, rate_df
+
+
+def _same_shape(arrays: tuple[FloatArray, ...]) -> bool:
+    """True when spot, strike, time, sigma and right (positions 0, 1, 2, 5, 6) share one shape
+    and rate and yield (3, 4) are 0-d or of that shape: broadcasting would change nothing."""
+    shape = arrays[0].shape
+    return (all(arrays[i].shape == shape for i in (1, 2, 5, 6))
+            and all(arrays[i].ndim == 0 or arrays[i].shape == shape for i in (3, 4)))
 
 
 def price(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,8 +23,12 @@ NEW_YORK = ZoneInfo("America/New_York")
 _SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 
 
+@lru_cache(maxsize=8192)
 def et_instant_utc(day: date, clock_et: time) -> datetime:
-    """``day`` at New York wall-clock ``clock_et`` as a timezone-aware UTC datetime."""
+    """``day`` at New York wall-clock ``clock_et`` as a timezone-aware UTC datetime.
+
+    Remembered (a pure function of two immutable values; a decision asks for every listed
+    expiry, a run for the same few hundred dates again and again)."""
     return datetime.combine(day, clock_et, tzinfo=NEW_YORK).astimezone(UTC)
 
 
