@@ -32,6 +32,8 @@ for orders (and :meth:`ChainReader.key_of` the other way, for order events); it 
 contract ever seen, so positions stay tradable after their contracts leave the filter, and a
 held contract missing from the slice's chain (an empty chain in a data gap) is read from its
 security (logged once a day per root), so its strategy still sees it.
+:meth:`ChainReader.read_held` reads only a position's legs (one security each) for a
+management rule (issue 10: ``strategies.base.LazyChainContext.chain_for``).
 """
 
 from __future__ import annotations
@@ -132,6 +134,32 @@ class ChainReader:
         if rows.security is None:
             return ChainRead(None, f"no {feed.root} option contract is a subscribed security", under)
         return ChainRead(self._snapshot(feed.root, time_utc, rows, rows.security), problem, under)
+
+    def read_held(self, feed: UnderlyingFeed, keys: tuple[str, ...], time_utc: datetime) -> ChainSnapshot | None:
+        """Only the contracts ``keys`` (a position's legs) of a chain feed, as a snapshot with
+        the same fields as :meth:`read`'s rows of them: one ``securities[symbol]`` per contract
+        (its quote is the slice's quote bar, as the chain row's: LEAN
+        ``Engine/DataFeeds/TimeSliceFactory.cs``, ``OptionContract.Create``; its quote time the
+        end of its last REAL quote bar, :mod:`leanhost.freshness`), each row's underlying the
+        price of the contract's own underlying security (the future of a futures option), as
+        :meth:`_read_chain` gives it. ``None`` (the caller reads the whole chain) when a key
+        is unknown or of another root, not a security, has no bar to date its quote, or the
+        feed picks single contracts (their rows take the feed's freshness-checked price)."""
+        if feed.contracts is not None or not keys:
+            return None
+        securities, rows = self.algorithm.securities, _Rows()
+        for key in keys:
+            symbol = self.symbols.get(key)
+            if symbol is None or _root_of(symbol) != feed.root or not securities.contains_key(symbol):
+                return None
+            security = securities[symbol]
+            if real_quote_time_utc(security) is UNKNOWN:
+                return None
+            under = symbol.underlying
+            price = _price_pts(securities[under] if securities.contains_key(under) else None, None)
+            self._add_security(symbol, security, price, rows)
+        assert rows.security is not None
+        return self._snapshot(feed.root, time_utc, rows, rows.security)
 
     def _fresh(self, symbol: Symbol, time_utc: datetime, limit_min: float) -> bool:
         securities = self.algorithm.securities

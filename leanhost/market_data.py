@@ -195,14 +195,20 @@ class MarketData:
         micro_load = None if micro is None else partial(self.micro_snapshot, micro, time_utc)
 
         # the chain (and the underlying price that comes with it) is read on the rule's first
-        # look at either: a management rule with nothing to manage reads no contract (issue 10)
+        # look at either: a management rule with nothing to manage reads no contract, one that
+        # holds legs reads only those (chain_for: held_load) (issue 10)
         return LazyChainContext.deferred(
             time_utc, today_et, read, rate_frac, underlying_daily=feed.daily.bars(today_et), underlying_pts=None,
             vix_level=self.vix_level(), nlv_usd=float(algorithm.portfolio.total_portfolio_value), event_dates=events,
             vix_daily=self.vix_daily.bars(today_et) if self.vix_daily is not None else None,
             future_initial_margin_usd=self.future_margin_usd(feed.root, today_et) if feed.kind == "future_option"
-            else math.nan, micro_load=micro_load,
+            else math.nan, micro_load=micro_load, held_load=partial(self._held_snapshot, feed, time_utc),
         )
+
+    def _held_snapshot(self, feed: UnderlyingFeed, time_utc: datetime, keys: tuple[str, ...]) -> ChainSnapshot | None:
+        """Only the contracts ``keys`` now (:meth:`leanhost.chains.ChainReader.read_held`):
+        a management rule reads the legs it holds, not the chain (issue 10)."""
+        return self.reader.read_held(feed, keys, time_utc)
 
     def micro_snapshot(self, feed: UnderlyingFeed, time_utc: datetime) -> ChainSnapshot | None:
         """The micro feed's chain now (the positions moved there are valued and closed from

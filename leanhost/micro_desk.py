@@ -33,9 +33,10 @@ def context_of(market: MarketData, intent: OrderIntent, ctx: MarketContext) -> M
     """``ctx``, or for an intent on the micro's contracts (the close of a position moved there:
     :meth:`strategies.base.MarketContext.chain_for`) the same context over the micro's chain,
     its first leg's future price and the micro future's exchange margin (USD per contract; NaN:
-    the scan parameter)."""
+    the scan parameter). Asks :meth:`~strategies.base.MarketContext.micro_chain_read`, never
+    ``ctx.chain``: a close priced from its legs alone reads no chain here (issue 10)."""
     chain = ctx.chain_for(leg.symbol for leg in intent.structure.legs)
-    if chain is None or chain is ctx.chain:
+    if chain is None or chain is not ctx.micro_chain_read():
         return ctx
     row = chain.symbol_index()[intent.structure.legs[0].symbol]
     return MarketContext(ctx.time_utc, ctx.today_et, chain, ctx.rate_frac, "", ctx.underlying_daily,
@@ -51,8 +52,10 @@ def moved_to_micro(algorithm: QCAlgorithm, market: MarketData, session: GateSess
     The refusal stands (None, logged) without a micro feed (``micro_move_enabled=false``),
     without a micro chain now, or when a leg is missing on it. A move is logged with both
     sizes."""
+    if verdict.codes != ("DRAWDOWN_HALVE_MICRO",):
+        return None  # before ctx.chain: a close priced from its legs alone reads no chain (issue 10)
     chain = ctx.chain
-    if verdict.codes != ("DRAWDOWN_HALVE_MICRO",) or chain is None:
+    if chain is None:
         return None
     feed = market.micro_feed(chain.root)
     if feed is None:

@@ -95,7 +95,11 @@ class GateSession:
         ``unit_scale``: :attr:`risk.gate_inputs.GateMarket.unit_scale` (a micro move's 10)."""
         intent = decision.intent
         assert intent is not None
-        chain = ctx.chain
+        # a close is checked on its legs' rows: read alone when the host can (issue 10: a LEAN
+        # management decision reads only the contracts held); the exit checks use no underlying
+        held = ctx.held_chain(leg.symbol for leg in intent.structure.legs) \
+            if intent.purpose is IntentPurpose.CLOSE else None
+        chain = ctx.chain if held is None else held
         if chain is None:
             verdict = GateVerdict(GateAction.REFUSE, 0, (Reason("NO_CHAIN", "no chain to check the intent against"),))
             self._log(now_utc, intent, verdict, "")
@@ -107,7 +111,8 @@ class GateSession:
         prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
                                        underlying_prev_close=float(prev), bp_usd_per_unit=bp_unit,
-                                       underlying_pts=ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
+                                       underlying_pts=None if held is not None
+                                       else ctx.underlying_pts if math.isfinite(ctx.underlying_pts) else None)
         if not defined_risk(intent):
             market = replace(market, max_loss_usd_per_unit=None)
         if unit_scale != 1:

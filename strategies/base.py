@@ -89,6 +89,12 @@ class MarketContext:
             return micro
         return chain
 
+    def held_chain(self, symbols: Iterable[str]) -> ChainSnapshot | None:
+        """A snapshot of only the contracts ``symbols`` (a position's legs) when the host reads
+        them without the whole chain (here: never; :class:`LazyChainContext` with the LEAN
+        host's ``held_load``), else None: the caller then uses :attr:`chain`."""
+        return None
+
     def micro_chain(self) -> ChainSnapshot | None:
         """The micro product's chain next to :attr:`chain` (MES next to ES), None when the host
         gives none (here: never; :class:`LazyChainContext` reads it on first use)."""
@@ -104,6 +110,10 @@ ChainLoad = Callable[[], tuple[ChainSnapshot | None, str, float | None]]
 """A host's chain read: ``(chain, problem, underlying_pts)``; ``None`` for the price keeps
 the one the context was built with."""
 
+HeldLoad = Callable[[tuple[str, ...]], ChainSnapshot | None]
+"""A host's read of only the contracts named (a position's legs): a snapshot with their rows,
+or ``None`` when the host cannot read them alone (the caller then reads the whole chain)."""
+
 
 class LazyChainContext(MarketContext):
     """A :class:`MarketContext` whose ``chain``, ``chain_problem`` and, when the host's read
@@ -118,14 +128,19 @@ class LazyChainContext(MarketContext):
                  nlv_usd: float, event_dates: tuple[date, ...],
                  vix_daily: DailyBars | None = None,
                  future_initial_margin_usd: float = float("nan"),
-                 micro_load: Callable[[], ChainSnapshot | None] | None = None) -> LazyChainContext:
+                 micro_load: Callable[[], ChainSnapshot | None] | None = None,
+                 held_load: HeldLoad | None = None) -> LazyChainContext:
         """A context whose chain comes from ``load`` on first read; ``underlying_pts=None``:
         the price comes from the same read. ``micro_load`` reads the micro's chain
-        (:meth:`micro_chain`) once, on first use."""
+        (:meth:`micro_chain`) once, on first use. ``held_load`` reads only a position's legs
+        for :meth:`chain_for` while the whole chain is unread (issue 10: the LEAN host;
+        without it :meth:`chain_for` reads the whole chain, as the replay does)."""
         ctx = cls(time_utc, today_et, None, rate_frac, "", underlying_daily, float("nan"), vix_level, nlv_usd,
                   event_dates, vix_daily, future_initial_margin_usd)
         ctx.__dict__["_loader"] = load
         ctx.__dict__["_micro_loader"] = micro_load
+        ctx.__dict__["_held_loader"] = held_load
+        ctx.__dict__["_held"] = []
         ctx.__dict__["_under_from_read"] = underlying_pts is None
         ctx.__dict__["_under"] = float("nan") if underlying_pts is None else underlying_pts
         return ctx
@@ -168,6 +183,33 @@ class LazyChainContext(MarketContext):
     @underlying_pts.setter
     def underlying_pts(self, value: float) -> None:
         self.__dict__["_under"] = value
+
+    def chain_for(self, symbols: Iterable[str]) -> ChainSnapshot | None:
+        """:meth:`held_chain` of ``symbols`` when the host reads them alone, else
+        :meth:`MarketContext.chain_for` (the whole chain, read once)."""
+        wanted = list(dict.fromkeys(symbols))
+        held = self.held_chain(wanted)
+        return held if held is not None else super().chain_for(wanted)
+
+    def held_chain(self, symbols: Iterable[str]) -> ChainSnapshot | None:
+        """While the whole chain is unread and the host gives ``held_load``: a snapshot of
+        only the contracts ``symbols`` (a position's legs; read once per context, a later ask
+        for some of them reuses it). None without ``held_load``, once the whole chain is read
+        (it quotes them all), or when the host cannot read them alone."""
+        wanted = list(dict.fromkeys(symbols))
+        state = self.__dict__
+        loader: HeldLoad | None = state.get("_held_loader")
+        if not wanted or loader is None or self.chain_loaded:
+            return None
+        held: list[ChainSnapshot] = state["_held"]
+        for snap in held:
+            if all(s in snap.symbol_index() for s in wanted):
+                return snap
+        snap = loader(tuple(wanted))
+        if snap is None or not all(s in snap.symbol_index() for s in wanted):
+            return None
+        held.append(snap)
+        return snap
 
     def micro_chain(self) -> ChainSnapshot | None:
         """The micro's chain from the host's ``micro_load`` (read once, on first use); None
