@@ -11,21 +11,16 @@ so both contexts must buy the naked puts back at the same limit.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
 from strategies.base import HeldLoad, LazyChainContext, MarketContext
 from strategies.lt112 import Lt112
 from tests.conftest import ES_ENTRY_UTC
+from tests.strategies.lt112_world import NAKED, PARAMS, lazy_context, requoted
 from thetacore.chain import ChainSnapshot
 from thetacore.enums import Action
 from thetacore.parameters import load_parameters
-
-PARAMS = {"lt112_entry_weekday": "-1", "lt112_entry_nth_weekday": "0", "lt112_dte_min": "60",
-          "lt112_dte_max": "200", "lt112_naked_put_otm_frac": "0.10"}
-NAKED = "ES202006 200619P02900000"
 
 
 @pytest.fixture()
@@ -34,10 +29,7 @@ def ctx(es_market) -> MarketContext:
 
 
 def _requoted(chain: ChainSnapshot) -> ChainSnapshot:
-    b, a = chain.bid_pts.copy(), chain.ask_pts.copy()
-    i = chain.index_of(NAKED)
-    b[i], a[i] = 4.85, 4.95
-    return dataclasses.replace(chain, bid_pts=b, ask_pts=a)
+    return requoted(chain, NAKED, 4.85, 4.95)
 
 
 def _entered(ctx: MarketContext) -> Lt112:
@@ -53,10 +45,7 @@ def _lazy(ctx: MarketContext, chain: ChainSnapshot, loads: list[str], held_load:
         loads.append("chain")
         return chain, "", ctx.underlying_pts
 
-    return LazyChainContext.deferred(ctx.time_utc, ctx.today_et, load, ctx.rate_frac,
-                                     underlying_daily=ctx.underlying_daily, underlying_pts=None,
-                                     vix_level=ctx.vix_level, nlv_usd=ctx.nlv_usd, event_dates=ctx.event_dates,
-                                     held_load=held_load)
+    return lazy_context(ctx, load, held_load=held_load)
 
 
 def test_management_with_held_load_reads_only_the_legs_and_decides_as_with_the_whole_chain(ctx):

@@ -23,14 +23,10 @@ import pytest
 from strategies.base import MarketContext, PositionState
 from strategies.lt112 import Lt112
 from tests.conftest import ES_ENTRY_UTC
+from tests.strategies.lt112_world import NAKED, PARAMS, requoted
 from thetacore.enums import Action, IntentPurpose, Right
 from thetacore.parameters import load_parameters
 from thetacore.structures import StructureKind
-
-# any day, 60-200 DTE (June 2020-06-19 at 165 DTE is nearest 120), naked 10% below
-PARAMS = {"lt112_entry_weekday": "-1", "lt112_entry_nth_weekday": "0", "lt112_dte_min": "60",
-          "lt112_dte_max": "200", "lt112_naked_put_otm_frac": "0.10"}
-NAKED = "ES202006 200619P02900000"
 
 
 @pytest.fixture()
@@ -53,10 +49,7 @@ def _opened(ctx: MarketContext) -> tuple[Lt112, str]:
 
 
 def _naked_quoted(ctx: MarketContext, bid: float, ask: float) -> MarketContext:
-    chain, i = ctx.chain, ctx.chain.index_of(NAKED)
-    b, a = chain.bid_pts.copy(), chain.ask_pts.copy()
-    b[i], a[i] = bid, ask
-    return dataclasses.replace(ctx, chain=dataclasses.replace(chain, bid_pts=b, ask_pts=a))
+    return dataclasses.replace(ctx, chain=requoted(ctx.chain, NAKED, bid, ask))
 
 
 @pytest.mark.parametrize(("bid", "ask", "buys_back", "text"), [

@@ -21,12 +21,11 @@ from risk.micro_move import micro_intent
 from strategies.base import LazyChainContext, MarketContext
 from strategies.lt112 import Lt112
 from tests.conftest import ES_ENTRY_UTC
+from tests.strategies.lt112_world import PARAMS, lazy_context, requoted
 from thetacore.chain import ChainSnapshot
 from thetacore.enums import Action
 from thetacore.parameters import load_parameters
 
-PARAMS = {"lt112_entry_weekday": "-1", "lt112_entry_nth_weekday": "0", "lt112_dte_min": "60",
-          "lt112_dte_max": "200", "lt112_naked_put_otm_frac": "0.10"}
 NAKED_MES = "MES202006 200619P02900000"
 
 
@@ -40,17 +39,11 @@ def _mes(es: ChainSnapshot, bid: float, ask: float) -> ChainSnapshot:
         es, root="MES", multiplier_usd_per_pt=5.0,
         symbol=np.array(["M" + str(s) for s in es.symbol], dtype=object),
         underlying_symbol=np.array(["M" + str(s) for s in es.underlying_symbol], dtype=object))
-    b, a = mes.bid_pts.copy(), mes.ask_pts.copy()
-    i = mes.index_of(NAKED_MES)
-    b[i], a[i] = bid, ask
-    return dataclasses.replace(mes, bid_pts=b, ask_pts=a)
+    return requoted(mes, NAKED_MES, bid, ask)
 
 
 def _with_micro(ctx: MarketContext, micro: ChainSnapshot | None) -> LazyChainContext:
-    return LazyChainContext.deferred(ctx.time_utc, ctx.today_et, lambda: (ctx.chain, "", ctx.underlying_pts),
-                                     ctx.rate_frac, underlying_daily=ctx.underlying_daily, underlying_pts=None,
-                                     vix_level=ctx.vix_level, nlv_usd=ctx.nlv_usd, event_dates=ctx.event_dates,
-                                     micro_load=(lambda: micro))
+    return lazy_context(ctx, lambda: (ctx.chain, "", ctx.underlying_pts), micro_load=lambda: micro)
 
 
 def test_an_lt112_moved_to_mes_buys_its_naked_puts_back_on_mes(ctx):
