@@ -62,9 +62,7 @@ def leg_quote(security: Security, key: str, now: datetime) -> LegQuote:
     "fresh"); a security that holds no bar at all (its prices came from elsewhere, e.g. the
     brokerage's holdings at start) is stamped ``now`` and judged on its prices alone, as
     :func:`leanhost.freshness.is_fresh` and the chain rows of :mod:`leanhost.chains` do."""
-    when = real_quote_time_utc(security)
-    stamp = now if when is UNKNOWN else when if isinstance(when, datetime) else None
-    return LegQuote(key, raw_side(security.bid_price), raw_side(security.ask_price), stamp)
+    return LegQuote(key, raw_side(security.bid_price), raw_side(security.ask_price), _stamp(security, now))
 
 
 def index_quote(security: Security, key: str, now: datetime) -> LegQuote:
@@ -73,10 +71,15 @@ def index_quote(security: Security, key: str, now: datetime) -> LegQuote:
     both sides (0: NaN), stamped like :func:`leg_quote` (the end of its last real bar, a trade
     bar for an index: :func:`leanhost.freshness.last_real_bar`). For the buying-power
     re-marks of index options (:meth:`leanhost.risk_desk.RiskDesk.mark_bp`)."""
-    when = real_quote_time_utc(security)
-    stamp = now if when is UNKNOWN else when if isinstance(when, datetime) else None
     price = raw_side(security.price)
-    return LegQuote(key, price, price, stamp)
+    return LegQuote(key, price, price, _stamp(security, now))
+
+
+def _stamp(security: Security, now: datetime) -> datetime | None:
+    """A quote's time for :func:`leg_quote` and :func:`index_quote`: the end of the security's
+    last real bar; ``now`` when it holds no bar at all; None for a fill-forwarded one."""
+    when = real_quote_time_utc(security)
+    return now if when is UNKNOWN else when if isinstance(when, datetime) else None
 
 
 def source_of(quote: LegQuote) -> str:
