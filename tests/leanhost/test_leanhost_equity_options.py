@@ -113,21 +113,29 @@ def test_when_the_short_leap_put_is_assigned_then_the_rung_settles_and_the_share
 
 
 # ----- IPMCC ------------------------------------------------------------------------------------
-def test_when_ipmcc_buys_its_leap_and_sells_the_weekly_then_each_is_a_single_leg_limit(
-    lean: ModuleType, make_algorithm: Callable[..., Any]
-) -> None:
-    """Weekly sale moved to 10:00 ET (the rules' 09:15 is before the option session) and the
-    LEAP extrinsic limit relaxed to 20% (the modelled 80-delta LEAP carries 14.3%)."""
+def _ipmcc_leap_and_weekly(lean: ModuleType, make_algorithm: Callable[..., Any]) -> tuple[Any, list[date]]:
+    """An IPMCC host on Friday 2021-01-08 (MODELLED SPY chain at 10:00 ET, six weeklies and the
+    2022-01-21 LEAP) that has bought its LEAP (filled at 80.09) and fired its weekly-call sale:
+    weekly sale at 10:00 ET (the rules' 09:15 is before the option session), LEAP extrinsic limit
+    20% (the modelled 80-delta LEAP carries 14.3%). Returns the algorithm and the weeklies."""
     algorithm = make_algorithm(lambda p: [Ipmcc(p)], ipmcc_short_time_et="10:00",
                                ipmcc_leap_max_extrinsic_frac="0.2", **WIDE_RISK_CAP)
     algorithm.history_frame = spy_history_frame(FRIDAY)
     give_vix(algorithm, PREVIOUS_SESSION[FRIDAY])
     weeklies = [FRIDAY + timedelta(days=7 * i) for i in range(6)]
     install_chain(lean, algorithm, _spy_chain(FRIDAY, time(10, 0), [*weeklies, date(2022, 1, 21)]), "SPY", "SPY")
-
     fire(algorithm, "ipmcc:leap")
     algorithm.fill(algorithm.limit_orders[0], 80.09)
     fire(algorithm, "ipmcc:short")
+    return algorithm, weeklies
+
+
+def test_when_ipmcc_buys_its_leap_and_sells_the_weekly_then_each_is_a_single_leg_limit(
+    lean: ModuleType, make_algorithm: Callable[..., Any]
+) -> None:
+    """Weekly sale moved to 10:00 ET (the rules' 09:15 is before the option session) and the
+    LEAP extrinsic limit relaxed to 20% (the modelled 80-delta LEAP carries 14.3%)."""
+    algorithm, _ = _ipmcc_leap_and_weekly(lean, make_algorithm)
 
     assert [d.action for d in algorithm.journal.decisions()] == ["ENTERED", "ENTERED"]
     assert _orders(algorithm) == [("SPY   220121C00313000", 1, 80.09), ("SPY   210115C00381000", -1, 3.96)]
@@ -142,17 +150,9 @@ def test_when_the_weekly_call_is_in_the_money_on_its_expiry_day_then_the_host_bu
     close). The 381 call sold on 2021-01-08 meets a GIVEN SPY of 381.50 at 15:45 ET on its
     expiry day 2021-01-15 (in the money by 0.50): it is bought back (a one-leg buy limit at or
     above its 0.50 intrinsic value), not left to be assigned."""
-    algorithm = make_algorithm(lambda p: [Ipmcc(p)], ipmcc_short_time_et="10:00",
-                               ipmcc_leap_max_extrinsic_frac="0.2", **WIDE_RISK_CAP)
+    algorithm, weeklies = _ipmcc_leap_and_weekly(lean, make_algorithm)
     [event] = [e for e in algorithm.schedule.events if e.name == "ipmcc:expiry"]
     assert event.time_rule.kind == "before_market_close" and event.time_rule.args[1] == 15
-    algorithm.history_frame = spy_history_frame(FRIDAY)
-    give_vix(algorithm, PREVIOUS_SESSION[FRIDAY])
-    weeklies = [FRIDAY + timedelta(days=7 * i) for i in range(6)]
-    install_chain(lean, algorithm, _spy_chain(FRIDAY, time(10, 0), [*weeklies, date(2022, 1, 21)]), "SPY", "SPY")
-    fire(algorithm, "ipmcc:leap")
-    algorithm.fill(algorithm.limit_orders[0], 80.09)
-    fire(algorithm, "ipmcc:short")
     algorithm.fill(algorithm.limit_orders[1], 3.96)
     expiry = date(2021, 1, 15)
     give_vix(algorithm, date(2021, 1, 14))
