@@ -188,3 +188,39 @@ def test_when_the_price_is_above_e_minus_30_below_the_inflection_point_then_two_
     assert steps == [0, 0, int(keep.sum())]
     # b itself carries the rounding of ndtr: the round trip is good to a few e-13
     assert np.max(np.abs(out / s[keep] - 1.0)) < 2e-12
+
+
+def _upper_grid() -> tuple[np.ndarray, ...]:
+    """``(x, s, b, s_c, b_c, b_max, s_u, b_u)`` at and above the inflection point: 30
+    log-moneyness values from 0 to -3, ``s`` from ``s_c`` to ``s_c + 4``; ``b_c``, ``b_u``
+    from the ndtr form (:func:`nb.normalised_call`), independent of the solver's erf form."""
+    x, ds = np.meshgrid(np.concatenate([[0.0], -np.exp(np.linspace(np.log(1e-3), np.log(3.0), 29))]),
+                        np.linspace(0.0, 4.0, 41))
+    x = x.ravel()
+    s_c = np.sqrt(-2.0 * x)
+    s = s_c + ds.ravel()
+    b_max = np.exp(0.5 * x)
+    with np.errstate(all="ignore"):  # x = 0: b(s_c = 0) is 0/0 in the formula, 0 in truth
+        b_c = np.where(x < 0, nb.normalised_call(x, s_c), 0.0)
+        b = nb.normalised_call(x, s)
+    s_u = s_c + (b_max - b_c) / (b_max / math.sqrt(2.0 * math.pi))
+    return x, s, b, s_c, b_c, b_max, s_u, nb.normalised_call(x, s_u)
+
+
+def test_when_above_the_inflection_point_then_the_high_region_bound_is_below_b_u():
+    # the solver computes b(s_u) only where beta exceeds b_c + (s_u - s_c) b'(s_u): a lower bound
+    x, _, _, s_c, b_c, _, s_u, b_u = _upper_grid()
+    bound = b_c + (s_u - s_c) * nb._b_prime(x, s_u)
+    assert np.all(bound <= b_u * (1 + 1e-14))
+    assert np.median((b_u - bound) / (b_u - b_c)) < 0.6  # and not trivially low
+
+
+def test_when_in_the_middle_region_then_the_initial_guess_is_within_5_percent():
+    x, s, b, s_c, b_c, b_max, s_u, b_u = _upper_grid()
+    mid = (b > b_c) & (b <= b_u)
+    assert mid.sum() > 300
+    guess = nb._mid_guess(x[mid], b[mid], s_c[mid], b_c[mid], b_max[mid], s_u[mid])
+    assert np.max(np.abs(guess / s[mid] - 1.0)) < 0.05
+    out = nb.normalised_implied_vol(b[mid], x[mid])
+    assert sum(nb.LAST_STEPS[3:]) == 0
+    assert np.max(np.abs(out / s[mid] - 1.0)) < 1e-12

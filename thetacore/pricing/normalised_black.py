@@ -250,32 +250,68 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
 
 def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
                  b_c: FloatArray) -> Arrays:
-    """``(s, steps)`` at or above the inflection point: the middle and high regions."""
+    """``(s, steps)`` at or above the inflection point: the middle and high regions.
+
+    ``b_u = b(s_u)`` (two ``erf``) is computed only where ``beta`` exceeds its lower bound
+    ``b_c + (s_u - s_c) b'(s_u)`` (``b`` is concave above ``s_c``, so its slope on ``[s_c,
+    s_u]`` is at least ``b'(s_u)``): elsewhere the element is in the middle region.
+    """
+    s_u = b_max - b_c
+    s_u /= _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
+    s_u += s_c
+    maybe_high = beta > b_c + (s_u - s_c) * _b_prime(x, s_u)
+    above = None
+    if maybe_high.any():
+        idx = np.flatnonzero(maybe_high)
+        xi, s_ui = x[idx], s_u[idx]
+        z1 = -xi / s_ui - 0.5 * s_ui
+        above = np.zeros(beta.size, dtype=bool)
+        above[idx] = beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
+    if above is None or not above.any():  # the common case: no gathers
+        return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
     out, steps = np.empty(beta.size), np.zeros(beta.size)
-    s_u = s_c + (b_max - b_c) / (_INV_SQRT_2PI * b_max)  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
-    z1 = -x / s_u - 0.5 * s_u
-    b_u = _b_erf(z1, z1 + s_u, b_max, sinh_half)
-    above = beta > b_u
-    if not above.any():  # the common case: no gathers
-        return solve(_step_mid, x, _mid_guess(beta, s_c, b_c, s_u, b_u), beta, b_max, sinh_half)
     mid = np.flatnonzero(~above)
     high = np.flatnonzero(above)
     if mid.size:
-        s0 = _mid_guess(beta[mid], s_c[mid], b_c[mid], s_u[mid], b_u[mid])
+        s0 = _mid_guess(x[mid], beta[mid], s_c[mid], b_c[mid], b_max[mid], s_u[mid])
         out[mid], steps[mid] = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
-    if high.size:
-        xh, cb = x[high], b_max[high] - beta[high]
-        s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-        out[high], steps[high] = solve(_step_high, xh, s0, np.log(cb), b_max[high])
+    xh, cb = x[high], b_max[high] - beta[high]
+    s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
+    out[high], steps[high] = solve(_step_high, xh, s0, np.log(cb), b_max[high])
     return out, steps
 
 
-def _mid_guess(beta: FloatArray, s_c: FloatArray, b_c: FloatArray, s_u: FloatArray, b_u: FloatArray) -> FloatArray:
-    """Initial guess between ``b_c`` and ``b_u``: the chord (Jäckel section 3)."""
-    chord = (s_u - s_c) / (b_u - b_c)
-    s0 = s_c + (beta - b_c) * np.where(np.isfinite(chord), chord, 0.0)
-    out: FloatArray = np.where(s0 > 0, s0, 0.5 * s_u)
-    return out
+def _b_prime(x: FloatArray, s: FloatArray) -> FloatArray:
+    """``b'(s) = exp(-(x^2/s^2 + s^2/4)/2) / sqrt(2 pi)`` (Jäckel eq. 4.5)."""
+    e = x / s
+    e *= e
+    e += 0.25 * s * s
+    e *= -0.5
+    np.exp(e, out=e)
+    e *= _INV_SQRT_2PI
+    return e
+
+
+def _mid_guess(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_c: FloatArray, b_max: FloatArray,
+               s_u: FloatArray) -> FloatArray:
+    """Initial guess at or above the inflection point, exp only: the tangent at ``s_c``
+    gives ``s_t = s_c + (beta - b_c) / b'(s_c)`` (below the solution: ``b`` is concave
+    there), then the trapezoid rule on ``b'`` over ``[s_c, s_t]``: ``s_c + 2 (beta - b_c) /
+    (b'(s_c) + b'(s_t))``. Within about 4 % of the solution on the benchmark book (median
+    0.3 %; the chord of Jäckel section 3 through ``(s_u, b(s_u))``: 25 %, median 11 %, and
+    two more ``erf``)."""
+    bp_c = _INV_SQRT_2PI * b_max
+    d = beta - b_c
+    s_t = d / bp_c
+    s_t += s_c
+    bp_c += _b_prime(x, s_t)
+    d *= 2.0
+    d /= bp_c
+    d += s_c
+    bad = ~((d > 0) & (d < np.inf))
+    if bad.any():  # from a degenerate element (b' underflows): the old chord's start
+        d[bad] = 0.5 * s_u[bad]
+    return d
 
 
 def normalised_call(x: FloatArray, s: FloatArray) -> FloatArray:
