@@ -25,6 +25,16 @@ Arrays = tuple[FloatArray, ...]
 StepFn = Callable[..., tuple[FloatArray, FloatArray]]
 
 
+def indices(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """``np.flatnonzero(mask)``, with a lone index repeated: the subset it gathers then has
+    two (equal) elements, and scattering both back writes the same number twice. NumPy's
+    in-place ufuncs (``out=`` an input) take about twice as long on one-element arrays as on
+    two-element ones (0.8 vs 0.4 us, numpy 2.4 on this machine), and the solver's arithmetic
+    is in place."""
+    idx = np.flatnonzero(mask)
+    return idx.repeat(2) if idx.size == 1 else idx
+
+
 def householder(nu: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
     """Third-order Householder step from the Newton step ``nu = -f/f'``, ``h2 = f''/f'`` and
     ``h3 = f'''/f'`` (Jäckel eq. 5.3); ``h3`` is overwritten."""
@@ -114,7 +124,7 @@ def solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray,
     if done.all():
         return out, steps
     step, consts = fallback if fallback is not None else (step, consts)
-    redo = np.flatnonzero(~done)
+    redo = indices(~done)
     s2 = out[redo]
     d2, _ = step(x[redo], s2, *(c[redo] for c in consts))
     out[redo] = s2 + d2

@@ -68,6 +68,10 @@ def implied_vol(
     arrays = [np.asarray(x, dtype=np.float64) for x in
               (price_pts, underlying_pts, strike_pts, t_years, rate_frac, yield_frac, right)]
     if _one_block(arrays):  # a decision's rows: no broadcast copies, no blocks
+        if arrays[0].size == 1:  # two equal rows: see householder_loop.indices
+            arrays = [a.repeat(2) if a.ndim else a for a in arrays]
+            return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
+                                     sigma_min_frac, sigma_max_frac)[:1]
         return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
                                  sigma_min_frac, sigma_max_frac)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -140,8 +144,11 @@ def _implied_vol_flat(
         np.exp(b_max, out=b_max)
         # strictly inside the bounds by more than the rounding of the parity term (a few
         # ulps of F + K in the money): a time value that small is noise, not a price of sigma
-        noise = np.where(intrinsic > 0, forward + k, undiscounted)
+        # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
+        # price's own rounding is no bound there)
+        noise = forward + k
         noise *= _ROUNDING
+        noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
         inside = time_value > noise
         inside &= b_max - beta > _ROUNDING * b_max
         if ok is not None:
@@ -152,5 +159,6 @@ def _implied_vol_flat(
         else:
             sigma = np.full(p.size, np.nan)
             sigma[inside] = normalised_implied_vol(beta[inside], x[inside], b_max[inside]) / np.sqrt(t[inside])
-        np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
+        if not (sigma.min(initial=np.inf) > sigma_min_frac and sigma.max(initial=-np.inf) < sigma_max_frac):
+            np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
     return sigma

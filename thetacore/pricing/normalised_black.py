@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf, erfcx, ndtr, ndtri
 
-from thetacore.pricing.householder_loop import Arrays, householder, solve
+from thetacore.pricing.householder_loop import Arrays, householder, indices, solve
 from thetacore.pricing.models import FloatArray
 
 _INV_SQRT_2PI = 0.3989422804014327
@@ -224,28 +224,42 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
         :data:`LAST_STEPS` receives the histogram of steps taken.
     """
     n = beta.size
-    out = np.empty(n)
-    steps = np.zeros(n)
     with np.errstate(all="ignore"):
         if b_max is None:
             b_max = np.exp(0.5 * x)
-        sinh_half = 0.5 * (b_max - 1.0 / b_max)
-        s_c = np.sqrt(-2.0 * x)
-        b_c = sinh_half + 0.5 * erf(np.sqrt(-x)) / b_max  # z1 = 0, z2 = s_c at s = s_c
+        sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
+        sinh_half *= 0.5
+        s_c = -2.0 * x
+        np.sqrt(s_c, out=s_c)
+        b_c = np.negative(x)
+        np.sqrt(b_c, out=b_c)
+        erf(b_c, out=b_c)
+        b_c *= 0.5
+        b_c /= b_max
+        b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
         below = beta < b_c
-        low = np.flatnonzero(below)
-        if low.size:
-            xl = x[low]
-            ln_beta = np.log(beta[low])
-            out[low], steps[low] = solve(_step_low_ndtr, xl, _low_guess(xl, ln_beta, s_c[low]), ln_beta,
-                                          b_max[low], fallback=(_step_low, (ln_beta,)),
-                                          trusted=ln_beta > _LN_BETA_NDTR)
-        rest = np.flatnonzero(~below) if low.size else np.arange(n)
-        if rest.size:
+        n_low = int(np.count_nonzero(below))
+        if n_low == n:  # one region: no gathers
+            out, steps = _solve_low(x, beta, s_c, b_max)
+        elif n_low == 0:
+            out, steps = _solve_upper(x, beta, b_max, sinh_half, s_c, b_c)
+        else:
+            out, steps = np.empty(n), np.empty(n)
+            low = indices(below)
+            rest = indices(~below)
+            out[low], steps[low] = _solve_low(x[low], beta[low], s_c[low], b_max[low])
             out[rest], steps[rest] = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
                                                   b_c[rest])
     LAST_STEPS[:] = np.bincount(steps.astype(np.int64)).tolist() if n else []
     return out
+
+
+def _solve_low(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> Arrays:
+    """``(s, steps)`` below the inflection point: ``ndtr`` steps where ``ln beta`` is above
+    :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
+    ln_beta = np.log(beta)
+    return solve(_step_low_ndtr, x, _low_guess(x, ln_beta, s_c), ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
+                 trusted=ln_beta > _LN_BETA_NDTR)
 
 
 def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
@@ -262,7 +276,7 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
     maybe_high = beta > b_c + (s_u - s_c) * _b_prime(x, s_u)
     above = None
     if maybe_high.any():
-        idx = np.flatnonzero(maybe_high)
+        idx = indices(maybe_high)
         xi, s_ui = x[idx], s_u[idx]
         z1 = -xi / s_ui - 0.5 * s_ui
         above = np.zeros(beta.size, dtype=bool)
@@ -270,8 +284,8 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
     if above is None or not above.any():  # the common case: no gathers
         return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
     out, steps = np.empty(beta.size), np.zeros(beta.size)
-    mid = np.flatnonzero(~above)
-    high = np.flatnonzero(above)
+    mid = indices(~above)
+    high = indices(above)
     if mid.size:
         s0 = _mid_guess(x[mid], beta[mid], s_c[mid], b_c[mid], b_max[mid], s_u[mid])
         out[mid], steps[mid] = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
