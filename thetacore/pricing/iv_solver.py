@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
-from thetacore.pricing.normalised_black import normalised_implied_vol
+from thetacore.pricing.normalised_black import LAST_STEPS, normalised_implied_vol
 
 CHUNK = 8192
 """Options solved per block; larger arrays are cut into blocks of this size."""
@@ -70,8 +70,10 @@ def implied_vol(
     if _one_block(arrays):  # a decision's rows: no broadcast copies, no blocks
         if arrays[0].size == 1:  # two equal rows: see householder_loop.indices
             arrays = [a.repeat(2) if a.ndim else a for a in arrays]
-            return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
-                                     sigma_min_frac, sigma_max_frac)[:1]
+            one = _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
+                                    sigma_min_frac, sigma_max_frac)[:1]
+            LAST_STEPS[:] = [c // 2 for c in LAST_STEPS]
+            return one
         return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
                                  sigma_min_frac, sigma_max_frac)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -122,9 +124,12 @@ def _implied_vol_flat(
                 np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
                 & np.isfinite(r + b) & np.isfinite(s * k * t)
             )
-        forward = b * t  # in-place below: fewer temporaries
-        np.exp(forward, out=forward)
-        forward *= s
+        if b.any():  # forward is never written to below
+            forward = b * t  # in-place below: fewer temporaries
+            np.exp(forward, out=forward)
+            forward *= s
+        else:  # Black-76 (or no carry): s e^0 = s, the same numbers
+            forward = s
         undiscounted = r * t
         np.exp(undiscounted, out=undiscounted)
         undiscounted *= p

@@ -32,9 +32,10 @@ machine precision for nearly every element (about 98 % on the benchmark book; hi
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import erf, erfcx, ndtr, ndtri
 
-from thetacore.pricing.householder_loop import Arrays, householder, indices, solve
+from thetacore.pricing.householder_loop import Arrays, Counts, add_counts, householder, indices, solve
 from thetacore.pricing.models import FloatArray
 
 _INV_SQRT_2PI = 0.3989422804014327
@@ -45,14 +46,14 @@ LAST_STEPS: list[int] = []
 """Histogram of the last call: ``LAST_STEPS[k]`` elements took ``k`` Householder steps."""
 
 
-def _terms(x: FloatArray, s: FloatArray) -> Arrays:
-    """``(z1, z2, E, q, r3)``: ``z1,2 = |x|/s -/+ s/2``, ``E = ln(sqrt(2 pi) b')``,
-    ``q = b''/b'`` and ``r3 = b'''/b'`` (Jäckel eq. 4.5-4.7)."""
+def _moments(x: FloatArray, s: FloatArray) -> Arrays:
+    """``(x/s, s/2, E, q, r3)``: ``E = ln(sqrt(2 pi) b') = -(x^2/s^2 + s^2/4)/2``, ``q =
+    b''/b'`` and ``r3 = b'''/b'`` (Jäckel eq. 4.5-4.7). ``x/s <= 0``: ``z1 = -x/s - s/2``,
+    ``z2 = -x/s + s/2``, so ``-z1 = s/2 + x/s`` and ``-z2 = x/s - s/2`` need no negation."""
     inv_s = 1.0 / s
-    ax_s = x * inv_s  # in-place below: fewer temporaries
-    np.negative(ax_s, out=ax_s)
+    xs = x * inv_s  # in-place below: fewer temporaries
     half_s = 0.5 * s
-    ax_s2 = ax_s * ax_s
+    ax_s2 = xs * xs
     x2_s3 = ax_s2 * inv_s
     q = x2_s3 - 0.5 * half_s
     x2_s3 *= inv_s
@@ -61,7 +62,14 @@ def _terms(x: FloatArray, s: FloatArray) -> Arrays:
     r3 -= 0.25
     ax_s2 += half_s * half_s
     ax_s2 *= -0.5
-    return ax_s - half_s, ax_s + half_s, ax_s2, q, r3
+    return xs, half_s, ax_s2, q, r3
+
+
+def _terms(x: FloatArray, s: FloatArray) -> Arrays:
+    """``(z1, z2, E, q, r3)``: ``z1,2 = |x|/s -/+ s/2``, the rest as :func:`_moments`."""
+    xs, half_s, log_e, q, r3 = _moments(x, s)
+    np.negative(xs, out=xs)
+    return xs - half_s, xs + half_s, log_e, q, r3
 
 
 def _b_erf(z1: FloatArray, z2: FloatArray, b_max: FloatArray, sinh_half: FloatArray) -> FloatArray:
@@ -100,12 +108,14 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
     """:func:`_step_low` with ``b = e^{x/2} N(-z1) - e^{-x/2} N(-z2)`` from ``ndtr`` (half
     the cost of ``erfcx``; the same two terms, so the same cancellation), ``b'/b = e^E /
     (sqrt(2 pi) b)``. Valid while neither term underflows (see :data:`_LN_BETA_NDTR`)."""
-    z1, z2, log_e, q, r3 = _terms(x, s)
-    np.negative(z1, out=z1)
-    np.negative(z2, out=z2)
-    b = ndtr(z1)
+    xs, half_s, log_e, q, r3 = _moments(x, s)
+    b = half_s + xs  # -z1
+    ndtr(b, out=b)
     b *= b_max
-    b -= ndtr(z2) / b_max
+    xs -= half_s  # -z2
+    ndtr(xs, out=xs)
+    xs /= b_max
+    b -= xs
     g = np.exp(log_e)
     g *= _INV_SQRT_2PI
     g /= b
@@ -118,10 +128,23 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
 
 def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
               sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(step, f)`` on ``f = b(s) - beta``."""
-    z1, z2, log_e, q, r3 = _terms(x, s)
-    f = _b_erf(z1, z2, b_max, sinh_half) - beta
-    return householder(-f / (_INV_SQRT_2PI * np.exp(log_e)), q, r3), f
+    """``(step, f)`` on ``f = b(s) - beta``, ``b`` as :func:`_b_erf`."""
+    xs, half_s, log_e, q, r3 = _moments(x, s)
+    f = half_s + xs  # -z1
+    f *= _INV_SQRT2
+    erf(f, out=f)
+    f *= b_max
+    np.subtract(half_s, xs, out=xs)  # z2
+    xs *= _INV_SQRT2
+    erf(xs, out=xs)
+    xs /= b_max
+    f += xs
+    f *= 0.5
+    f += sinh_half
+    f -= beta
+    np.exp(log_e, out=log_e)
+    log_e *= _INV_SQRT_2PI
+    return householder(-f / log_e, q, r3), f
 
 
 def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
@@ -223,39 +246,48 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
         ``(n,)`` float64 ``s``, accurate to about 1e-14 relative where the price pins it.
         :data:`LAST_STEPS` receives the histogram of steps taken.
     """
-    n = beta.size
     with np.errstate(all="ignore"):
-        if b_max is None:
-            b_max = np.exp(0.5 * x)
-        sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
-        sinh_half *= 0.5
-        s_c = -2.0 * x
-        np.sqrt(s_c, out=s_c)
-        b_c = np.negative(x)
-        np.sqrt(b_c, out=b_c)
-        erf(b_c, out=b_c)
-        b_c *= 0.5
-        b_c /= b_max
-        b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
-        below = beta < b_c
-        n_low = int(np.count_nonzero(below))
-        if n_low == n:  # one region: no gathers
-            out, steps = _solve_low(x, beta, s_c, b_max)
-        elif n_low == 0:
-            out, steps = _solve_upper(x, beta, b_max, sinh_half, s_c, b_c)
-        else:
-            out, steps = np.empty(n), np.empty(n)
-            low = indices(below)
-            rest = indices(~below)
-            out[low], steps[low] = _solve_low(x[low], beta[low], s_c[low], b_max[low])
-            out[rest], steps[rest] = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
-                                                  b_c[rest])
-    LAST_STEPS[:] = np.bincount(steps.astype(np.int64)).tolist() if n else []
+        out, counts = _normalised_implied_vol(beta, x, np.exp(0.5 * x) if b_max is None else b_max)
+    LAST_STEPS[:] = np.trim_zeros(counts, "b").tolist()
     return out
 
 
-def _solve_low(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> Arrays:
-    """``(s, steps)`` below the inflection point: ``ndtr`` steps where ``ln beta`` is above
+def _normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
+    """:func:`normalised_implied_vol` (numpy errors ignored by the caller): ``(s, counts)``,
+    ``counts`` the histogram of steps."""
+    n = beta.size
+    sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
+    sinh_half *= 0.5
+    s_c = -2.0 * x
+    np.sqrt(s_c, out=s_c)
+    b_c = np.negative(x)
+    np.sqrt(b_c, out=b_c)
+    erf(b_c, out=b_c)
+    b_c *= 0.5
+    b_c /= b_max
+    b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
+    below = beta < b_c
+    n_low = int(np.count_nonzero(below))
+    if n_low == n:  # one region: no gathers
+        return _solve_low(x, beta, s_c, b_max)
+    if n_low == 0:
+        return _solve_upper(x, beta, b_max, sinh_half, s_c, b_c)
+    out = np.empty(n)
+    low = indices(below)
+    rest = indices(~below)
+    out[low], counts = _solve_low(x[low], beta[low], s_c[low], b_max[low])
+    out[rest], counts_up = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest], b_c[rest])
+    return out, add_counts(_per_element(counts, low), _per_element(counts_up, rest))
+
+
+def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
+    """``counts`` of a subset gathered with ``idx`` from :func:`indices`, per distinct
+    element (a lone index is gathered twice)."""
+    return counts // 2 if idx.size == 2 and idx[0] == idx[1] else counts
+
+
+def _solve_low(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` below the inflection point: ``ndtr`` steps where ``ln beta`` is above
     :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
     ln_beta = np.log(beta)
     return solve(_step_low_ndtr, x, _low_guess(x, ln_beta, s_c), ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
@@ -263,8 +295,8 @@ def _solve_low(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_max: FloatArr
 
 
 def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
-                 b_c: FloatArray) -> Arrays:
-    """``(s, steps)`` at or above the inflection point: the middle and high regions.
+                 b_c: FloatArray) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` at or above the inflection point: the middle and high regions.
 
     ``b_u = b(s_u)`` (two ``erf``) is computed only where ``beta`` exceeds its lower bound
     ``b_c + (s_u - s_c) b'(s_u)`` (``b`` is concave above ``s_c``, so its slope on ``[s_c,
@@ -283,16 +315,17 @@ def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: 
         above[idx] = beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
     if above is None or not above.any():  # the common case: no gathers
         return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
-    out, steps = np.empty(beta.size), np.zeros(beta.size)
+    out, counts = np.empty(beta.size), np.zeros(3, dtype=np.int64)
     mid = indices(~above)
     high = indices(above)
     if mid.size:
         s0 = _mid_guess(x[mid], beta[mid], s_c[mid], b_c[mid], b_max[mid], s_u[mid])
-        out[mid], steps[mid] = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
+        out[mid], counts = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
+        counts = _per_element(counts, mid)
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-    out[high], steps[high] = solve(_step_high, xh, s0, np.log(cb), b_max[high])
-    return out, steps
+    out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
+    return out, add_counts(counts, _per_element(counts_high, high))
 
 
 def _b_prime(x: FloatArray, s: FloatArray) -> FloatArray:
