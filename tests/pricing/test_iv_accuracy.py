@@ -224,3 +224,17 @@ def test_when_in_the_middle_region_then_the_initial_guess_is_within_5_percent():
     out = nb.normalised_implied_vol(b[mid], x[mid])
     assert sum(nb.LAST_STEPS[3:]) == 0
     assert np.max(np.abs(out / s[mid] - 1.0)) < 1e-12
+
+
+def test_when_one_element_is_in_a_region_then_it_is_solved_and_counted_once():
+    # a lone index is gathered twice (numpy's in-place arithmetic is slow on one element):
+    # the same s as solved alone, and one count in the histogram
+    x = np.array([-0.3, -0.3, -0.3, -0.05])
+    s = np.array([0.2, 0.3, 0.4, 2.0])  # three below s_c = 0.775, one above
+    b = nb.normalised_call(x, s)
+    out = nb.normalised_implied_vol(b, x)
+    steps = nb.LAST_STEPS
+    assert steps == [0, 0, 4]
+    alone = nb.normalised_implied_vol(b[3:], x[3:])
+    assert out[3] == alone[0]
+    np.testing.assert_allclose(out, s, rtol=1e-13)

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
-from thetacore.pricing.normalised_black import LAST_STEPS, normalised_implied_vol
+from thetacore.pricing.normalised_black import record_steps, solve_normalised
 
 CHUNK = 8192
 """Options solved per block; larger arrays are cut into blocks of this size."""
@@ -70,10 +70,8 @@ def implied_vol(
     if _one_block(arrays):  # a decision's rows: no broadcast copies, no blocks
         if arrays[0].size == 1:  # two equal rows: see householder_loop.indices
             arrays = [a.repeat(2) if a.ndim else a for a in arrays]
-            one = _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
-                                    sigma_min_frac, sigma_max_frac)[:1]
-            LAST_STEPS[:] = [c // 2 for c in LAST_STEPS]
-            return one
+            return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
+                                     sigma_min_frac, sigma_max_frac, copies=2)[:1]
         return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
                                  sigma_min_frac, sigma_max_frac)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -101,20 +99,19 @@ def _one_block(arrays: list[FloatArray]) -> bool:
 def _all_valid(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
                w: FloatArray) -> bool:
     """True only if every element passes the validity mask of :func:`_implied_vol_flat`, from
-    a few reductions (NaN fails every comparison; ``max s * max k * max t`` finite bounds
-    every ``s k t``). False sends the block to the element-wise mask."""
-    lo = min(p.min(), s.min(), k.min(), t.min())
-    hi = max(p.max(), s.max() * k.max() * t.max())
-    rb = r + b
-    return bool(lo > 0 and hi < np.inf and np.isfinite(rb.min()) and np.isfinite(rb.max())
-                and (w * w == 1).all())
+    a few reductions (NaN fails every comparison; ``p, s, k, t < 1e100`` bounds every ``s k
+    t`` below 1e300). False (also for any number above 1e100) sends the block to the
+    element-wise mask, which decides exactly."""
+    pskt = np.concatenate((p, s, k, t))  # one reduction each way instead of four
+    return bool(pskt.min() > 0 and pskt.max() < 1e100 and np.isfinite(r + b).all() and (w * w == 1).all())
 
 
 def _implied_vol_flat(
     p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
-    w: FloatArray, sigma_min_frac: float, sigma_max_frac: float,
+    w: FloatArray, sigma_min_frac: float, sigma_max_frac: float, copies: int = 1,
 ) -> FloatArray:
-    """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry)."""
+    """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry); each
+    option ``copies`` times (the step histogram counts it once)."""
     with np.errstate(all="ignore"):
         ok = None
         if p.size and not _all_valid(p, s, k, t, r, b, w):
@@ -159,11 +156,13 @@ def _implied_vol_flat(
         if ok is not None:
             inside &= ok
         if inside.all():
-            sigma = normalised_implied_vol(beta, x, b_max)
+            sigma, counts = solve_normalised(beta, x, b_max)
             sigma /= np.sqrt(t)
         else:
             sigma = np.full(p.size, np.nan)
-            sigma[inside] = normalised_implied_vol(beta[inside], x[inside], b_max[inside]) / np.sqrt(t[inside])
+            solved, counts = solve_normalised(beta[inside], x[inside], b_max[inside])
+            sigma[inside] = solved / np.sqrt(t[inside])
+        record_steps(counts // copies)
         if not (sigma.min(initial=np.inf) > sigma_min_frac and sigma.max(initial=-np.inf) < sigma_max_frac):
             np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
     return sigma

@@ -247,14 +247,23 @@ def normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray | 
         :data:`LAST_STEPS` receives the histogram of steps taken.
     """
     with np.errstate(all="ignore"):
-        out, counts = _normalised_implied_vol(beta, x, np.exp(0.5 * x) if b_max is None else b_max)
-    LAST_STEPS[:] = np.trim_zeros(counts, "b").tolist()
+        out, counts = solve_normalised(beta, x, np.exp(0.5 * x) if b_max is None else b_max)
+    record_steps(counts)
     return out
 
 
-def _normalised_implied_vol(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
-    """:func:`normalised_implied_vol` (numpy errors ignored by the caller): ``(s, counts)``,
-    ``counts`` the histogram of steps."""
+def record_steps(counts: Counts) -> None:
+    """Store a step histogram in :data:`LAST_STEPS` (without trailing zeros)."""
+    steps = counts.tolist()
+    while steps and steps[-1] == 0:
+        steps.pop()
+    LAST_STEPS[:] = steps
+
+
+def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
+    """:func:`normalised_implied_vol` without its ``np.errstate`` (the caller ignores numpy
+    floating-point errors) and without recording: ``(s, counts)``, ``counts[k]`` the number
+    of elements that took ``k`` steps."""
     n = beta.size
     sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
     sinh_half *= 0.5
