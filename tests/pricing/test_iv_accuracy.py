@@ -238,3 +238,28 @@ def test_when_one_element_is_in_a_region_then_it_is_solved_and_counted_once():
     alone = nb.normalised_implied_vol(b[3:], x[3:])
     assert out[3] == alone[0]
     np.testing.assert_allclose(out, s, rtol=1e-13)
+
+
+def _mixed_block(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, s, b)``: ``n`` elements below and above the inflection point (no high region)."""
+    rng = np.random.default_rng(seed)
+    x = -np.exp(rng.uniform(np.log(1e-3), np.log(2.0), n))
+    s = np.sqrt(-2.0 * x) * rng.uniform(0.1, 2.0, n)
+    return x, s, nb.normalised_call(x, s)
+
+
+def test_when_a_block_is_small_or_large_or_has_a_high_element_then_every_element_has_the_same_s():
+    # both guesses on every element with np.where (<= 512), each on its gathered region
+    # (> 512) and the region split of a block with a high element: elementwise, bit for bit
+    x, s, b = _mixed_block(1500, 3)
+    assert nb._ONE_PASS_MAX < 1500
+    large = nb.normalised_implied_vol(b, x)
+    assert sum(nb.LAST_STEPS[3:]) <= 5  # prices below e^-30 take an erfcx step
+    np.testing.assert_allclose(large, s, rtol=1e-12)
+    small = np.concatenate([nb.normalised_implied_vol(b[i:i + 300], x[i:i + 300]) for i in range(0, 1500, 300)])
+    assert small.tobytes() == large.tobytes()
+    x_h, s_h = np.append(x[:300], -0.1), np.append(s[:300], 6.0)  # b(6) is above b_u
+    b_h = nb.normalised_call(x_h, s_h)
+    with_high = nb.normalised_implied_vol(b_h, x_h)
+    assert with_high[:300].tobytes() == large[:300].tobytes()
+    assert with_high[300] == pytest.approx(6.0, rel=1e-12)

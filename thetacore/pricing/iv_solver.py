@@ -117,10 +117,14 @@ def _implied_vol_flat(
         if p.size and not _all_valid(p, s, k, t, r, b, w):
             # the arithmetic below runs on invalid elements too (errors ignored); they are
             # masked out of ``inside`` before the solver sees them
-            ok = (
-                np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
-                & np.isfinite(r + b) & np.isfinite(s * k * t)
-            )
+            if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
+                ok = p > 0
+                ok &= p < np.inf
+            else:
+                ok = (
+                    np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
+                    & np.isfinite(r + b) & np.isfinite(s * k * t)
+                )
         if b.any():  # forward is never written to below
             forward = b * t  # in-place below: fewer temporaries
             np.exp(forward, out=forward)
@@ -158,11 +162,19 @@ def _implied_vol_flat(
         if inside.all():
             sigma, counts = solve_normalised(beta, x, b_max)
             sigma /= np.sqrt(t)
+            _nan_outside(sigma, sigma_min_frac, sigma_max_frac)
         else:
             sigma = np.full(p.size, np.nan)
             solved, counts = solve_normalised(beta[inside], x[inside], b_max[inside])
-            sigma[inside] = solved / np.sqrt(t[inside])
+            solved /= np.sqrt(t[inside])
+            sigma[inside] = _nan_outside(solved, sigma_min_frac, sigma_max_frac)
         record_steps(counts // copies)
-        if not (sigma.min(initial=np.inf) > sigma_min_frac and sigma.max(initial=-np.inf) < sigma_max_frac):
-            np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
+    return sigma
+
+
+def _nan_outside(sigma: FloatArray, sigma_min_frac: float, sigma_max_frac: float) -> FloatArray:
+    """``sigma`` with NaN (in place) wherever it is not strictly inside the search interval;
+    two reductions when every element is (or the array is empty)."""
+    if not (sigma.min(initial=np.inf) > sigma_min_frac and sigma.max(initial=-np.inf) < sigma_max_frac):
+        np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
     return sigma

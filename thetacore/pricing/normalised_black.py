@@ -17,15 +17,18 @@ region-wise objective (Jäckel sections 4-5):
   error function ``erfcx`` so that nothing underflows however small the price; guess: a
   few Newton steps, arithmetic only, on ``ln b`` with the Mills ratio of Börjesson and
   Sundberg (1979) in place of ``erfcx`` (:func:`_low_guess`);
-* middle region: ``f = b(s) - beta``; guess on the chord between ``(b_c, s_c)`` and
-  ``(b_u, s_u)``;
+* middle region: the low region's objective (Jäckel uses ``f = b(s) - beta``; from the same
+  guess both take two steps and agree to 4e-15 relative on the benchmark book, and one
+  objective for both regions means one pass of steps over the block, no region split);
+  guess from the tangent at ``s_c`` and the trapezoid rule on ``b'`` (:func:`_mid_guess`;
+  Jäckel's chord through ``(s_u, b_u)`` is 25 % off at worst and costs two ``erf``);
 * high region ``beta > b(s_u)``: ``f = ln(b_max - b(s)) - ln(b_max - beta)``; guess from the
   large-``s`` asymptote ``b_max - b ~ 2 cosh(x/2) N(-s/2)``.
 
 The derivatives of ``b`` in ``s`` are closed-form: ``b' = exp(-(x^2/s^2 + s^2/4)/2) /
 sqrt(2 pi)``, ``b''/b' = x^2/s^3 - s/4``, ``b'''/b' = (b''/b')^2 - 3 x^2/s^4 - 1/4``
 (Jäckel eq. 4.5-4.7). As with Jäckel's rational-cubic initial guesses, two steps reach
-machine precision for nearly every element (about 98 % on the benchmark book; histogram in
+machine precision for nearly every element (99.5 % on the benchmark book; histogram in
 :data:`LAST_STEPS`); the step loop is :mod:`thetacore.pricing.householder_loop`.
 """
 
@@ -124,27 +127,6 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
     r3 -= 3.0 * q * g
     r3 += 2.0 * g * g
     return householder(-f / g, q - g, r3), f
-
-
-def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
-              sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(step, f)`` on ``f = b(s) - beta``, ``b`` as :func:`_b_erf`."""
-    xs, half_s, log_e, q, r3 = _moments(x, s)
-    f = half_s + xs  # -z1
-    f *= _INV_SQRT2
-    erf(f, out=f)
-    f *= b_max
-    np.subtract(half_s, xs, out=xs)  # z2
-    xs *= _INV_SQRT2
-    erf(xs, out=xs)
-    xs /= b_max
-    f += xs
-    f *= 0.5
-    f += sinh_half
-    f -= beta
-    np.exp(log_e, out=log_e)
-    log_e *= _INV_SQRT_2PI
-    return householder(-f / log_e, q, r3), f
 
 
 def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
@@ -260,10 +242,23 @@ def record_steps(counts: Counts) -> None:
     LAST_STEPS[:] = steps
 
 
+_ONE_PASS_MAX = 512
+"""Up to this many elements both initial guesses are computed on every element and picked
+with ``np.where``; above it, each on its own region's elements (gathers cost less than the
+wasted arithmetic there)."""
+
+
 def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
     """:func:`normalised_implied_vol` without its ``np.errstate`` (the caller ignores numpy
     floating-point errors) and without recording: ``(s, counts)``, ``counts[k]`` the number
-    of elements that took ``k`` steps."""
+    of elements that took ``k`` steps.
+
+    The low and middle regions share one objective, ``ln b(s) - ln beta`` (``ndtr`` form),
+    and so one pass of steps from their region's initial guess (Jäckel's ``b(s) - beta`` in
+    the middle takes the same two steps from the same guess and agrees to 4e-15 relative on
+    the benchmark book; one objective means no region split of the steps). Only a block
+    with an element in the high region is split by region.
+    """
     n = beta.size
     sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
     sinh_half *= 0.5
@@ -277,16 +272,43 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
     below = beta < b_c
     n_low = int(np.count_nonzero(below))
+    ln_beta = np.log(beta)
     if n_low == n:  # one region: no gathers
-        return _solve_low(x, beta, s_c, b_max)
+        return _solve_low(x, ln_beta, s_c, b_max, _low_guess(x, ln_beta, s_c))
+    s_u = b_max - b_c
+    s_u /= _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
+    s_u += s_c
+    if _any_high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None):
+        return _solve_split(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, s_u, below)
     if n_low == 0:
-        return _solve_upper(x, beta, b_max, sinh_half, s_c, b_c)
-    out = np.empty(n)
-    low = indices(below)
-    rest = indices(~below)
-    out[low], counts = _solve_low(x[low], beta[low], s_c[low], b_max[low])
-    out[rest], counts_up = _solve_upper(x[rest], beta[rest], b_max[rest], sinh_half[rest], s_c[rest], b_c[rest])
-    return out, add_counts(_per_element(counts, low), _per_element(counts_up, rest))
+        s0 = _mid_guess(x, beta, s_c, b_c, b_max, s_u)
+    elif n <= _ONE_PASS_MAX:
+        s0 = np.where(below, _low_guess(x, ln_beta, s_c), _mid_guess(x, beta, s_c, b_c, b_max, s_u))
+    else:
+        s0 = np.empty(n)
+        low, rest = np.flatnonzero(below), np.flatnonzero(~below)
+        s0[low] = _low_guess(x[low], ln_beta[low], s_c[low])
+        s0[rest] = _mid_guess(x[rest], beta[rest], s_c[rest], b_c[rest], b_max[rest], s_u[rest])
+    return _solve_low(x, ln_beta, s_c, b_max, s0)
+
+
+def _any_high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
+              b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_] | None) -> bool:
+    """Whether any element not ``below`` is in the high region, ``beta > b_u = b(s_u)``.
+
+    ``b_u`` (two ``erf``) is computed only where ``beta`` exceeds its lower bound ``b_c +
+    (s_u - s_c) b'(s_u)`` (``b`` is concave above ``s_c``, so its slope on ``[s_c, s_u]`` is
+    at least ``b'(s_u)``).
+    """
+    maybe = beta > b_c + (s_u - s_c) * _b_prime(x, s_u)
+    if below is not None:
+        maybe &= ~below
+    if not maybe.any():
+        return False
+    idx = np.flatnonzero(maybe)
+    xi, s_ui = x[idx], s_u[idx]
+    z1 = -xi / s_ui - 0.5 * s_ui
+    return bool((beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])).any())
 
 
 def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
@@ -295,42 +317,34 @@ def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
     return counts // 2 if idx.size == 2 and idx[0] == idx[1] else counts
 
 
-def _solve_low(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
-    """``(s, counts)`` below the inflection point: ``ndtr`` steps where ``ln beta`` is above
-    :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
-    ln_beta = np.log(beta)
-    return solve(_step_low_ndtr, x, _low_guess(x, ln_beta, s_c), ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
+def _solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray,
+               s0: FloatArray) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` on ``ln b(s) - ln beta`` from ``s0``: ``ndtr`` steps where ``ln beta``
+    is above :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
+    return solve(_step_low_ndtr, x, s0, ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
                  trusted=ln_beta > _LN_BETA_NDTR)
 
 
-def _solve_upper(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
-                 b_c: FloatArray) -> tuple[FloatArray, Counts]:
-    """``(s, counts)`` at or above the inflection point: the middle and high regions.
-
-    ``b_u = b(s_u)`` (two ``erf``) is computed only where ``beta`` exceeds its lower bound
-    ``b_c + (s_u - s_c) b'(s_u)`` (``b`` is concave above ``s_c``, so its slope on ``[s_c,
-    s_u]`` is at least ``b'(s_u)``): elsewhere the element is in the middle region.
-    """
-    s_u = b_max - b_c
-    s_u /= _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
-    s_u += s_c
-    maybe_high = beta > b_c + (s_u - s_c) * _b_prime(x, s_u)
-    above = None
-    if maybe_high.any():
-        idx = indices(maybe_high)
-        xi, s_ui = x[idx], s_u[idx]
-        z1 = -xi / s_ui - 0.5 * s_ui
-        above = np.zeros(beta.size, dtype=bool)
-        above[idx] = beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
-    if above is None or not above.any():  # the common case: no gathers
-        return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
+def _solve_split(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
+                 s_c: FloatArray, b_c: FloatArray, s_u: FloatArray,
+                 below: npt.NDArray[np.bool_]) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` of a block with high-region elements: each region on its own (the
+    high one on ``ln(b_max - b(s)) - ln(b_max - beta)``, guess from the large-``s``
+    asymptote ``b_max - b ~ 2 cosh(x/2) N(-s/2)``)."""
+    z1 = -x / s_u - 0.5 * s_u
+    above = beta > _b_erf(z1, z1 + s_u, b_max, sinh_half)
+    above &= ~below
     out, counts = np.empty(beta.size), np.zeros(3, dtype=np.int64)
-    mid = indices(~above)
+    for part, guess in ((below, _low_guess), (~(below | above), _mid_guess)):
+        idx = indices(part)
+        if idx.size:
+            if guess is _low_guess:
+                s0 = _low_guess(x[idx], ln_beta[idx], s_c[idx])
+            else:
+                s0 = _mid_guess(x[idx], beta[idx], s_c[idx], b_c[idx], b_max[idx], s_u[idx])
+            out[idx], part_counts = _solve_low(x[idx], ln_beta[idx], s_c[idx], b_max[idx], s0)
+            counts = add_counts(counts, _per_element(part_counts, idx))
     high = indices(above)
-    if mid.size:
-        s0 = _mid_guess(x[mid], beta[mid], s_c[mid], b_c[mid], b_max[mid], s_u[mid])
-        out[mid], counts = solve(_step_mid, x[mid], s0, beta[mid], b_max[mid], sinh_half[mid])
-        counts = _per_element(counts, mid)
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
     out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
