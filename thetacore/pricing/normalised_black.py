@@ -256,8 +256,8 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     The low and middle regions share one objective, ``ln b(s) - ln beta`` (``ndtr`` form),
     and so one pass of steps from their region's initial guess (Jäckel's ``b(s) - beta`` in
     the middle takes the same two steps from the same guess and agrees to 4e-15 relative on
-    the benchmark book; one objective means no region split of the steps). Only a block
-    with an element in the high region is split by region.
+    the benchmark book; one objective means no region split of the steps). Elements in the
+    high region, if any, are solved apart.
     """
     n = beta.size
     sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
@@ -278,8 +278,25 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     s_u = b_max - b_c
     s_u /= _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
     s_u += s_c
-    if _any_high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None):
-        return _solve_split(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, s_u, below)
+    above = _high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None)
+    if above is None:
+        return _one_pass(x, beta, ln_beta, b_max, s_c, b_c, s_u, below, n_low)
+    rest, high = indices(~above), indices(above)
+    out = np.empty(n)
+    out[rest], counts = _one_pass(x[rest], beta[rest], ln_beta[rest], b_max[rest], s_c[rest], b_c[rest],
+                                  s_u[rest], below[rest], n_low)
+    xh, cb = x[high], b_max[high] - beta[high]
+    s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
+    out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
+    return out, add_counts(_per_element(counts, rest), _per_element(counts_high, high))
+
+
+def _one_pass(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, s_c: FloatArray,
+              b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_],
+              n_low: int) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` of low- and middle-region elements (``below``: low; ``n_low`` of them
+    in the whole block, 0 meaning none here either): each one's guess, one pass of steps."""
+    n = beta.size
     if n_low == 0:
         s0 = _mid_guess(x, beta, s_c, b_c, b_max, s_u)
     elif n <= _ONE_PASS_MAX:
@@ -292,9 +309,10 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     return _solve_low(x, ln_beta, s_c, b_max, s0)
 
 
-def _any_high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
-              b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_] | None) -> bool:
-    """Whether any element not ``below`` is in the high region, ``beta > b_u = b(s_u)``.
+def _high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
+          b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_] | None:
+    """The elements not ``below`` in the high region, ``beta > b_u = b(s_u)``, or None if
+    there are none.
 
     ``b_u`` (two ``erf``) is computed only where ``beta`` exceeds its lower bound ``b_c +
     (s_u - s_c) b'(s_u)`` (``b`` is concave above ``s_c``, so its slope on ``[s_c, s_u]`` is
@@ -304,11 +322,16 @@ def _any_high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: Flo
     if below is not None:
         maybe &= ~below
     if not maybe.any():
-        return False
+        return None
     idx = np.flatnonzero(maybe)
     xi, s_ui = x[idx], s_u[idx]
     z1 = -xi / s_ui - 0.5 * s_ui
-    return bool((beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])).any())
+    high = beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
+    if not high.any():
+        return None
+    above = np.zeros(beta.size, dtype=bool)
+    above[idx[high]] = True
+    return above
 
 
 def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
@@ -323,32 +346,6 @@ def _solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: Float
     is above :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
     return solve(_step_low_ndtr, x, s0, ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
                  trusted=ln_beta > _LN_BETA_NDTR)
-
-
-def _solve_split(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
-                 s_c: FloatArray, b_c: FloatArray, s_u: FloatArray,
-                 below: npt.NDArray[np.bool_]) -> tuple[FloatArray, Counts]:
-    """``(s, counts)`` of a block with high-region elements: each region on its own (the
-    high one on ``ln(b_max - b(s)) - ln(b_max - beta)``, guess from the large-``s``
-    asymptote ``b_max - b ~ 2 cosh(x/2) N(-s/2)``)."""
-    z1 = -x / s_u - 0.5 * s_u
-    above = beta > _b_erf(z1, z1 + s_u, b_max, sinh_half)
-    above &= ~below
-    out, counts = np.empty(beta.size), np.zeros(3, dtype=np.int64)
-    for part, guess in ((below, _low_guess), (~(below | above), _mid_guess)):
-        idx = indices(part)
-        if idx.size:
-            if guess is _low_guess:
-                s0 = _low_guess(x[idx], ln_beta[idx], s_c[idx])
-            else:
-                s0 = _mid_guess(x[idx], beta[idx], s_c[idx], b_c[idx], b_max[idx], s_u[idx])
-            out[idx], part_counts = _solve_low(x[idx], ln_beta[idx], s_c[idx], b_max[idx], s0)
-            counts = add_counts(counts, _per_element(part_counts, idx))
-    high = indices(above)
-    xh, cb = x[high], b_max[high] - beta[high]
-    s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-    out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
-    return out, add_counts(counts, _per_element(counts_high, high))
 
 
 def _b_prime(x: FloatArray, s: FloatArray) -> FloatArray:
