@@ -263,3 +263,16 @@ def test_when_a_block_is_small_or_large_or_has_a_high_element_then_every_element
     with_high = nb.normalised_implied_vol(b_h, x_h)
     assert with_high[:300].tobytes() == large[:300].tobytes()
     assert with_high[300] == pytest.approx(6.0, rel=1e-12)
+
+
+def test_when_at_the_money_with_a_tiny_total_vol_then_s_to_1e15():
+    # x = 0: every element is above the inflection point; the erf form of b has no
+    # cancellation there (the ndtr form N(s/2) - N(-s/2) would lose ~3e-12 at s = 1e-5)
+    s = np.array([1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0])
+    b = np.array([math.erf(v / (2.0 * math.sqrt(2.0))) for v in s])  # b(0, s) = 2 N(s/2) - 1
+    for block in (s.size, 1):  # alone and with elements below the inflection point
+        x = np.zeros(block)
+        xs = np.concatenate([x, np.full(3, -0.5)])
+        bs = np.concatenate([b[:block], nb.normalised_call(np.full(3, -0.5), np.array([0.2, 0.3, 0.4]))])
+        out = nb.normalised_implied_vol(bs, xs)[:block]
+        np.testing.assert_allclose(out, s[:block], rtol=2e-15)

@@ -17,10 +17,7 @@ region-wise objective (Jäckel sections 4-5):
   error function ``erfcx`` so that nothing underflows however small the price; guess: a
   few Newton steps, arithmetic only, on ``ln b`` with the Mills ratio of Börjesson and
   Sundberg (1979) in place of ``erfcx`` (:func:`_low_guess`);
-* middle region: the low region's objective (Jäckel uses ``f = b(s) - beta``; from the same
-  guess both take two steps and agree to 4e-15 relative on the benchmark book, and one
-  objective for both regions means one pass of steps over the block, no region split);
-  guess from the tangent at ``s_c`` and the trapezoid rule on ``b'`` (:func:`_mid_guess`;
+* middle region: ``f = b(s) - beta`` (``erf`` form: no cancellation at the money); guess from the tangent at ``s_c`` and the trapezoid rule on ``b'`` (:func:`_mid_guess`;
   Jäckel's chord through ``(s_u, b_u)`` is 25 % off at worst and costs two ``erf``);
 * high region ``beta > b(s_u)``: ``f = ln(b_max - b(s)) - ln(b_max - beta)``; guess from the
   large-``s`` asymptote ``b_max - b ~ 2 cosh(x/2) N(-s/2)``.
@@ -111,7 +108,12 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
     """:func:`_step_low` with ``b = e^{x/2} N(-z1) - e^{-x/2} N(-z2)`` from ``ndtr`` (half
     the cost of ``erfcx``; the same two terms, so the same cancellation), ``b'/b = e^E /
     (sqrt(2 pi) b)``. Valid while neither term underflows (see :data:`_LN_BETA_NDTR`)."""
-    xs, half_s, log_e, q, r3 = _moments(x, s)
+    return _low_ndtr(_moments(x, s), ln_beta, b_max)
+
+
+def _low_ndtr(moments: Arrays, ln_beta: FloatArray, b_max: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """:func:`_step_low_ndtr` from :func:`_moments` (``x/s`` and ``r3`` overwritten)."""
+    xs, half_s, log_e, q, r3 = moments
     b = half_s + xs  # -z1
     ndtr(b, out=b)
     b *= b_max
@@ -127,6 +129,55 @@ def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
     r3 -= 3.0 * q * g
     r3 += 2.0 * g * g
     return householder(-f / g, q - g, r3), f
+
+
+def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
+              sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(step, f)`` on ``f = b(s) - beta``, ``b`` as :func:`_b_erf` (no cancellation at
+    ``x = 0`` and small ``s``, where the ``ndtr`` form loses digits)."""
+    return _mid_erf(_moments(x, s), beta, b_max, sinh_half)
+
+
+def _mid_erf(moments: Arrays, beta: FloatArray, b_max: FloatArray,
+             sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """:func:`_step_mid` from :func:`_moments` (``x/s``, ``E`` and ``r3`` overwritten)."""
+    xs, half_s, log_e, q, r3 = moments
+    f = half_s + xs  # -z1
+    f *= _INV_SQRT2
+    erf(f, out=f)
+    f *= b_max
+    np.subtract(half_s, xs, out=xs)  # z2
+    xs *= _INV_SQRT2
+    erf(xs, out=xs)
+    xs /= b_max
+    f += xs
+    f *= 0.5
+    f += sinh_half
+    f -= beta
+    np.exp(log_e, out=log_e)
+    log_e *= _INV_SQRT_2PI
+    return householder(-f / log_e, q, r3), f
+
+
+def _step_both(x: FloatArray, s: FloatArray, ln_beta: FloatArray, b_max: FloatArray, beta: FloatArray,
+               sinh_half: FloatArray, below: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
+    """One step over a small block with low (``below``) and middle elements: each element
+    gets its own region's step, number for number (:func:`_step_low_ndtr`,
+    :func:`_step_mid`), from one :func:`_moments` -- cheaper there than gathering each
+    region and stepping it apart."""
+    moments = _moments(x, s)
+    xs, half_s, log_e, q, r3 = moments
+    d_mid, f_mid = _mid_erf((xs.copy(), half_s, log_e.copy(), q, r3.copy()), beta, b_max, sinh_half)
+    d_low, f_low = _low_ndtr(moments, ln_beta, b_max)
+    return np.where(below, d_low, d_mid), np.where(below, f_low, f_mid)
+
+
+def _step_both_fallback(x: FloatArray, s: FloatArray, ln_beta: FloatArray, b_max: FloatArray, beta: FloatArray,
+                        sinh_half: FloatArray, below: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
+    """The fallback of :func:`_step_both`: :func:`_step_low` (``erfcx``) or :func:`_step_mid`."""
+    d_low, f_low = _step_low(x, s, ln_beta)
+    d_mid, f_mid = _step_mid(x, s, beta, b_max, sinh_half)
+    return np.where(below, d_low, d_mid), np.where(below, f_low, f_mid)
 
 
 def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
@@ -243,9 +294,10 @@ def record_steps(counts: Counts) -> None:
 
 
 _ONE_PASS_MAX = 512
-"""Up to this many elements both initial guesses are computed on every element and picked
-with ``np.where``; above it, each on its own region's elements (gathers cost less than the
-wasted arithmetic there)."""
+"""Up to this many elements a block with low and middle elements takes one pass: both
+initial guesses and both steps on every element, picked with ``np.where`` (numpy's fixed
+cost per call dominates there); above it each region is gathered and solved apart (the
+wasted arithmetic would cost more than the gathers)."""
 
 
 def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
@@ -253,11 +305,8 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     floating-point errors) and without recording: ``(s, counts)``, ``counts[k]`` the number
     of elements that took ``k`` steps.
 
-    The low and middle regions share one objective, ``ln b(s) - ln beta`` (``ndtr`` form),
-    and so one pass of steps from their region's initial guess (Jäckel's ``b(s) - beta`` in
-    the middle takes the same two steps from the same guess and agrees to 4e-15 relative on
-    the benchmark book; one objective means no region split of the steps). Elements in the
-    high region, if any, are solved apart.
+    Low and middle elements as :func:`_low_and_mid`; elements in the high region, if any,
+    apart.
     """
     n = beta.size
     sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
@@ -280,33 +329,40 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     s_u += s_c
     above = _high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None)
     if above is None:
-        return _one_pass(x, beta, ln_beta, b_max, s_c, b_c, s_u, below, n_low)
+        return _low_and_mid(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, s_u, below, n_low)
     rest, high = indices(~above), indices(above)
     out = np.empty(n)
-    out[rest], counts = _one_pass(x[rest], beta[rest], ln_beta[rest], b_max[rest], s_c[rest], b_c[rest],
-                                  s_u[rest], below[rest], n_low)
+    out[rest], counts = _low_and_mid(x[rest], beta[rest], ln_beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
+                                     b_c[rest], s_u[rest], below[rest], n_low)
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
     out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
     return out, add_counts(_per_element(counts, rest), _per_element(counts_high, high))
 
 
-def _one_pass(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, s_c: FloatArray,
-              b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_],
-              n_low: int) -> tuple[FloatArray, Counts]:
+def _low_and_mid(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
+                 s_c: FloatArray, b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_],
+                 n_low: int) -> tuple[FloatArray, Counts]:
     """``(s, counts)`` of low- and middle-region elements (``below``: low; ``n_low`` of them
-    in the whole block, 0 meaning none here either): each one's guess, one pass of steps."""
+    in the whole block, 0 meaning none here either), each from its region's guess on its
+    region's objective: one pass of :func:`_step_both` up to :data:`_ONE_PASS_MAX`
+    elements, else each region gathered and solved apart (the same numbers)."""
     n = beta.size
     if n_low == 0:
-        s0 = _mid_guess(x, beta, s_c, b_c, b_max, s_u)
-    elif n <= _ONE_PASS_MAX:
+        return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
+    if n <= _ONE_PASS_MAX:
         s0 = np.where(below, _low_guess(x, ln_beta, s_c), _mid_guess(x, beta, s_c, b_c, b_max, s_u))
-    else:
-        s0 = np.empty(n)
-        low, rest = np.flatnonzero(below), np.flatnonzero(~below)
-        s0[low] = _low_guess(x[low], ln_beta[low], s_c[low])
-        s0[rest] = _mid_guess(x[rest], beta[rest], s_c[rest], b_c[rest], b_max[rest], s_u[rest])
-    return _solve_low(x, ln_beta, s_c, b_max, s0)
+        consts = (ln_beta, b_max, beta, sinh_half, below)
+        return solve(_step_both, x, s0, *consts, fallback=(_step_both_fallback, consts),
+                     trusted=~below | (ln_beta > _LN_BETA_NDTR))
+    low, rest = indices(below), indices(~below)
+    out = np.empty(n)
+    xl, ln_beta_l, s_c_l = x[low], ln_beta[low], s_c[low]
+    out[low], counts = _solve_low(xl, ln_beta_l, s_c_l, b_max[low], _low_guess(xl, ln_beta_l, s_c_l))
+    xr, beta_r, b_max_r = x[rest], beta[rest], b_max[rest]
+    s0 = _mid_guess(xr, beta_r, s_c[rest], b_c[rest], b_max_r, s_u[rest])
+    out[rest], counts_mid = solve(_step_mid, xr, s0, beta_r, b_max_r, sinh_half[rest])
+    return out, add_counts(_per_element(counts, low), _per_element(counts_mid, rest))
 
 
 def _high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
