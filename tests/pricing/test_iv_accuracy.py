@@ -19,6 +19,7 @@ from thetacore.pricing import (
     no_arbitrage_bounds,
     price,
 )
+from thetacore.pricing import black_steps as bs
 from thetacore.pricing import normalised_black as nb
 from thetacore.pricing.reference import implied_vol_scalar, price_scalar
 
@@ -120,8 +121,8 @@ def test_when_compared_with_vollib_then_equal_to_1e9_where_pinned_and_nan_where_
 def test_when_the_normalised_price_is_tiny_then_ln_b_keeps_full_precision():
     # b(x=-1, s=0.05) ~ 1e-90: the erfcx form solves it with no underflow
     x, s = np.array([-1.0]), np.array([0.05])
-    z1, z2, log_e, _, _ = nb._terms(x, s)
-    ln_b, _ = nb._ln_b_erfcx(z1, z2, log_e)
+    z1, z2, log_e, _, _ = bs.terms(x, s)
+    ln_b, _ = bs.ln_b_erfcx(z1, z2, log_e)
     # independent: math.erfc on each term (no cancellation here: the terms differ by ~2x)
     direct = (math.exp(-0.5) * 0.5 * math.erfc(19.975 / math.sqrt(2))
               - math.exp(0.5) * 0.5 * math.erfc(20.025 / math.sqrt(2)))
@@ -135,14 +136,14 @@ def test_when_the_price_is_above_e_minus_30_then_the_ndtr_step_equals_the_erfcx_
     # point where ln b > -30: the same objective, derivative ratio and step to ~1e-11
     x = -np.repeat(np.array([0.001, 0.05, 0.3, 1.0, 2.5]), 6)
     s = np.sqrt(-2.0 * x) * np.tile(np.array([0.05, 0.2, 0.4, 0.6, 0.8, 0.95]), 5)
-    z1, z2, log_e, _, _ = nb._terms(x, s)
-    ln_b, _ = nb._ln_b_erfcx(z1, z2, log_e)
-    keep = ln_b > nb._LN_BETA_NDTR
+    z1, z2, log_e, _, _ = bs.terms(x, s)
+    ln_b, _ = bs.ln_b_erfcx(z1, z2, log_e)
+    keep = ln_b > bs.LN_BETA_NDTR
     assert keep.sum() >= 20
     x, s, ln_b = x[keep], s[keep], ln_b[keep]
     ln_beta = ln_b - 1e-3  # s slightly too high: f = 1e-3, a small step down
-    step_fast, f_fast = nb._step_low_ndtr(x, s, ln_beta, np.exp(0.5 * x))
-    step_ref, f_ref = nb._step_low(x, s, ln_beta)
+    step_fast, f_fast = bs.step_low_ndtr(x, s, ln_beta, np.exp(0.5 * x))
+    step_ref, f_ref = bs.step_low(x, s, ln_beta)
     np.testing.assert_allclose(f_fast, f_ref, rtol=1e-8)
     np.testing.assert_allclose(step_fast, step_ref, rtol=1e-8)
     assert np.all(step_fast < 0)
@@ -182,7 +183,7 @@ def test_when_below_the_inflection_point_then_the_initial_guess_is_within_10_per
 
 def test_when_the_price_is_above_e_minus_30_below_the_inflection_point_then_two_steps_suffice():
     x, s, b = _low_grid()
-    keep = b > math.exp(nb._LN_BETA_NDTR)
+    keep = b > math.exp(bs.LN_BETA_NDTR)
     out = nb.normalised_implied_vol(b[keep], x[keep])
     steps = nb.LAST_STEPS
     assert steps == [0, 0, int(keep.sum())]

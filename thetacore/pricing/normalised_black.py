@@ -13,11 +13,12 @@ start from a region-wise initial guess and run third-order Householder steps on 
 region-wise objective (Jäckel sections 4-5):
 
 * low region ``beta < b(s_c)``: ``f = ln b(s) - ln beta``, with ``ln b`` computed through
-  ``ndtr`` (:func:`_step_low_ndtr`) or, for prices below ``e^-30``, the scaled complementary
+  ``ndtr`` (:func:`thetacore.pricing.black_steps.step_low_ndtr`) or, for prices below ``e^-30``, the scaled complementary
   error function ``erfcx`` so that nothing underflows however small the price; guess: a
   few Newton steps, arithmetic only, on ``ln b`` with the Mills ratio of Börjesson and
   Sundberg (1979) in place of ``erfcx`` (:func:`_low_guess`);
-* middle region: ``f = b(s) - beta`` (``erf`` form: no cancellation at the money); guess from the tangent at ``s_c`` and the trapezoid rule on ``b'`` (:func:`_mid_guess`;
+* middle region: ``f = b(s) - beta`` (``erf`` form: no cancellation at the money); guess
+  from the tangent at ``s_c`` and the trapezoid rule on ``b'`` (:func:`_mid_guess`;
   Jäckel's chord through ``(s_u, b_u)`` is 25 % off at worst and costs two ``erf``);
 * high region ``beta > b(s_u)``: ``f = ln(b_max - b(s)) - ln(b_max - beta)``; guess from the
   large-``s`` asymptote ``b_max - b ~ 2 cosh(x/2) N(-s/2)``.
@@ -26,169 +27,34 @@ The derivatives of ``b`` in ``s`` are closed-form: ``b' = exp(-(x^2/s^2 + s^2/4)
 sqrt(2 pi)``, ``b''/b' = x^2/s^3 - s/4``, ``b'''/b' = (b''/b')^2 - 3 x^2/s^4 - 1/4``
 (Jäckel eq. 4.5-4.7). As with Jäckel's rational-cubic initial guesses, two steps reach
 machine precision for nearly every element (99.5 % on the benchmark book; histogram in
-:data:`LAST_STEPS`); the step loop is :mod:`thetacore.pricing.householder_loop`.
+:data:`LAST_STEPS`); the steps are :mod:`thetacore.pricing.black_steps`, the step loop
+:mod:`thetacore.pricing.householder_loop`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import erf, erfcx, ndtr, ndtri
+from scipy.special import erf, ndtr, ndtri
 
-from thetacore.pricing.householder_loop import Arrays, Counts, add_counts, householder, indices, solve
+from thetacore.pricing.black_steps import (
+    INV_SQRT_2PI,
+    LN_BETA_NDTR,
+    b_erf,
+    step_both,
+    step_both_fallback,
+    step_high,
+    step_low,
+    step_low_ndtr,
+    step_mid,
+)
+from thetacore.pricing.householder_loop import Counts, add_counts, indices, solve
 from thetacore.pricing.models import FloatArray
 
-_INV_SQRT_2PI = 0.3989422804014327
 _LN_SQRT_2PI = 0.9189385332046728
-_INV_SQRT2 = 0.7071067811865476
 _SQRT_2PI = 2.5066282746310002
 LAST_STEPS: list[int] = []
 """Histogram of the last call: ``LAST_STEPS[k]`` elements took ``k`` Householder steps."""
-
-
-def _moments(x: FloatArray, s: FloatArray) -> Arrays:
-    """``(x/s, s/2, E, q, r3)``: ``E = ln(sqrt(2 pi) b') = -(x^2/s^2 + s^2/4)/2``, ``q =
-    b''/b'`` and ``r3 = b'''/b'`` (Jäckel eq. 4.5-4.7). ``x/s <= 0``: ``z1 = -x/s - s/2``,
-    ``z2 = -x/s + s/2``, so ``-z1 = s/2 + x/s`` and ``-z2 = x/s - s/2`` need no negation."""
-    inv_s = 1.0 / s
-    xs = x * inv_s  # in-place below: fewer temporaries
-    half_s = 0.5 * s
-    ax_s2 = xs * xs
-    x2_s3 = ax_s2 * inv_s
-    q = x2_s3 - 0.5 * half_s
-    x2_s3 *= inv_s
-    r3 = q * q
-    r3 -= 3.0 * x2_s3
-    r3 -= 0.25
-    ax_s2 += half_s * half_s
-    ax_s2 *= -0.5
-    return xs, half_s, ax_s2, q, r3
-
-
-def _terms(x: FloatArray, s: FloatArray) -> Arrays:
-    """``(z1, z2, E, q, r3)``: ``z1,2 = |x|/s -/+ s/2``, the rest as :func:`_moments`."""
-    xs, half_s, log_e, q, r3 = _moments(x, s)
-    np.negative(xs, out=xs)
-    return xs - half_s, xs + half_s, log_e, q, r3
-
-
-def _b_erf(z1: FloatArray, z2: FloatArray, b_max: FloatArray, sinh_half: FloatArray) -> FloatArray:
-    """``b = sinh(x/2) + (e^{x/2} erf(-z1/sqrt2) + e^{-x/2} erf(z2/sqrt2)) / 2``: accurate
-    near and above the inflection point, also at ``x = 0`` and small ``s``."""
-    out: FloatArray = 0.5 * (b_max * erf(-z1 * _INV_SQRT2) + erf(z2 * _INV_SQRT2) / b_max) + sinh_half
-    return out
-
-
-def _ln_b_erfcx(z1: FloatArray, z2: FloatArray, log_e: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(ln b, b'/b)`` from ``b = e^E (erfcx(z1/sqrt2) - erfcx(z2/sqrt2)) / 2``
-    (``N(-z) = erfcx(z/sqrt2) e^{-z^2/2} / 2`` and ``x/2 - z1^2/2 = -x/2 - z2^2/2 = E``):
-    no underflow however small ``b`` is (low region)."""
-    diff = erfcx(z1 * _INV_SQRT2) - erfcx(z2 * _INV_SQRT2)
-    return log_e + np.log(0.5 * diff), 2.0 * _INV_SQRT_2PI / diff
-
-
-def _step_low(x: FloatArray, s: FloatArray, ln_beta: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(step, f)`` on ``f = ln b(s) - ln beta``; ``f > 0`` means ``s`` is too high."""
-    z1, z2, log_e, q, r3 = _terms(x, s)
-    ln_b, g = _ln_b_erfcx(z1, z2, log_e)
-    f = ln_b - ln_beta
-    return householder(-f / g, q - g, r3 - 3.0 * q * g + 2.0 * g * g), f
-
-
-_LN_BETA_NDTR = -30.0
-"""Below this ``ln beta`` the low region uses only :func:`_step_low` (``erfcx``). ``ndtr(-z)``
-carries a relative error of about ``z^2`` ulps at large ``z`` (the rounding of its
-argument), which the cancellation between the two terms of ``b`` at small ``s`` amplifies;
-above ``ln beta = -30`` (``z <~ 8``) the solution stays within about 1e-13 relative of the
-``erfcx`` route on the benchmark book (-300 would give 5e-13), and nothing underflows."""
-
-
-def _step_low_ndtr(x: FloatArray, s: FloatArray, ln_beta: FloatArray,
-                   b_max: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """:func:`_step_low` with ``b = e^{x/2} N(-z1) - e^{-x/2} N(-z2)`` from ``ndtr`` (half
-    the cost of ``erfcx``; the same two terms, so the same cancellation), ``b'/b = e^E /
-    (sqrt(2 pi) b)``. Valid while neither term underflows (see :data:`_LN_BETA_NDTR`)."""
-    return _low_ndtr(_moments(x, s), ln_beta, b_max)
-
-
-def _low_ndtr(moments: Arrays, ln_beta: FloatArray, b_max: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """:func:`_step_low_ndtr` from :func:`_moments` (``x/s`` and ``r3`` overwritten)."""
-    xs, half_s, log_e, q, r3 = moments
-    b = half_s + xs  # -z1
-    ndtr(b, out=b)
-    b *= b_max
-    xs -= half_s  # -z2
-    ndtr(xs, out=xs)
-    xs /= b_max
-    b -= xs
-    g = np.exp(log_e)
-    g *= _INV_SQRT_2PI
-    g /= b
-    f = np.log(b)
-    f -= ln_beta
-    r3 -= 3.0 * q * g
-    r3 += 2.0 * g * g
-    return householder(-f / g, q - g, r3), f
-
-
-def _step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
-              sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(step, f)`` on ``f = b(s) - beta``, ``b`` as :func:`_b_erf` (no cancellation at
-    ``x = 0`` and small ``s``, where the ``ndtr`` form loses digits)."""
-    return _mid_erf(_moments(x, s), beta, b_max, sinh_half)
-
-
-def _mid_erf(moments: Arrays, beta: FloatArray, b_max: FloatArray,
-             sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """:func:`_step_mid` from :func:`_moments` (``x/s``, ``E`` and ``r3`` overwritten)."""
-    xs, half_s, log_e, q, r3 = moments
-    f = half_s + xs  # -z1
-    f *= _INV_SQRT2
-    erf(f, out=f)
-    f *= b_max
-    np.subtract(half_s, xs, out=xs)  # z2
-    xs *= _INV_SQRT2
-    erf(xs, out=xs)
-    xs /= b_max
-    f += xs
-    f *= 0.5
-    f += sinh_half
-    f -= beta
-    np.exp(log_e, out=log_e)
-    log_e *= _INV_SQRT_2PI
-    return householder(-f / log_e, q, r3), f
-
-
-def _step_both(x: FloatArray, s: FloatArray, ln_beta: FloatArray, b_max: FloatArray, beta: FloatArray,
-               sinh_half: FloatArray, below: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
-    """One step over a small block with low (``below``) and middle elements: each element
-    gets its own region's step, number for number (:func:`_step_low_ndtr`,
-    :func:`_step_mid`), from one :func:`_moments` -- cheaper there than gathering each
-    region and stepping it apart."""
-    moments = _moments(x, s)
-    xs, half_s, log_e, q, r3 = moments
-    d_mid, f_mid = _mid_erf((xs.copy(), half_s, log_e.copy(), q, r3.copy()), beta, b_max, sinh_half)
-    d_low, f_low = _low_ndtr(moments, ln_beta, b_max)
-    return np.where(below, d_low, d_mid), np.where(below, f_low, f_mid)
-
-
-def _step_both_fallback(x: FloatArray, s: FloatArray, ln_beta: FloatArray, b_max: FloatArray, beta: FloatArray,
-                        sinh_half: FloatArray, below: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
-    """The fallback of :func:`_step_both`: :func:`_step_low` (``erfcx``) or :func:`_step_mid`."""
-    d_low, f_low = _step_low(x, s, ln_beta)
-    d_mid, f_mid = _step_mid(x, s, beta, b_max, sinh_half)
-    return np.where(below, d_low, d_mid), np.where(below, f_low, f_mid)
-
-
-def _step_high(x: FloatArray, s: FloatArray, ln_cbeta: FloatArray,
-               b_max: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(step, f)`` on ``ln(b_max - b(s)) - ln(b_max - beta)`` with ``b_max - b =
-    e^{x/2} N(z1) + e^{-x/2} N(-z2)``; the returned ``f`` has the sign of ``b(s) - beta``."""
-    z1, z2, log_e, q, r3 = _terms(x, s)
-    c = b_max * ndtr(z1) + ndtr(-z2) / b_max
-    gc = _INV_SQRT_2PI * np.exp(log_e) / c
-    f = ln_cbeta - np.log(c)
-    return householder(-f / gc, q + gc, r3 + 3.0 * q * gc + 2.0 * gc * gc), f
 
 
 _BS_A, _BS_B = 0.339, 5.510
@@ -206,7 +72,7 @@ def _low_guess(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray) -> FloatArra
     """Initial guess below the inflection point (``0 < beta < b_c``), arithmetic only.
 
     ``b = e^E (M(z1) - M(z2)) / sqrt(2 pi)`` exactly (``M`` the Mills ratio, ``E`` and ``z1,2``
-    as :func:`_terms`; ``-2E = z1^2 + |x|``); with Börjesson and Sundberg's ``M`` (``_BS_A``,
+    as :func:`terms`; ``-2E = z1^2 + |x|``); with Börjesson and Sundberg's ``M`` (``_BS_A``,
     ``_BS_B``; the difference ``D = M(z1) - M(z2)`` taken without cancellation) ``ln b`` is
     within about 1 % of the truth. Start: ``_START_SCALE`` times the larger of two lower
     bounds of the solution, ``|x| / sqrt(-2 ln beta)`` (from ``b <= s b'(s)`` and
@@ -325,7 +191,7 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     if n_low == n:  # one region: no gathers
         return _solve_low(x, ln_beta, s_c, b_max, _low_guess(x, ln_beta, s_c))
     s_u = b_max - b_c
-    s_u /= _INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
+    s_u /= INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
     s_u += s_c
     above = _high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None)
     if above is None:
@@ -336,7 +202,7 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
                                      b_c[rest], s_u[rest], below[rest], n_low)
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
-    out[high], counts_high = solve(_step_high, xh, s0, np.log(cb), b_max[high])
+    out[high], counts_high = solve(step_high, xh, s0, np.log(cb), b_max[high])
     return out, add_counts(_per_element(counts, rest), _per_element(counts_high, high))
 
 
@@ -345,23 +211,23 @@ def _low_and_mid(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: Fl
                  n_low: int) -> tuple[FloatArray, Counts]:
     """``(s, counts)`` of low- and middle-region elements (``below``: low; ``n_low`` of them
     in the whole block, 0 meaning none here either), each from its region's guess on its
-    region's objective: one pass of :func:`_step_both` up to :data:`_ONE_PASS_MAX`
+    region's objective: one pass of :func:`step_both` up to :data:`_ONE_PASS_MAX`
     elements, else each region gathered and solved apart (the same numbers)."""
     n = beta.size
     if n_low == 0:
-        return solve(_step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
+        return solve(step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
     if n <= _ONE_PASS_MAX:
         s0 = np.where(below, _low_guess(x, ln_beta, s_c), _mid_guess(x, beta, s_c, b_c, b_max, s_u))
         consts = (ln_beta, b_max, beta, sinh_half, below)
-        return solve(_step_both, x, s0, *consts, fallback=(_step_both_fallback, consts),
-                     trusted=~below | (ln_beta > _LN_BETA_NDTR))
+        return solve(step_both, x, s0, *consts, fallback=(step_both_fallback, consts),
+                     trusted=~below | (ln_beta > LN_BETA_NDTR))
     low, rest = indices(below), indices(~below)
     out = np.empty(n)
     xl, ln_beta_l, s_c_l = x[low], ln_beta[low], s_c[low]
     out[low], counts = _solve_low(xl, ln_beta_l, s_c_l, b_max[low], _low_guess(xl, ln_beta_l, s_c_l))
     xr, beta_r, b_max_r = x[rest], beta[rest], b_max[rest]
     s0 = _mid_guess(xr, beta_r, s_c[rest], b_c[rest], b_max_r, s_u[rest])
-    out[rest], counts_mid = solve(_step_mid, xr, s0, beta_r, b_max_r, sinh_half[rest])
+    out[rest], counts_mid = solve(step_mid, xr, s0, beta_r, b_max_r, sinh_half[rest])
     return out, add_counts(_per_element(counts, low), _per_element(counts_mid, rest))
 
 
@@ -382,7 +248,7 @@ def _high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatAr
     idx = np.flatnonzero(maybe)
     xi, s_ui = x[idx], s_u[idx]
     z1 = -xi / s_ui - 0.5 * s_ui
-    high = beta[idx] > _b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
+    high = beta[idx] > b_erf(z1, z1 + s_ui, b_max[idx], sinh_half[idx])
     if not high.any():
         return None
     above = np.zeros(beta.size, dtype=bool)
@@ -399,9 +265,9 @@ def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
 def _solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray,
                s0: FloatArray) -> tuple[FloatArray, Counts]:
     """``(s, counts)`` on ``ln b(s) - ln beta`` from ``s0``: ``ndtr`` steps where ``ln beta``
-    is above :data:`_LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
-    return solve(_step_low_ndtr, x, s0, ln_beta, b_max, fallback=(_step_low, (ln_beta,)),
-                 trusted=ln_beta > _LN_BETA_NDTR)
+    is above :data:`LN_BETA_NDTR`, ``erfcx`` for the rest and for any third step."""
+    return solve(step_low_ndtr, x, s0, ln_beta, b_max, fallback=(step_low, (ln_beta,)),
+                 trusted=ln_beta > LN_BETA_NDTR)
 
 
 def _b_prime(x: FloatArray, s: FloatArray) -> FloatArray:
@@ -411,7 +277,7 @@ def _b_prime(x: FloatArray, s: FloatArray) -> FloatArray:
     e += 0.25 * s * s
     e *= -0.5
     np.exp(e, out=e)
-    e *= _INV_SQRT_2PI
+    e *= INV_SQRT_2PI
     return e
 
 
@@ -423,7 +289,7 @@ def _mid_guess(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_c: FloatArray
     (b'(s_c) + b'(s_t))``. Within about 4 % of the solution on the benchmark book (median
     0.3 %; the chord of Jäckel section 3 through ``(s_u, b(s_u))``: 25 %, median 11 %, and
     two more ``erf``)."""
-    bp_c = _INV_SQRT_2PI * b_max
+    bp_c = INV_SQRT_2PI * b_max
     d = beta - b_c
     s_t = d / bp_c
     s_t += s_c
