@@ -123,8 +123,8 @@ def _low_guess(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray) -> FloatArra
         y -= f  # Newton in ln s: dy = -f / (s / D)
         np.minimum(y, ln_s_c, out=y)
     out: FloatArray = np.exp(y)
-    bad = ~(out > 0)
-    if bad.any():  # NaN from a degenerate element: bisection start
+    if not out.min(initial=np.inf) > 0:  # NaN from a degenerate element: bisection start
+        bad = ~(out > 0)
         out[bad] = 0.5 * s_c[bad]
     return out
 
@@ -297,8 +297,8 @@ def _mid_guess(x: FloatArray, beta: FloatArray, s_c: FloatArray, b_c: FloatArray
     d *= 2.0
     d /= bp_c
     d += s_c
-    bad = ~((d > 0) & (d < np.inf))
-    if bad.any():  # from a degenerate element (b' underflows): the old chord's start
+    if not (d.min(initial=np.inf) > 0 and d.max(initial=0.0) < np.inf):  # a degenerate element
+        bad = ~((d > 0) & (d < np.inf))  # (b' underflows): the old chord's start
         d[bad] = 0.5 * s_u[bad]
     return d
 
