@@ -92,3 +92,43 @@ def test_implied_vol_one_block_is_the_broadcast_numbers(model: PricingModel, arr
     back = price(model, s[ok], k[ok], t[ok], np.asarray(r)[ok] if array_rates else r,
                  np.asarray(q)[ok] if array_rates else q, fast[ok], w[ok])
     np.testing.assert_allclose(back, p[ok], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("model", list(PricingModel))
+def test_implied_vol_of_one_row_is_that_row_of_a_block(model: PricingModel) -> None:
+    """One row is solved as two equal rows (numpy's in-place arithmetic is slow on
+    one-element arrays): the same IV bit for bit as in a block, and a histogram of one."""
+    from thetacore.pricing import normalised_black
+    from thetacore.pricing.iv_solver import implied_vol
+
+    rng = np.random.default_rng(5)
+    s, k, t, r, q, v, w = _inputs(rng, 64, False)
+    p = price(model, s, k, t, r, q, np.where(np.isfinite(v), v, 0.3), w)
+    block = implied_vol(model, p, s, k, t, r, q, w)
+    for i in range(64):
+        one = implied_vol(model, p[i:i + 1], s[i:i + 1], k[i:i + 1], t[i:i + 1], r, q, w[i:i + 1])
+        assert one.shape == (1,)
+        assert one.tobytes() == block[i:i + 1].tobytes()
+        assert sum(normalised_black.LAST_STEPS) == int(np.isfinite(one[0]))
+
+
+def test_implied_vol_block_with_a_huge_valid_row_takes_the_element_wise_mask_with_the_same_numbers() -> None:
+    """Inputs above 1e100 fail the cheap all-valid test (it bounds ``s k t`` by them); the
+    element-wise mask then decides, and the other rows keep their numbers bit for bit."""
+    from thetacore.pricing.iv_solver import _all_valid, implied_vol
+
+    rng = np.random.default_rng(9)
+    s, k, t, r, q, v, w = _inputs(rng, 40, False)
+    s[[3, 5, 7]], k[5], t[7], w[11] = 4000.0, 4000.0, 0.5, 1.0  # all rows valid
+    p = price(PricingModel.BLACK_76, s, k, t, r, q, np.where(np.isfinite(v), v, 0.3), w)
+    base = implied_vol(PricingModel.BLACK_76, p, s, k, t, r, q, w)
+    arrays = [np.asarray(a, dtype=np.float64) for a in (p, s, k, t, r, 0.0, w)]
+    assert _all_valid(*arrays)
+    s2, k2, p2 = s.copy(), k.copy(), p.copy()
+    s2[0], k2[0] = 1e120, 1.1e120
+    p2[0] = price(PricingModel.BLACK_76, 1e120, 1.1e120, t[0], r, q, 0.3, w[0])
+    arrays = [np.asarray(a, dtype=np.float64) for a in (p2, s2, k2, t, r, 0.0, w)]
+    assert not _all_valid(*arrays)
+    out = implied_vol(PricingModel.BLACK_76, p2, s2, k2, t, r, q, w)
+    assert out[1:].tobytes() == base[1:].tobytes()
+    assert out[0] == pytest.approx(0.3, rel=1e-9)

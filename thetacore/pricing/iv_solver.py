@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
-from thetacore.pricing.normalised_black import normalised_implied_vol
+from thetacore.pricing.normalised_black import record_steps, solve_normalised
 
 CHUNK = 8192
 """Options solved per block; larger arrays are cut into blocks of this size."""
@@ -68,6 +68,10 @@ def implied_vol(
     arrays = [np.asarray(x, dtype=np.float64) for x in
               (price_pts, underlying_pts, strike_pts, t_years, rate_frac, yield_frac, right)]
     if _one_block(arrays):  # a decision's rows: no broadcast copies, no blocks
+        if arrays[0].size == 1:  # two equal rows: see householder_loop.indices
+            arrays = [a.repeat(2) if a.ndim else a for a in arrays]
+            return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
+                                     sigma_min_frac, sigma_max_frac, copies=2)[:1]
         return _implied_vol_flat(*arrays[:5], carry_frac(model, arrays[4], arrays[5]), arrays[6],
                                  sigma_min_frac, sigma_max_frac)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -95,32 +99,38 @@ def _one_block(arrays: list[FloatArray]) -> bool:
 def _all_valid(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
                w: FloatArray) -> bool:
     """True only if every element passes the validity mask of :func:`_implied_vol_flat`, from
-    a few reductions (NaN fails every comparison; ``max s * max k * max t`` finite bounds
-    every ``s k t``). False sends the block to the element-wise mask."""
-    lo = min(p.min(), s.min(), k.min(), t.min())
-    hi = max(p.max(), s.max() * k.max() * t.max())
-    rb = r + b
-    return bool(lo > 0 and hi < np.inf and np.isfinite(rb.min()) and np.isfinite(rb.max())
-                and (w * w == 1).all())
+    a few reductions (NaN fails every comparison; ``p, s, k, t < 1e100`` bounds every ``s k
+    t`` below 1e300). False (also for any number above 1e100) sends the block to the
+    element-wise mask, which decides exactly."""
+    pskt = np.concatenate((p, s, k, t))  # one reduction each way instead of four
+    return bool(pskt.min() > 0 and pskt.max() < 1e100 and np.isfinite(r + b).all() and (w * w == 1).all())
 
 
 def _implied_vol_flat(
     p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
-    w: FloatArray, sigma_min_frac: float, sigma_max_frac: float,
+    w: FloatArray, sigma_min_frac: float, sigma_max_frac: float, copies: int = 1,
 ) -> FloatArray:
-    """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry)."""
+    """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry); each
+    option ``copies`` times (the step histogram counts it once)."""
     with np.errstate(all="ignore"):
         ok = None
         if p.size and not _all_valid(p, s, k, t, r, b, w):
             # the arithmetic below runs on invalid elements too (errors ignored); they are
             # masked out of ``inside`` before the solver sees them
-            ok = (
-                np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
-                & np.isfinite(r + b) & np.isfinite(s * k * t)
-            )
-        forward = b * t  # in-place below: fewer temporaries
-        np.exp(forward, out=forward)
-        forward *= s
+            if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
+                ok = p > 0
+                ok &= p < np.inf
+            else:
+                ok = (
+                    np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
+                    & np.isfinite(r + b) & np.isfinite(s * k * t)
+                )
+        if b.any():  # forward is never written to below
+            forward = b * t  # in-place below: fewer temporaries
+            np.exp(forward, out=forward)
+            forward *= s
+        else:  # Black-76 (or no carry): s e^0 = s, the same numbers
+            forward = s
         undiscounted = r * t
         np.exp(undiscounted, out=undiscounted)
         undiscounted *= p
@@ -140,17 +150,31 @@ def _implied_vol_flat(
         np.exp(b_max, out=b_max)
         # strictly inside the bounds by more than the rounding of the parity term (a few
         # ulps of F + K in the money): a time value that small is noise, not a price of sigma
-        noise = np.where(intrinsic > 0, forward + k, undiscounted)
+        # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
+        # price's own rounding is no bound there)
+        noise = forward + k
         noise *= _ROUNDING
+        noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
         inside = time_value > noise
         inside &= b_max - beta > _ROUNDING * b_max
         if ok is not None:
             inside &= ok
         if inside.all():
-            sigma = normalised_implied_vol(beta, x, b_max)
+            sigma, counts = solve_normalised(beta, x, b_max)
             sigma /= np.sqrt(t)
+            _nan_outside(sigma, sigma_min_frac, sigma_max_frac)
         else:
             sigma = np.full(p.size, np.nan)
-            sigma[inside] = normalised_implied_vol(beta[inside], x[inside], b_max[inside]) / np.sqrt(t[inside])
+            solved, counts = solve_normalised(beta[inside], x[inside], b_max[inside])
+            solved /= np.sqrt(t[inside])
+            sigma[inside] = _nan_outside(solved, sigma_min_frac, sigma_max_frac)
+        record_steps(counts // copies)
+    return sigma
+
+
+def _nan_outside(sigma: FloatArray, sigma_min_frac: float, sigma_max_frac: float) -> FloatArray:
+    """``sigma`` with NaN (in place) wherever it is not strictly inside the search interval;
+    two reductions when every element is (or the array is empty)."""
+    if not (sigma.min(initial=np.inf) > sigma_min_frac and sigma.max(initial=-np.inf) < sigma_max_frac):
         np.copyto(sigma, np.nan, where=~((sigma > sigma_min_frac) & (sigma < sigma_max_frac)))
     return sigma

@@ -76,7 +76,7 @@ def carry_frac(model: PricingModel, rate_frac: ArrayLike, yield_frac: ArrayLike)
     if model is PricingModel.BLACK_SCHOLES:
         return r - np.asarray(yield_frac, dtype=np.float64)
     if model is PricingModel.BLACK_76:
-        return np.zeros_like(r + np.asarray(yield_frac, dtype=np.float64))
+        return np.zeros(np.broadcast_shapes(r.shape, np.shape(yield_frac)))  # raises as r + q would
     raise ValueError(f"unknown pricing model {model!r}")
 
 
