@@ -18,7 +18,7 @@ from thetacore.chain import ChainSnapshot
 from thetacore.pricing import PricingModel, et_instant_utc, greeks, implied_vol, time_to_expiry_years
 from thetacore.pricing.models import DAYS_PER_YEAR
 
-__all__ = ["expiry_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
+__all__ = ["ExpiryIvRequest", "expiry_greeks", "expiry_iv_request", "expiry_years", "time_to_expiry_years", "with_greeks"]
 
 _SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 _SECOND = timedelta(seconds=1)
@@ -65,6 +65,13 @@ def with_greeks(
     t_years = _years(chain, expiry_time_et)
     right = chain.right.astype("float64")
     iv = _quoted_iv(chain, model, t_years, rate_frac, yield_frac, right)
+    return _greeked(chain, key, iv, t_years, right, model, rate_frac, yield_frac)
+
+
+def _greeked(chain: ChainSnapshot, key: tuple[object, ...], iv: np.ndarray, t_years: np.ndarray, right: np.ndarray,
+             model: PricingModel, rate_frac: float, yield_frac: float) -> ChainSnapshot:
+    """The greeked copy of ``chain`` at IVs ``iv`` (:func:`with_greeks`' result), cached
+    under ``key`` on ``chain`` and on itself."""
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
     out = chain.with_computed(
@@ -97,6 +104,60 @@ def expiry_greeks(
     Raises:
         ValueError: if ``model`` is unknown.
     """
+    request = expiry_iv_request(chain, expiry, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
+                                expiry_time_et=expiry_time_et)
+    if isinstance(request, ChainSnapshot):
+        return request
+    return request.finish(request.solve())
+
+
+class ExpiryIvRequest:
+    """One expiry's IV solve, split so that a caller can solve its rows together with others
+    in one :func:`thetacore.pricing.implied_vol` call (the solver's cost is mostly per call,
+    issue 10) and then get exactly :func:`expiry_greeks`' snapshot.
+
+    :meth:`inputs` are the solver's arguments for the expiry's quoted rows (mid, underlying,
+    strike, time, right as float64 -- the values :func:`with_greeks` passes for them; the
+    solver is elementwise, so each row's IV does not depend on what else is in the call);
+    :meth:`finish` takes their IVs and builds, caches and returns the greeked snapshot.
+    """
+
+    def __init__(self, chain: ChainSnapshot, expiry: date, rows: ChainSnapshot, key: tuple[object, ...],
+                 model: PricingModel, rate_frac: float, yield_frac: float, expiry_time_et: time) -> None:
+        self.chain, self.expiry, self.rows, self.key = chain, expiry, rows, key
+        self.model, self.rate_frac, self.yield_frac = model, rate_frac, yield_frac
+        self.t_years = _years(rows, expiry_time_et)
+        self.right = rows.right.astype("float64")
+        self.mid = rows.mid_pts
+        self.quoted = np.flatnonzero(np.isfinite(self.mid))
+
+    def inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(mid, underlying, strike, t_years, right)`` of the quoted rows, each ``(m,)``."""
+        q, rows = self.quoted, self.rows
+        return self.mid[q], rows.underlying_pts[q], rows.strike_pts[q], self.t_years[q], self.right[q]
+
+    def solve(self) -> np.ndarray:
+        """The quoted rows' IVs by one solver call of their own."""
+        mid, under, strike, t_years, right = self.inputs()
+        out: np.ndarray = implied_vol(self.model, mid, under, strike, t_years, self.rate_frac, self.yield_frac, right)
+        return out
+
+    def finish(self, quoted_iv: np.ndarray) -> ChainSnapshot:
+        """:func:`expiry_greeks`' snapshot from the quoted rows' IVs ``quoted_iv`` (``(m,)``,
+        in :meth:`inputs`' order; the unquoted rows are NaN), cached as it caches it."""
+        iv = np.full(len(self.rows), np.nan)
+        iv[self.quoted] = quoted_iv
+        with_key = ("with_greeks", self.model, self.rate_frac, self.yield_frac, self.key[-1])
+        out = _greeked(self.rows, with_key, iv, self.t_years, self.right, self.model, self.rate_frac,
+                       self.yield_frac)
+        self.chain.derived[self.key] = out
+        return out
+
+
+def expiry_iv_request(chain: ChainSnapshot, expiry: date, *, model: PricingModel, rate_frac: float,
+                      yield_frac: float, expiry_time_et: time) -> ExpiryIvRequest | ChainSnapshot:
+    """The :class:`ExpiryIvRequest` of :func:`expiry_greeks` (same arguments), or its cached
+    snapshot when one exists (nothing left to solve)."""
     key = ("expiry_greeks", expiry, model, rate_frac, yield_frac, expiry_time_et)
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
@@ -105,9 +166,7 @@ def expiry_greeks(
     rows = chain.select(chain.expiry == day)
     if len(rows):
         rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
-    out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
-    chain.derived[key] = out
-    return out
+    return ExpiryIvRequest(chain, expiry, rows, key, model, rate_frac, yield_frac, expiry_time_et)
 
 
 def _years(chain: ChainSnapshot, expiry_time_et: time) -> np.ndarray:

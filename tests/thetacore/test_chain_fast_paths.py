@@ -52,6 +52,31 @@ def test_when_expiries_listed_then_they_equal_numpy_unique_with_nat_once_and_las
     assert not got.flags.writeable, "the cached list is shared: callers cannot change it"
 
 
+def test_when_expiries_already_in_order_or_not_then_the_list_equals_numpy_unique() -> None:
+    """The no-sort path (an array already in order, no NaT) and the sorting path give
+    ``np.unique``'s list for random date arrays: in order, shuffled, with NaT anywhere
+    (NaT is the smallest int64: an int-ordered array with a leading NaT must still sort)."""
+    from thetacore.chain import _sorted_unique_days
+
+    rng = np.random.default_rng(11)
+    paths = {"in order": 0, "sorted": 0}
+    for _ in range(2_000):
+        days = np.datetime64("2024-01-12", "D") + rng.integers(0, 6, int(rng.integers(0, 12)))
+        if rng.random() < 0.5:
+            days.sort()
+        if days.size and rng.random() < 0.3:
+            days[rng.integers(0, days.size, 2)] = np.datetime64("NaT")
+        ints = days.view(np.int64)
+        fast = days.size > 1 and bool(np.all(ints[1:] >= ints[:-1])) and not np.isnat(days[0])
+        paths["in order" if fast else "sorted"] += 1
+        got, want = _sorted_unique_days(days), np.unique(days)
+        assert got.dtype == want.dtype and got.astype(str).tolist() == want.astype(str).tolist()
+        assert not np.shares_memory(got, days), "the cached list never aliases the chain's array"
+    assert min(paths.values()) > 300, paths
+    nat_first = np.array(["NaT", "2024-01-12", "2024-03-15"], dtype="datetime64[D]")
+    assert _sorted_unique_days(nat_first).astype(str).tolist() == ["2024-01-12", "2024-03-15", "NaT"]
+
+
 def test_when_rows_selected_then_they_are_the_chains_rows_and_construction_still_validates() -> None:
     chain = _es_chain()
     rows = chain.select(chain.right == int(Right.PUT))
