@@ -18,7 +18,8 @@ from thetacore.chain import ChainSnapshot
 from thetacore.pricing import PricingModel, et_instant_utc, greeks, implied_vol, time_to_expiry_years
 from thetacore.pricing.models import DAYS_PER_YEAR
 
-__all__ = ["ExpiryIvRequest", "expiry_greeks", "expiry_iv_request", "expiry_years", "time_to_expiry_years", "with_greeks"]
+__all__ = ["EXPIRY_ROWS_GREEKS", "ExpiryIvRequest", "expiry_greeks", "expiry_iv_request", "expiry_rows",
+           "expiry_rows_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
 
 _SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 _SECOND = timedelta(seconds=1)
@@ -162,11 +163,51 @@ def expiry_iv_request(chain: ChainSnapshot, expiry: date, *, model: PricingModel
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
+    return ExpiryIvRequest(chain, expiry, expiry_rows(chain, expiry), key, model, rate_frac, yield_frac,
+                           expiry_time_et)
+
+
+def expiry_rows(chain: ChainSnapshot, expiry: date) -> ChainSnapshot:
+    """The contracts of ``chain`` expiring on ``expiry``, in the chain's order, as quoted (no
+    IV or greeks computed): a new snapshot, cached on ``chain`` per expiry."""
+    key = ("expiry_rows", expiry)
+    hit = chain.derived.get(key)
+    if isinstance(hit, ChainSnapshot):
+        return hit
     day = np.datetime64(expiry, "D")
     rows = chain.select(chain.expiry == day)
     if len(rows):
         rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
-    return ExpiryIvRequest(chain, expiry, rows, key, model, rate_frac, yield_frac, expiry_time_et)
+    chain.derived[key] = rows
+    return rows
+
+
+EXPIRY_ROWS_GREEKS = "expiry_greeks_rows"
+"""First item of the :func:`expiry_rows_greeks` cache keys (``risk.gate_session.legs_chain``
+looks for them)."""
+
+
+def expiry_rows_greeks(chain: ChainSnapshot, expiry: date, positions: tuple[int, ...], *, model: PricingModel,
+                       rate_frac: float, yield_frac: float, expiry_time_et: time) -> ChainSnapshot:
+    """:func:`with_greeks` of only the rows at ``positions`` (in that order) of
+    :func:`expiry_rows` ``(chain, expiry)``: for a rule that picks its contracts from the
+    quotes and reads the greeks of the picks alone. The IV and greeks are elementwise, so
+    every row gets exactly the numbers :func:`expiry_greeks` gives it. Cached on ``chain``
+    under ``(EXPIRY_ROWS_GREEKS, expiry, model, rate_frac, yield_frac, expiry_time_et,
+    positions)``.
+
+    Raises:
+        ValueError: if ``model`` is unknown.
+        IndexError: for a position outside the expiry's rows.
+    """
+    key = (EXPIRY_ROWS_GREEKS, expiry, model, rate_frac, yield_frac, expiry_time_et, positions)
+    hit = chain.derived.get(key)
+    if isinstance(hit, ChainSnapshot):
+        return hit
+    rows = expiry_rows(chain, expiry).select(np.array(positions, dtype=np.int64))
+    out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
+    chain.derived[key] = out
+    return out
 
 
 def _years(chain: ChainSnapshot, expiry_time_et: time) -> np.ndarray:

@@ -232,3 +232,38 @@ def test_when_futures_scan_runs_on_one_grid_then_it_equals_a_scenario_by_scenari
     got = futures_scan_bp_pts(ratio, chain, scan_range_frac=0.1, t_years=t_years, rate_frac=0.05,
                               vol_scan_frac=0.04, short_minimum_frac=0.0)
     assert worst > 0 and got == worst
+
+
+def test_when_only_picked_rows_are_greeked_then_they_equal_the_whole_expirys_rows_and_the_gate_reads_them() -> None:
+    """:func:`expiry_rows_greeks` (LT112: the picked puts only) gives each row the whole
+    expiry's numbers, every array bit for bit; the gate's :func:`legs_chain` takes the legs
+    from it, marked greeked with the same inputs, and the buying power is the one the whole
+    expiry gives."""
+    from risk.gate_session import legs_chain
+    from thetacore.chain import _ARRAY_FIELDS
+    from thetacore.chain_greeks import expiry_rows, expiry_rows_greeks
+
+    march = date(2024, 3, 15)
+    greek_args = {"model": PricingModel.BLACK_76, "rate_frac": 0.05, "yield_frac": 0.0, "expiry_time_et": ES_TIME}
+    whole = expiry_greeks(_es_chain(), march, **greek_args)  # type: ignore[arg-type]
+    chain = _es_chain()
+    rows = expiry_rows(chain, march)
+    assert rows.symbol.tolist() == whole.symbol.tolist() and np.isnan(rows.iv_frac).all()
+    picked = (20, 3, 11, 40)  # any order: the rows come in that order
+    got = expiry_rows_greeks(chain, march, picked, **greek_args)  # type: ignore[arg-type]
+    assert np.isfinite(got.iv_frac).sum() >= 3
+    for name in _ARRAY_FIELDS:
+        want, have = getattr(whole, name)[list(picked)], getattr(got, name)
+        same = have.tolist() == want.tolist() if want.dtype == object else have.tobytes() == want.tobytes()
+        assert have.dtype == want.dtype and same, name
+    assert expiry_rows_greeks(chain, march, picked, **greek_args) is got  # type: ignore[arg-type]
+    legs = tuple(OptionLeg(str(got.symbol[i]), "ES202403", Right(int(got.right[i])), float(got.strike_pts[i]), march,
+                           r) for i, r in ((0, -1), (2, -1)))
+    structure = Structure(StructureKind.STRANGLE, legs, 50.0, UnderlyingKind.FUTURE)
+    intent = OrderIntent("futures_strangle", IntentPurpose.OPEN, structure, 1, -40.0, "p1")
+    gate_rows = legs_chain(intent, chain)
+    assert gate_rows.symbol.tolist() == [leg.symbol for leg in legs]
+    assert ("with_greeks", PricingModel.BLACK_76, 0.05, 0.0, ES_TIME) in gate_rows.derived
+    t = float(time_to_expiry_years(np.datetime64(march, "D"), AT_UTC, ES_TIME))
+    args = {"net_price_pts": -40.0, "scan_range_frac": 0.15, "t_years": t, "rate_frac": 0.05}
+    assert buying_power_pts(structure, gate_rows, **args) == buying_power_pts(structure, whole, **args) > 100.0
