@@ -107,8 +107,7 @@ class GateSession:
         chain = legs_chain(intent, chain)  # the legs' rows only: nothing reads the rest of the chain
         cover = self._cover_strike(intent.structure, intent.quantity, chain.root.split("*")[0]) if intent.purpose is IntentPurpose.OPEN else None
         bp_unit = self._bp_usd_per_unit(intent, ctx, chain, cover) if intent.purpose is IntentPurpose.OPEN else 0.0
-        daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
-        prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
+        prev = ctx.underlying_daily.last_close_before(ctx.today_et) if ctx.underlying_daily else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
                                        underlying_prev_close=float(prev), bp_usd_per_unit=bp_unit,
                                        underlying_pts=None if held is not None

@@ -267,3 +267,17 @@ def test_when_only_picked_rows_are_greeked_then_they_equal_the_whole_expirys_row
     t = float(time_to_expiry_years(np.datetime64(march, "D"), AT_UTC, ES_TIME))
     args = {"net_price_pts": -40.0, "scan_range_frac": 0.15, "t_years": t, "rate_frac": 0.05}
     assert buying_power_pts(structure, gate_rows, **args) == buying_power_pts(structure, whole, **args) > 100.0
+
+
+def test_when_the_gate_reads_the_previous_close_then_it_is_the_last_close_of_the_bars_before_today() -> None:
+    """``DailyBars.last_close_before`` (the gate's previous close, issue 10) is the last close
+    of ``before(today)``: bars out of order, today's own bar excluded, NaN with none before."""
+    from thetacore.market_stats import DailyBars
+
+    days = np.array(["2024-01-10", "2024-01-08", "2024-01-12", "2024-01-09", "2024-01-11"], dtype="datetime64[D]")
+    close = np.array([101.0, 99.0, 105.0, 100.0, 103.5])
+    bars = DailyBars(days, close + 1.0, close - 1.0, close)
+    for today, want in ((date(2024, 1, 12), 103.5), (date(2024, 1, 11), 100.0), (date(2024, 1, 13), 103.5),
+                        (date(2024, 1, 9), 99.0)):
+        assert bars.last_close_before(today) == float(bars.before(today).close_pts[-1]) == want
+    assert np.isnan(bars.last_close_before(date(2024, 1, 8))) and len(bars.before(date(2024, 1, 8)).day) == 0
