@@ -149,7 +149,7 @@ def _uncovered_short_notional_pts(ratios: np.ndarray, rights: np.ndarray, fwd: n
     """Sum over puts and calls of the net short contracts of that right (shorts less longs,
     at least 0) x their mean futures price: a spread's long wing covers its short."""
     total = 0.0
-    for right in np.unique(rights):
+    for right in sorted(set(rights.tolist())):  # np.unique's values and order, without its sort machinery
         mine = rights == right
         total += max(0.0, -float(ratios[mine].sum())) * float(fwd[mine].mean())
     return total

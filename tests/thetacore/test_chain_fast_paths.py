@@ -281,3 +281,43 @@ def test_when_the_gate_reads_the_previous_close_then_it_is_the_last_close_of_the
                         (date(2024, 1, 9), 99.0)):
         assert bars.last_close_before(today) == float(bars.before(today).close_pts[-1]) == want
     assert np.isnan(bars.last_close_before(date(2024, 1, 8))) and len(bars.before(date(2024, 1, 8)).day) == 0
+
+
+def _choose_expiry_numpy(expiries: np.ndarray, today: date, target: int, lo: int, hi: int) -> tuple | None:
+    """The array form :func:`thetacore.selection.choose_expiry` had before issue 10's
+    Python-number form (the long way for the test below)."""
+    if expiries.size == 0:
+        return None
+    dte = (expiries - np.datetime64(today, "D")).astype(np.int64)
+    inside = (dte >= lo) & (dte <= hi)
+    pool = np.flatnonzero(inside) if inside.any() else np.flatnonzero(dte >= 0)
+    if pool.size == 0:
+        return None
+    best = pool[np.argmin(np.abs(dte[pool] - target))]
+    return expiries[best].astype(object), int(dte[best]), bool(inside[best])
+
+
+def test_when_an_expiry_is_chosen_then_it_is_the_array_forms_choice() -> None:
+    """Random listed dates (NaT among them, ties around the target, windows with none inside,
+    every date expired): the same expiry, DTE and in-window flag as the array form."""
+    from thetacore.selection import choose_expiry
+
+    rng = np.random.default_rng(3)
+    base = _es_chain()
+    kinds = {"inside": 0, "nearest": 0, "none": 0}
+    for _ in range(1_500):
+        n = int(rng.integers(1, 9))
+        days = np.datetime64(DAY, "D") + rng.integers(-30, 200, n)
+        if rng.random() < 0.2:
+            days[rng.integers(0, n)] = np.datetime64("NaT")
+        rows = base.select(np.arange(n))
+        chain = ChainSnapshot(**{**{f: getattr(rows, f) for f in rows.__dataclass_fields__}, "expiry": days})
+        target = int(rng.integers(-10, 150))
+        lo = target - int(rng.integers(0, 30))
+        hi = target + int(rng.integers(0, 30))
+        want = _choose_expiry_numpy(chain.expiries(), DAY, target, lo, hi)
+        got = choose_expiry(chain, DAY, target, lo, hi)
+        assert (None if got is None else (got.expiry, got.dte_days, got.in_window)) == want
+        assert got is None or (type(got.dte_days) is int and type(got.in_window) is bool)
+        kinds["none" if got is None else "inside" if got.in_window else "nearest"] += 1
+    assert min(kinds.values()) > 50, kinds
