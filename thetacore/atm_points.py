@@ -227,9 +227,8 @@ class _Groups:
 
     def __init__(self, chain: ChainSnapshot, days: list[np.datetime64]) -> None:
         self.chain, self.days = chain, days
-        ints = chain.expiry.view(np.int64)
-        self.ints = ints
-        self.in_order = bool(ints.size < 2 or (ints[1:] >= ints[:-1]).all())  # as a host lists them
+        self.ints = chain.expiry.view(np.int64)
+        self.in_order = chain.expiry_in_order()  # as a host lists them
         self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def group(self, g: int) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +307,7 @@ def _bracket_ivs(chain: ChainSnapshot, groups: _Groups, gs: list[int], brackets:
         return out
     pos = np.concatenate([p for _, p, _ in parts]) if parts else np.empty(0, dtype=np.int64)
     rows = np.concatenate([r for _, _, r in parts]) if parts else np.empty(0, dtype=np.int64)
-    mid = chain.mid_pts[rows]
+    mid = chain.mid_at(rows)
     quoted = np.isfinite(mid)
     idx = rows[quoted]
     inputs = [mid[quoted], chain.underlying_pts[idx], chain.strike_pts[idx], np.array(t_rows)[quoted],

@@ -321,3 +321,15 @@ def test_when_an_expiry_is_chosen_then_it_is_the_array_forms_choice() -> None:
         assert got is None or (type(got.dte_days) is int and type(got.in_window) is bool)
         kinds["none" if got is None else "inside" if got.in_window else "nearest"] += 1
     assert min(kinds.values()) > 50, kinds
+
+
+def test_when_the_mid_of_some_rows_is_read_then_it_is_the_whole_chains_mid_there() -> None:
+    """``ChainSnapshot.mid_at`` gives :attr:`mid_pts` at the rows, bit for bit: one-sided,
+    crossed and zero-bid rows are NaN alike; any order, repeats allowed."""
+    chain = _es_chain()
+    bid, ask = chain.bid_pts.copy(), chain.ask_pts.copy()
+    bid[3], ask[5], bid[9] = 0.0, bid[5] - 0.25, np.nan  # zero bid, crossed, one-sided
+    odd = ChainSnapshot(**{**{f: getattr(chain, f) for f in chain.__dataclass_fields__}, "bid_pts": bid, "ask_pts": ask})
+    rows = np.array([9, 5, 3, 1, 2, 7, 7, len(odd) - 1])  # row 7: no bid in _es_chain
+    got, want = odd.mid_at(rows), odd.mid_pts[rows]
+    assert got.tobytes() == want.tobytes() and np.isnan(got[:3]).all() and np.isfinite(got[3:5]).all()
