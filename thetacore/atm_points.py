@@ -8,14 +8,17 @@ linear interpolation between neighbours). :func:`expiry_atm_points` gives the sa
 from far less work (issue 10 goal 2; the strangle's IV reading cost 17 ms of an 18 ms
 decision at 1,840 contracts):
 
-* the rows are sorted once by (expiry, strike) -- stably, so rows of one strike keep the
-  chain's order, the order the long way averages them in;
+* only the expiries a reading looks at are timed and have their rows sorted by strike --
+  stably, so rows of one strike keep the chain's order, the order the long way averages
+  them in (:mod:`thetacore.atm_rows`);
 * per expiry the forward is the long way's (:func:`forward_pts`: for
   Black-76 the median of the finite underlying prices, taken directly when they are all
   equal, as they are for one future per expiry);
 * the IVs of only the rows at the two bracketing strikes, of every expiry, are solved in one
   :func:`thetacore.pricing.implied_vol` call with the exact inputs the long way gives those
-  rows (the solver is elementwise: each row's IV does not depend on the other rows);
+  rows (the solver is elementwise: each row's IV does not depend on the other rows); a
+  caller may add another expiry's rows to that call (``also``: the strangle's entry expiry,
+  :func:`thetacore.chain_greeks.expiry_iv_request`), one solver call instead of two;
 * each strike's IV is the mean of its finite IVs in row order (two: ``(a + b) / 2``, the
   operations ``np.mean`` performs for two numbers), then ``np.interp`` between the two.
 
@@ -33,6 +36,7 @@ from datetime import date, datetime, time
 
 import numpy as np
 
+from thetacore.atm_rows import Bracket, ExpiryGroups, ExpiryTimes
 from thetacore.chain import ChainSnapshot
 from thetacore.chain_greeks import ExpiryIvRequest, expiry_greeks, expiry_years
 from thetacore.enums import Right
@@ -136,14 +140,14 @@ def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: f
     """
     listed = chain.expiries()
     real = len(listed) - int(np.isnat(listed).sum())  # NaT sorts last
-    years = _Years(listed, now_utc, expiry_time_et)
+    years = ExpiryTimes(listed, now_utc, expiry_time_et)
     first = bisect_right(years, 0.0, 0, real)  # the first unexpired listed expiry (t > 0)
     days = [listed[i] for i in range(first, real)]
     if not days:
         return []
     years.offset = first
     years.size = len(days)
-    ways = _Ways(chain, _Groups(chain, days), days, years, model, rate_frac, yield_frac, expiry_time_et, also)
+    ways = _Ways(chain, ExpiryGroups(chain, days), days, years, model, rate_frac, yield_frac, expiry_time_et, also)
     at = 0 if near_years is None else bisect_left(years, near_years)
     if near_years is None or (at < len(days) and years[at] == near_years):
         return [p for p in ways.points(list(range(len(days)))) if p is not None]
@@ -159,32 +163,10 @@ def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: f
     return [found[side] for side in ("below", "above") if side in found]
 
 
-class _Years:
-    """:func:`thetacore.chain_greeks.expiry_years` of listed expiries, as a sequence for
-    :mod:`bisect`, each computed on first reading. Item ``i`` is the time of
-    ``listed[offset + i]``; times increase with the date (two dates are a day apart, a
-    clock change one hour), so the sequence is sorted."""
-
-    def __init__(self, listed: np.ndarray, now_utc: datetime, expiry_time_et: time) -> None:
-        self.listed, self.now_utc, self.expiry_time_et = listed, now_utc, expiry_time_et
-        self.offset, self.size = 0, len(listed)
-        self.memo: dict[int, float] = {}
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, i: int) -> float:
-        j = self.offset + i
-        t = self.memo.get(j)
-        if t is None:
-            t = self.memo[j] = expiry_years(self.listed[j].astype(date), self.now_utc, self.expiry_time_et)
-        return t
-
-
 class _Ways:
     """The points of chosen groups, with one IV solver call per request."""
 
-    def __init__(self, chain: ChainSnapshot, groups: _Groups, days: list[np.datetime64], years: _Years,
+    def __init__(self, chain: ChainSnapshot, groups: ExpiryGroups, days: list[np.datetime64], years: ExpiryTimes,
                  model: PricingModel, rate_frac: float, yield_frac: float, expiry_time_et: time,
                  also: ExpiryIvRequest | None) -> None:
         self.chain, self.groups, self.days, self.years = chain, groups, days, years
@@ -208,7 +190,7 @@ class _Ways:
             out.append(ExpiryAtm(self.days[g].astype(date), self.years[g], fwd, iv) if ok else None)
         return out
 
-    def _solve(self, gs: list[int], brackets: list[_Bracket | None]) -> dict[int, np.ndarray]:
+    def _solve(self, gs: list[int], brackets: list[Bracket | None]) -> dict[int, np.ndarray]:
         """:func:`_bracket_ivs` of the groups, with :attr:`also`'s rows in the same solver
         call the first time (then finished and dropped)."""
         also, self.also = self.also, None
@@ -216,63 +198,7 @@ class _Ways:
                             self.rate_frac, self.yield_frac, also)
 
 
-_Bracket = tuple[int, int, int]  # in a group's strike order: (first row of the low strike, of the high one, end)
-_LONG_WAY = (-1, -1, -1)
-
-
-class _Groups:
-    """Each kept expiry's rows sorted by strike, stably (rows of one strike keep the chain's
-    order: what a stable sort by (expiry, strike) of the whole chain gives each expiry),
-    found when first asked for: a decision reads two or three of the expiries."""
-
-    def __init__(self, chain: ChainSnapshot, days: list[np.datetime64]) -> None:
-        self.chain, self.days = chain, days
-        self.ints = chain.expiry.view(np.int64)
-        self.in_order = chain.expiry_in_order()  # as a host lists them
-        self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def group(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(rows, strikes)`` of group ``g``: chain row numbers sorted by strike, and their strikes."""
-        hit = self.memo.get(g)
-        if hit is not None:
-            return hit
-        day = self.days[g].view(np.int64)
-        if self.in_order:
-            a, b = int(np.searchsorted(self.ints, day, "left")), int(np.searchsorted(self.ints, day, "right"))
-            strikes = self.chain.strike_pts[a:b]
-            order = np.argsort(strikes, kind="stable")
-            rows = order + a
-        else:
-            at = np.flatnonzero(self.ints == day)
-            order = np.argsort(self.chain.strike_pts[at], kind="stable")
-            rows = at[order]
-        out = self.memo[g] = (rows, self.chain.strike_pts[rows])
-        return out
-
-    def rows(self, g: int) -> np.ndarray:
-        """Chain row numbers of group ``g``, sorted by strike."""
-        return self.group(g)[0]
-
-    def bracket(self, g: int, fwd: float) -> _Bracket | None:
-        """The rows of the two listed strikes around ``fwd`` in group ``g`` (positions in its
-        strike order): ``None`` when ``fwd`` is unknown or outside the listed strikes (the
-        long way gives NaN), ``_LONG_WAY`` when only the long way can tell."""
-        if not math.isfinite(fwd):
-            return None
-        k = self.group(g)[1]
-        j = int(np.searchsorted(k, fwd, "right"))  # strikes <= fwd (a NaN strike sorts last)
-        if j == 0:
-            return None
-        if j == k.size:
-            return None if fwd > k[-1] else _LONG_WAY
-        if not math.isfinite(k[j]):
-            return _LONG_WAY
-        lo = int(np.searchsorted(k, k[j - 1], "left"))
-        hi = int(np.searchsorted(k, k[j], "right"))
-        return lo, j, hi
-
-
-def _forward(chain: ChainSnapshot, groups: _Groups, g: int, model: PricingModel, rate_frac: float,
+def _forward(chain: ChainSnapshot, groups: ExpiryGroups, g: int, model: PricingModel, rate_frac: float,
              t_years: float) -> float:
     """:func:`forward_pts` of group ``g``'s rows."""
     rows = groups.rows(g)
@@ -286,7 +212,7 @@ def _forward(chain: ChainSnapshot, groups: _Groups, g: int, model: PricingModel,
     return forward_pts(chain.select(np.sort(rows)), model, rate_frac, t_years)
 
 
-def _bracket_ivs(chain: ChainSnapshot, groups: _Groups, gs: list[int], brackets: list[_Bracket | None],
+def _bracket_ivs(chain: ChainSnapshot, groups: ExpiryGroups, gs: list[int], brackets: list[Bracket | None],
                  years: list[float], model: PricingModel, rate_frac: float, yield_frac: float,
                  also: ExpiryIvRequest | None = None) -> dict[int, np.ndarray]:
     """Per group of ``gs``, the IV of every row of its bracket in its strike order (NaN
@@ -337,7 +263,7 @@ def _strike_iv(values: np.ndarray) -> float:
     return float(np.mean(fin)) if fin.size else float("nan")
 
 
-def _interpolated(groups: _Groups, g: int, br: _Bracket, ivs: dict[int, np.ndarray], fwd: float) -> float:
+def _interpolated(groups: ExpiryGroups, g: int, br: Bracket, ivs: dict[int, np.ndarray], fwd: float) -> float:
     """The IV at ``fwd`` between the bracket's two strikes; NaN when either has no finite IV
     (the caller then takes the long way)."""
     if br[0] < 0:
