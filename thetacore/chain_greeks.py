@@ -205,6 +205,8 @@ def expiry_rows_greeks(chain: ChainSnapshot, expiry: date, positions: tuple[int,
     if isinstance(hit, ChainSnapshot):
         return hit
     rows = expiry_rows(chain, expiry).select(np.array(positions, dtype=np.int64))
+    if len(rows):
+        rows.derived["expiries"] = np.array([np.datetime64(expiry, "D")])  # what np.unique of the rows gives
     out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
     chain.derived[key] = out
     return out
