@@ -270,7 +270,8 @@ class Lt112(Strategy):
         out: list[StrikeChoice | None] = []
         for role, c in zip(("long", "short", "naked"), picks, strict=True):
             if c is not None:
-                c = replace(c, abs_delta=float(abs(legs.delta[positions.index(c.index)])))
+                c = StrikeChoice(c.index, c.symbol, c.strike_pts, float(abs(legs.delta[positions.index(c.index)])),
+                                 c.in_band)
                 details[f"{role}_put_abs_delta"] = round(c.abs_delta, 4)
             out.append(c)
         return tuple(out), legs
