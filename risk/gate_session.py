@@ -31,7 +31,7 @@ from risk.gate_inputs import AccountSnapshot, GateMarket, LegQuote, OpenPosition
 from risk.state import GateState
 from strategies.base import MarketContext
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_years, with_greeks
+from thetacore.chain_greeks import EXPIRY_ROWS_GREEKS, expiry_years, with_greeks
 from thetacore.chain_margin import MEMO_KEY, chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.enums import IntentPurpose
@@ -107,8 +107,7 @@ class GateSession:
         chain = legs_chain(intent, chain)  # the legs' rows only: nothing reads the rest of the chain
         cover = self._cover_strike(intent.structure, intent.quantity, chain.root.split("*")[0]) if intent.purpose is IntentPurpose.OPEN else None
         bp_unit = self._bp_usd_per_unit(intent, ctx, chain, cover) if intent.purpose is IntentPurpose.OPEN else 0.0
-        daily = ctx.underlying_daily.before(ctx.today_et) if ctx.underlying_daily else None
-        prev = daily.close_pts[-1] if daily is not None and len(daily.day) else math.nan
+        prev = ctx.underlying_daily.last_close_before(ctx.today_et) if ctx.underlying_daily else math.nan
         market = GateMarket.from_chain(intent, chain, vix_level=ctx.vix_level, vix_prev_close=vix_prev_close,
                                        underlying_prev_close=float(prev), bp_usd_per_unit=bp_unit,
                                        underlying_pts=None if held is not None
@@ -329,22 +328,28 @@ def defined_risk(intent: OrderIntent) -> bool:
     return all(v >= 0 for v in net.values())
 
 
+_GREEKED_ROWS = (("expiry_greeks",), (EXPIRY_ROWS_GREEKS,))
+"""Cache keys (first item) of greeked sub-snapshots :func:`legs_chain` reads legs from; items
+2-5 of both are (model, rate, yield, expiry time), the :func:`with_greeks` inputs."""
+
+
 def legs_chain(intent: OrderIntent, chain: ChainSnapshot) -> ChainSnapshot:
     """The rows of ``intent``'s legs (those the chain holds, in leg order), as a snapshot.
 
     Found in a per-expiry snapshot the strategy already built
-    (:func:`thetacore.chain_greeks.expiry_greeks`, cached on ``chain``) when that holds every
+    (:func:`thetacore.chain_greeks.expiry_greeks`, or the picked rows of
+    :func:`thetacore.chain_greeks.expiry_rows_greeks`, cached on ``chain``) when that holds every
     leg, so the gate never indexes or greeks the whole chain; else by the chain's own
     symbol index (built once per snapshot). The rows are the chain's, value for value.
     """
     symbols = [leg.symbol for leg in intent.structure.legs]
     for key, sub in list(chain.derived.items()):
-        if isinstance(key, tuple) and key[:1] == ("expiry_greeks",) and isinstance(sub, ChainSnapshot):
+        if isinstance(key, tuple) and key[:1] in _GREEKED_ROWS and isinstance(sub, ChainSnapshot):
             index = sub.symbol_index()
             if all(s in index for s in symbols):
                 rows = sub.select(np.array([index[s] for s in symbols], dtype=np.int64))
                 # the rows carry the sub-chain's IVs: greeked with the same inputs, they are final
-                rows.derived[("with_greeks", *key[2:])] = rows
+                rows.derived[("with_greeks", *key[2:6])] = rows
                 # same rows for the legs' symbols: the strategy's buying power holds for them too
                 rows.derived[MEMO_KEY] = sub.derived.setdefault(MEMO_KEY, {})
                 return rows

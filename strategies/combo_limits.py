@@ -16,8 +16,8 @@ def combo_limit(structure: Structure, chain: ChainSnapshot, prod: OptionProduct,
     Raises:
         thetacore.structures.QuoteError: when a leg has no usable two-sided quote.
     """
-    mid, natural = structure.net_mid_pts(chain), structure.net_natural_pts(chain)
-    details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
     bid, ask = structure.leg_quotes(chain)
+    mid, natural = structure.net_mid_natural_pts(bid, ask)
+    details.update(net_mid_pts=round(mid, 4), net_natural_pts=round(natural, 4))
     tick = prod.combo_tick_pts(((bid + ask) / 2).tolist())
     return limit_on_tick(mid + toward_far_frac * (natural - mid), natural, tick)

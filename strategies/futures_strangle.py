@@ -35,6 +35,7 @@ the credit); close at 21 DTE.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 from typing import Any
 
@@ -51,7 +52,12 @@ from thetacore.chain_margin import chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, nan_to_null
 from thetacore.enums import Action, IntentPurpose, Right
-from thetacore.iv_rank import IvRankUnavailable, constant_maturity_atm_iv, iv_rank_over_trading_days
+from thetacore.iv_rank import (
+    CmReading,
+    IvRankUnavailable,
+    constant_maturity_atm_iv,
+    iv_rank_over_trading_days,
+)
 from thetacore.legs import OptionLeg
 from thetacore.market_stats import iv_rank_frac, range_frac
 from thetacore.parameters import Parameters
@@ -173,7 +179,11 @@ class FuturesStrangle(Strategy):
         if exp is None:
             reasons.append(Reason("NO_EXPIRY", "chain holds no unexpired contract"))
             return self._decide(ctx, reasons, None, details)
-        # every rule below reads the chosen expiry only: its greeks alone (issue 10)
+        # every rule below reads the chosen expiry only: its greeks alone (issue 10), solved
+        # in one call with today's IV reading when one is still to be taken (read below)
+        if self._needs_iv_reading(ctx):
+            with suppress(IvRankUnavailable):  # remembered on the chain: _record_iv_reading reports it
+                self._iv_reading(ctx, greek_expiry=exp.expiry)
         chain = expiry_greeks(ctx.chain, exp.expiry, model=self.product.model, rate_frac=ctx.rate_frac,
                               yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
         details.update(expiry=exp.expiry.isoformat(), dte_days=exp.dte_days)
@@ -254,14 +264,30 @@ class FuturesStrangle(Strategy):
         if ctx.chain is None or len(ctx.chain) == 0:
             return "; no chain for today's IV reading"
         try:
-            cm = constant_maturity_atm_iv(ctx.chain, self.p.strangle_iv_cm_days, model=self.product.model,
-                                          rate_frac=ctx.rate_frac, yield_frac=0.0,
-                                          expiry_time_et=self.product.expiry_time_et, now_utc=ctx.time_utc)
+            cm = self._iv_reading(ctx)
         except IvRankUnavailable as exc:
             return f"; {exc}"
         self.iv_readings[ctx.today_et] = cm.iv_frac
         details["atm_iv_frac"], details["atm_iv_basis"] = round(cm.iv_frac, 4), cm.basis
         return ""
+
+    def _needs_iv_reading(self, ctx: MarketContext) -> bool:
+        """True while today has no finite reading and the chain can give one."""
+        if ctx.today_et in self.iv_readings and np.isfinite(self.iv_readings[ctx.today_et]):
+            return False
+        return ctx.chain is not None and len(ctx.chain) > 0
+
+    def _iv_reading(self, ctx: MarketContext, greek_expiry: date | None = None) -> CmReading:
+        """Today's constant-maturity ATM IV of ``ctx.chain`` (remembered on the chain).
+
+        Raises:
+            IvRankUnavailable: as :func:`thetacore.iv_rank.constant_maturity_atm_iv`.
+        """
+        assert ctx.chain is not None
+        return constant_maturity_atm_iv(ctx.chain, self.p.strangle_iv_cm_days, model=self.product.model,
+                                        rate_frac=ctx.rate_frac, yield_frac=0.0,
+                                        expiry_time_et=self.product.expiry_time_et, now_utc=ctx.time_utc,
+                                        greek_expiry=greek_expiry)
 
     def _consolidation_reasons(self, ctx: MarketContext, details: dict[str, object]) -> list[Reason]:
         p = self.p

@@ -203,7 +203,7 @@ class Ipmcc(Strategy):
             reasons.append(Reason("NO_CALL_DELTA", "no call with a computable delta at this expiry")
                            if call is None else Reason("NO_UNDERLYING", "no underlying price"))
             return self._decide(ctx, reasons, details)
-        price = float(chain.mid_pts[call.index])
+        price = float(chain.mid_at(np.array([call.index]))[0])
         extrinsic = price - max(0.0, spot - call.strike_pts)
         # the rule's 5% is of the UNDERLYING's price (reference "IPMCC"; of the option's own
         # price an 80-delta one-year call almost never qualifies)
@@ -255,7 +255,7 @@ class Ipmcc(Strategy):
         idx = self._weekly_strike(chain, expiry, spot, trend, reasons, details)
         if idx is None:
             return self._decide(ctx, reasons, details)
-        price = float(chain.mid_pts[idx])
+        price = float(chain.mid_at(np.array([idx]))[0])
         extrinsic = price - max(0.0, spot - float(chain.strike_pts[idx]))
         details.update(spot_pts=spot, short_price_pts=price, short_extrinsic_pts=round(extrinsic, 4))
         if np.isfinite(extrinsic) and extrinsic <= 0:

@@ -43,7 +43,7 @@ from strategies.combo_limits import combo_limit
 from strategies.defense import defense_review
 from strategies.entry_calendar import entry_day_reason
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_greeks, expiry_years
+from thetacore.chain_greeks import expiry_rows, expiry_rows_greeks, expiry_years
 from thetacore.chain_margin import chain_buying_power_pts, margin_settings
 from thetacore.decisions import Decision, OrderIntent, Reason
 from thetacore.durable_state import Fields, StateError
@@ -162,23 +162,23 @@ class Lt112(Strategy):
         if exp is None:
             reasons.append(Reason("NO_EXPIRY", "chain holds no unexpired contract"))
             return self._decide(ctx, reasons, details)
-        # every rule below reads the chosen expiry only: its greeks alone (issue 10)
-        chain = expiry_greeks(ctx.chain, exp.expiry, model=self.product.model, rate_frac=ctx.rate_frac,
-                              yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
+        # every rule below reads the chosen expiry only, and picks its puts by strike from the
+        # quotes: IV and greeks of the picked puts alone (issue 10; _choose_strikes)
+        chain = expiry_rows(ctx.chain, exp.expiry)
         details.update(expiry=exp.expiry.isoformat(), dte_days=exp.dte_days)
         if not exp.in_window:
             reasons.append(Reason("NO_EXPIRY_IN_WINDOW", f"no expiry within {p.lt112_dte_min}-"
                                   f"{p.lt112_dte_max} DTE; nearest {exp.expiry.isoformat()} at "
                                   f"{exp.dte_days} DTE (checked below for information)"))
         reasons += self._concentration_reasons(exp.expiry) + self._event_reasons(ctx, exp.expiry)
-        picks, strike_reasons = self._choose_strikes(chain, exp.expiry, ctx, details)
+        picks, strike_reasons, legs = self._choose_strikes(chain, exp.expiry, ctx, details)
         reasons += strike_reasons
         if picks is None:
             return self._decide(ctx, reasons, details)
         structure = self._ratio_spread(chain, picks, exp.expiry)
         try:
-            limit = combo_limit(structure, chain, self.product, p.order_limit_toward_far_frac, details)
-            reasons += self._risk_details(structure, chain, limit, ctx, exp.expiry, details)
+            limit = combo_limit(structure, legs, self.product, p.order_limit_toward_far_frac, details)
+            reasons += self._risk_details(structure, legs, limit, ctx, exp.expiry, details)
         except QuoteError as exc:
             reasons.append(Reason("QUOTE_INVALID", str(exc)))
             return self._decide(ctx, reasons, details)
@@ -226,29 +226,55 @@ class Lt112(Strategy):
         lo, hi = float(u.min()), float(u.max())
         return lo if lo == hi else float(np.median(u))  # the median of equal numbers is the number
 
-    def _choose_strikes(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext,
-                        details: dict[str, object]) -> tuple[tuple[StrikeChoice, ...] | None, list[Reason]]:
-        """``(long, short, naked)`` put choices, or ``None`` with the reasons why not."""
+    def _choose_strikes(self, chain: ChainSnapshot, expiry: date, ctx: MarketContext, details: dict[str, object]
+                        ) -> tuple[tuple[StrikeChoice, ...] | None, list[Reason], ChainSnapshot]:
+        """``(long, short, naked)`` put choices, or ``None`` with the reasons why not; and the
+        picked puts' rows greeked (:func:`_greek_picks`; ``chain`` is the expiry's rows)."""
         p = self.p
         under = self._underlying_pts(chain, expiry, ctx)
         name = "future" if self.product.underlying_kind is UnderlyingKind.FUTURE else "underlying"
         if not np.isfinite(under):
-            return None, [Reason("NO_UNDERLYING_PRICE", f"no {name} price for the {expiry.isoformat()} expiry")]
+            return None, [Reason("NO_UNDERLYING_PRICE", f"no {name} price for the {expiry.isoformat()} expiry")], chain
         details["underlying_pts"] = round(under, 4)
         long, r_long = _pick(chain, expiry, "long", under * (1 - p.lt112_long_put_otm_frac),
                              f"{p.lt112_long_put_otm_frac:.0%} below the {name} {under:.2f}", details)
-        short, r_short = (None, None) if long is None else _pick(
+        short, r_short = (None, None) if r_long or long is None else _pick(
             chain, expiry, "short", long.strike_pts - p.lt112_spread_width_pts,
             f"{p.lt112_spread_width_pts:g} pts below the long {long.strike_pts:g}", details)
         naked, r_naked = _pick(chain, expiry, "naked", under * (1 - p.lt112_naked_put_otm_frac),
                                f"{p.lt112_naked_put_otm_frac:.0%} below the {name} {under:.2f}", details)
+        (long, short, naked), legs = self._greek_picks(ctx, chain, expiry, (long, short, naked), details)
+        # a pick with a reason is recorded (and greeked) but not usable
+        long, short, naked = (None if r else c for c, r in ((long, r_long), (short, r_short), (naked, r_naked)))
         reasons = [r for r in (r_long, r_short, r_naked) if r is not None]
         if long is None or short is None or naked is None:
-            return None, reasons
+            return None, reasons, legs
         if not long.strike_pts > short.strike_pts > naked.strike_pts:
             return None, [Reason("STRIKES_NOT_ORDERED", f"need long > short > naked; got {long.strike_pts:g} / "
-                                 f"{short.strike_pts:g} / {naked.strike_pts:g}")]
-        return (long, short, naked), reasons
+                                 f"{short.strike_pts:g} / {naked.strike_pts:g}")], legs
+        return (long, short, naked), reasons, legs
+
+    def _greek_picks(self, ctx: MarketContext, chain: ChainSnapshot, expiry: date,
+                     picks: tuple[StrikeChoice | None, ...], details: dict[str, object]
+                     ) -> tuple[tuple[StrikeChoice | None, ...], ChainSnapshot]:
+        """The picks with their |delta|, recorded in ``details`` (``<role>_put_abs_delta``, in
+        the place :func:`_pick` kept for it), and their rows greeked: IV and greeks of the
+        picked rows only, in one solver call (:func:`thetacore.chain_greeks.expiry_rows_greeks`:
+        each row gets the numbers the whole expiry's greeks give it)."""
+        positions = tuple(sorted({c.index for c in picks if c is not None}))
+        if not positions:
+            return picks, chain
+        assert ctx.chain is not None
+        legs = expiry_rows_greeks(ctx.chain, expiry, positions, model=self.product.model, rate_frac=ctx.rate_frac,
+                                  yield_frac=0.0, expiry_time_et=self.product.expiry_time_et)
+        out: list[StrikeChoice | None] = []
+        for role, c in zip(("long", "short", "naked"), picks, strict=True):
+            if c is not None:
+                c = StrikeChoice(c.index, c.symbol, c.strike_pts, float(abs(legs.delta[positions.index(c.index)])),
+                                 c.in_band)
+                details[f"{role}_put_abs_delta"] = round(c.abs_delta, 4)
+            out.append(c)
+        return tuple(out), legs
 
     def _ratio_spread(self, chain: ChainSnapshot, picks: tuple[StrikeChoice, ...], expiry: date) -> Structure:
         legs = tuple(OptionLeg(c.symbol, str(chain.underlying_symbol[c.index]), Right.PUT, c.strike_pts, expiry, r)
@@ -419,14 +445,14 @@ def _buy_back(ctx: MarketContext, symbol: str, prod: OptionProduct, toward_far_f
 def _pick(chain: ChainSnapshot, expiry: date, role: str, target_pts: float, how: str,
           details: dict[str, object]) -> tuple[StrikeChoice | None, Reason | None]:
     """The put for ``role`` (long/short/naked) nearest ``target_pts``, recorded in
-    ``details``; ``(None, reason)`` when the chain has none near it."""
+    ``details``, and ``None`` or the reason it cannot be used (the chain has none near it;
+    the choice is then ``None`` too when there is no quoted put at all)."""
     choice = choose_put_near(chain, expiry, target_pts)
     details[f"{role}_put_target_pts"] = round(target_pts, 2)
     if choice is not None:
         details[f"{role}_put_strike_pts"] = choice.strike_pts
-        details[f"{role}_put_abs_delta"] = round(choice.abs_delta, 4)
-    reason = out_of_chain_reason(role, choice, chain, expiry, target_pts, how)
-    return (None, reason) if reason else (choice, None)
+        details[f"{role}_put_abs_delta"] = round(choice.abs_delta, 4)  # NaN on rows not greeked: set again then
+    return choice, out_of_chain_reason(role, choice, chain, expiry, target_pts, how)
 
 
 def _quoted_puts(chain: ChainSnapshot, expiry: date) -> np.ndarray:

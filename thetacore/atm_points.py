@@ -8,14 +8,17 @@ linear interpolation between neighbours). :func:`expiry_atm_points` gives the sa
 from far less work (issue 10 goal 2; the strangle's IV reading cost 17 ms of an 18 ms
 decision at 1,840 contracts):
 
-* the rows are sorted once by (expiry, strike) -- stably, so rows of one strike keep the
-  chain's order, the order the long way averages them in;
+* only the expiries a reading looks at are timed and have their rows sorted by strike --
+  stably, so rows of one strike keep the chain's order, the order the long way averages
+  them in (:mod:`thetacore.atm_rows`);
 * per expiry the forward is the long way's (:func:`forward_pts`: for
   Black-76 the median of the finite underlying prices, taken directly when they are all
   equal, as they are for one future per expiry);
 * the IVs of only the rows at the two bracketing strikes, of every expiry, are solved in one
   :func:`thetacore.pricing.implied_vol` call with the exact inputs the long way gives those
-  rows (the solver is elementwise: each row's IV does not depend on the other rows);
+  rows (the solver is elementwise: each row's IV does not depend on the other rows); a
+  caller may add another expiry's rows to that call (``also``: the strangle's entry expiry,
+  :func:`thetacore.chain_greeks.expiry_iv_request`), one solver call instead of two;
 * each strike's IV is the mean of its finite IVs in row order (two: ``(a + b) / 2``, the
   operations ``np.mean`` performs for two numbers), then ``np.interp`` between the two.
 
@@ -27,14 +30,15 @@ expiry takes the long way. ``tests/thetacore/test_atm_points.py`` compares both 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import numpy as np
 
+from thetacore.atm_rows import Bracket, ExpiryGroups, ExpiryTimes
 from thetacore.chain import ChainSnapshot
-from thetacore.chain_greeks import expiry_greeks, expiry_years
+from thetacore.chain_greeks import ExpiryIvRequest, expiry_greeks, expiry_years
 from thetacore.enums import Right
 from thetacore.pricing import PricingModel, implied_vol
 
@@ -113,10 +117,13 @@ def expiry_atm_points_greeked(chain: ChainSnapshot, *, model: PricingModel, rate
 
 
 def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: float, yield_frac: float,
-                      expiry_time_et: time, now_utc: datetime, near_years: float | None = None) -> list[ExpiryAtm]:
+                      expiry_time_et: time, now_utc: datetime, near_years: float | None = None,
+                      also: ExpiryIvRequest | None = None) -> list[ExpiryAtm]:
     """:class:`ExpiryAtm` of every unexpired listed expiry of ``chain`` that has one, in
     expiry order: the same list as :func:`expiry_atm_points_greeked` (module docstring).
-    Times: :func:`thetacore.chain_greeks.expiry_years`.
+    Times: :func:`thetacore.chain_greeks.expiry_years`, computed only for the expiries
+    looked at (times grow with the date, so the unexpired ones and ``near_years``' place
+    are found by bisection).
 
     ``near_years``: only the points a total-variance interpolation at ``near_years``
     (:func:`thetacore.iv_rank.interpolate_total_variance`) reads: the last expiry with a
@@ -124,24 +131,27 @@ def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: f
     range), searched outwards from ``near_years``; every point when an expiry's time equals
     ``near_years`` exactly (then whether it is the last point decides the reading).
 
+    ``also``: another expiry's IV request (:func:`thetacore.chain_greeks.expiry_iv_request`)
+    whose rows are solved in the first solver call with the bracketing rows and then
+    finished (its greeked snapshot cached on its chain): one solver call instead of two.
+
     Raises:
         ValueError: if ``model`` is unknown or ``now_utc`` is naive.
     """
-    days, years = [], []
-    for day in chain.expiries():
-        if np.isnat(day):
-            continue
-        t = expiry_years(day.astype(date), now_utc, expiry_time_et)
-        if t > 0:
-            days.append(day)
-            years.append(t)
+    listed = chain.expiries()
+    real = len(listed) - int(np.isnat(listed).sum())  # NaT sorts last
+    years = ExpiryTimes(listed, now_utc, expiry_time_et)
+    first = bisect_right(years, 0.0, 0, real)  # the first unexpired listed expiry (t > 0)
+    days = [listed[i] for i in range(first, real)]
     if not days:
         return []
-    ways = _Ways(chain, _Groups(chain, np.array(days, dtype="datetime64[D]")), days, years, model, rate_frac,
-                 yield_frac, expiry_time_et)
-    if near_years is None or near_years in years:
+    years.offset = first
+    years.size = len(days)
+    ways = _Ways(chain, ExpiryGroups(chain, days), days, years, model, rate_frac, yield_frac, expiry_time_et, also)
+    at = 0 if near_years is None else bisect_left(years, near_years)
+    if near_years is None or (at < len(days) and years[at] == near_years):
         return [p for p in ways.points(list(range(len(days)))) if p is not None]
-    below, above = bisect_left(years, near_years) - 1, bisect_left(years, near_years)
+    below, above = at - 1, at
     found: dict[str, ExpiryAtm] = {}
     while (below >= 0 and "below" not in found) or (above < len(days) and "above" not in found):
         todo = {side: g for side, g in (("below", below), ("above", above))
@@ -156,21 +166,22 @@ def expiry_atm_points(chain: ChainSnapshot, *, model: PricingModel, rate_frac: f
 class _Ways:
     """The points of chosen groups, with one IV solver call per request."""
 
-    def __init__(self, chain: ChainSnapshot, groups: _Groups, days: list[np.datetime64], years: list[float],
-                 model: PricingModel, rate_frac: float, yield_frac: float, expiry_time_et: time) -> None:
+    def __init__(self, chain: ChainSnapshot, groups: ExpiryGroups, days: list[np.datetime64], years: ExpiryTimes,
+                 model: PricingModel, rate_frac: float, yield_frac: float, expiry_time_et: time,
+                 also: ExpiryIvRequest | None) -> None:
         self.chain, self.groups, self.days, self.years = chain, groups, days, years
         self.model, self.rate_frac, self.yield_frac, self.expiry_time_et = model, rate_frac, yield_frac, expiry_time_et
+        self.also = also
 
     def points(self, gs: list[int]) -> list[ExpiryAtm | None]:
         """The point of each group of ``gs`` (``None``: that expiry has none)."""
         chain, groups = self.chain, self.groups
         fwds = [_forward(chain, groups, g, self.model, self.rate_frac, self.years[g]) for g in gs]
         brackets = [groups.bracket(g, f) for g, f in zip(gs, fwds, strict=True)]
-        ivs = _bracket_ivs(chain, groups, brackets, [self.years[g] for g in gs], self.model, self.rate_frac,
-                           self.yield_frac)
+        ivs = self._solve(gs, brackets)
         out: list[ExpiryAtm | None] = []
         for g, fwd, br in zip(gs, fwds, brackets, strict=True):
-            iv = float("nan") if br is None else _interpolated(groups, br, ivs, fwd)
+            iv = float("nan") if br is None else _interpolated(groups, g, br, ivs, fwd)
             if br is not None and math.isnan(iv):  # the shortcut cannot tell: the long way decides
                 rows = expiry_greeks(chain, self.days[g].astype(date), model=self.model, rate_frac=self.rate_frac,
                                      yield_frac=self.yield_frac, expiry_time_et=self.expiry_time_et)
@@ -179,51 +190,15 @@ class _Ways:
             out.append(ExpiryAtm(self.days[g].astype(date), self.years[g], fwd, iv) if ok else None)
         return out
 
-
-_Bracket = tuple[int, int, int]  # (first row of the low strike, first row of the high strike, end of it)
-_LONG_WAY = (-1, -1, -1)
-
-
-class _Groups:
-    """The chain's rows from the first kept expiry on, sorted by (expiry, strike), stably."""
-
-    def __init__(self, chain: ChainSnapshot, days: np.ndarray) -> None:
-        exp = chain.expiry.astype("datetime64[D]").view("i8")
-        order = np.lexsort((chain.strike_pts, exp))
-        exp_sorted = exp[order]
-        d = days.view("i8")
-        first = int(np.searchsorted(exp_sorted, d[0], "left"))
-        self.order = order[first:]
-        self.strike = chain.strike_pts[self.order]
-        self.start = np.searchsorted(exp_sorted, d, "left") - first
-        self.end = np.searchsorted(exp_sorted, d, "right") - first
-
-    def rows(self, g: int) -> np.ndarray:
-        """Chain row numbers of group ``g``, sorted by strike."""
-        out: np.ndarray = self.order[self.start[g]:self.end[g]]
-        return out
-
-    def bracket(self, g: int, fwd: float) -> _Bracket | None:
-        """The rows of the two listed strikes around ``fwd`` in group ``g``: ``None`` when
-        ``fwd`` is unknown or outside the listed strikes (the long way gives NaN), ``_LONG_WAY``
-        when only the long way can tell."""
-        if not math.isfinite(fwd):
-            return None
-        a, b = int(self.start[g]), int(self.end[g])
-        k = self.strike[a:b]
-        j = int(np.searchsorted(k, fwd, "right"))  # strikes <= fwd (a NaN strike sorts last)
-        if j == 0:
-            return None
-        if j == b - a:
-            return None if fwd > k[-1] else _LONG_WAY
-        if not math.isfinite(k[j]):
-            return _LONG_WAY
-        lo = int(np.searchsorted(k, k[j - 1], "left"))
-        hi = int(np.searchsorted(k, k[j], "right"))
-        return a + lo, a + j, a + hi
+    def _solve(self, gs: list[int], brackets: list[Bracket | None]) -> dict[int, np.ndarray]:
+        """:func:`_bracket_ivs` of the groups, with :attr:`also`'s rows in the same solver
+        call the first time (then finished and dropped)."""
+        also, self.also = self.also, None
+        return _bracket_ivs(self.chain, self.groups, gs, brackets, [self.years[g] for g in gs], self.model,
+                            self.rate_frac, self.yield_frac, also)
 
 
-def _forward(chain: ChainSnapshot, groups: _Groups, g: int, model: PricingModel, rate_frac: float,
+def _forward(chain: ChainSnapshot, groups: ExpiryGroups, g: int, model: PricingModel, rate_frac: float,
              t_years: float) -> float:
     """:func:`forward_pts` of group ``g``'s rows."""
     rows = groups.rows(g)
@@ -237,28 +212,44 @@ def _forward(chain: ChainSnapshot, groups: _Groups, g: int, model: PricingModel,
     return forward_pts(chain.select(np.sort(rows)), model, rate_frac, t_years)
 
 
-def _bracket_ivs(chain: ChainSnapshot, groups: _Groups, brackets: list[_Bracket | None], years: list[float],
-                 model: PricingModel, rate_frac: float, yield_frac: float) -> np.ndarray:
-    """IV of every sorted row of a bracket (NaN elsewhere): one solver call, each row with the
-    inputs :func:`thetacore.chain_greeks.with_greeks` gives it (mid, its underlying, strike,
-    its expiry's time as one number, right as float64), only rows with a mid (as
-    ``chain_greeks._quoted_iv``)."""
-    pos: list[int] = []
+def _bracket_ivs(chain: ChainSnapshot, groups: ExpiryGroups, gs: list[int], brackets: list[Bracket | None],
+                 years: list[float], model: PricingModel, rate_frac: float, yield_frac: float,
+                 also: ExpiryIvRequest | None = None) -> dict[int, np.ndarray]:
+    """Per group of ``gs``, the IV of every row of its bracket in its strike order (NaN
+    elsewhere): one solver call, each row with the inputs
+    :func:`thetacore.chain_greeks.with_greeks` gives it (mid, its underlying, strike, its
+    expiry's time as one number, right as float64), only rows with a mid (as
+    ``chain_greeks._quoted_iv``); ``also``'s quoted rows in the same call, then
+    ``also.finish``."""
+    parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # (group, positions in its order, chain rows)
     t_rows: list[float] = []
-    for br, t in zip(brackets, years, strict=True):
+    for g, br, t in zip(gs, brackets, years, strict=True):
         if br is not None and br[0] >= 0:
-            pos.extend(range(br[0], br[2]))
+            pos = np.arange(br[0], br[2])
+            parts.append((g, pos, groups.rows(g)[pos]))
             t_rows.extend([t] * (br[2] - br[0]))
-    out = np.full(groups.order.size, np.nan)
-    if not pos:
+    out = {g: np.full(groups.rows(g).size, np.nan) for g, _, _ in parts}
+    if not parts and also is None:
         return out
-    p = np.array(pos)
-    rows = groups.order[p]
-    mid = chain.mid_pts[rows]
+    pos = np.concatenate([p for _, p, _ in parts]) if parts else np.empty(0, dtype=np.int64)
+    rows = np.concatenate([r for _, _, r in parts]) if parts else np.empty(0, dtype=np.int64)
+    mid = chain.mid_at(rows)
     quoted = np.isfinite(mid)
-    idx, q = rows[quoted], p[quoted]
-    out[q] = implied_vol(model, mid[quoted], chain.underlying_pts[idx], chain.strike_pts[idx],
-                         np.array(t_rows)[quoted], rate_frac, yield_frac, chain.right[idx].astype("float64"))
+    idx = rows[quoted]
+    inputs = [mid[quoted], chain.underlying_pts[idx], chain.strike_pts[idx], np.array(t_rows)[quoted],
+              chain.right[idx].astype("float64")]
+    n = int(quoted.sum())
+    if also is not None:
+        inputs = [np.concatenate([a, b]) for a, b in zip(inputs, also.inputs(), strict=True)]
+    ivs = implied_vol(model, inputs[0], inputs[1], inputs[2], inputs[3], rate_frac, yield_frac, inputs[4])
+    if also is not None:
+        also.finish(ivs[n:])
+    solved = np.full(rows.size, np.nan)
+    solved[quoted] = ivs[:n]
+    at = 0
+    for g, p, _ in parts:
+        out[g][p] = solved[at:at + p.size]
+        at += p.size
     return out
 
 
@@ -272,12 +263,14 @@ def _strike_iv(values: np.ndarray) -> float:
     return float(np.mean(fin)) if fin.size else float("nan")
 
 
-def _interpolated(groups: _Groups, br: _Bracket, ivs: np.ndarray, fwd: float) -> float:
+def _interpolated(groups: ExpiryGroups, g: int, br: Bracket, ivs: dict[int, np.ndarray], fwd: float) -> float:
     """The IV at ``fwd`` between the bracket's two strikes; NaN when either has no finite IV
     (the caller then takes the long way)."""
     if br[0] < 0:
         return float("nan")
-    lo_iv, hi_iv = _strike_iv(ivs[br[0]:br[1]]), _strike_iv(ivs[br[1]:br[2]])
+    iv = ivs[g]
+    lo_iv, hi_iv = _strike_iv(iv[br[0]:br[1]]), _strike_iv(iv[br[1]:br[2]])
     if math.isnan(lo_iv) or math.isnan(hi_iv):
         return float("nan")
-    return float(np.interp(fwd, [groups.strike[br[0]], groups.strike[br[1]]], [lo_iv, hi_iv]))
+    k = groups.group(g)[1]
+    return float(np.interp(fwd, [k[br[0]], k[br[1]]], [lo_iv, hi_iv]))

@@ -131,6 +131,13 @@ class ChainSnapshot:
         ok = (self.bid_pts > 0) & (self.ask_pts >= self.bid_pts)
         return np.where(ok, (self.bid_pts + self.ask_pts) / 2.0, np.nan)
 
+    def mid_at(self, rows: np.ndarray) -> np.ndarray:
+        """:attr:`mid_pts` of the contracts at positions ``rows`` only (the same operations on
+        those rows' quotes: the same numbers, without the whole chain's arrays)."""
+        bid, ask = self.bid_pts[rows], self.ask_pts[rows]
+        ok = (bid > 0) & (ask >= bid)
+        return np.where(ok, (bid + ask) / 2.0, np.nan)
+
     def dte_days(self, today: date) -> np.ndarray:
         """``(n,)`` int calendar days from ``today`` (exchange date) to each expiry."""
         return (self.expiry - np.datetime64(today, "D")).astype(np.int64)
@@ -140,10 +147,20 @@ class ChainSnapshot:
         read-only array: the cache is shared by every caller)."""
         out = self.derived.get("expiries")
         if out is None:
-            out = _sorted_unique_days(self.expiry)
+            out = _sorted_unique_days(self.expiry, self.expiry_in_order())
             out.flags.writeable = False
             self.derived["expiries"] = out
         assert isinstance(out, np.ndarray)
+        return out
+
+    def expiry_in_order(self) -> bool:
+        """True when the expiry column never decreases (as int64: a NaT anywhere but first
+        breaks it), as hosts list a chain expiry by expiry; computed once per snapshot."""
+        out = self.derived.get("expiry_in_order")
+        if out is None:
+            ints = self.expiry.view(np.int64)
+            out = self.derived["expiry_in_order"] = bool(ints.size < 2 or (ints[1:] >= ints[:-1]).all())
+        assert isinstance(out, bool)
         return out
 
     def select(self, mask: np.ndarray) -> ChainSnapshot:
@@ -215,15 +232,27 @@ class ChainSnapshot:
         return i
 
 
-def _sorted_unique_days(days: np.ndarray) -> np.ndarray:
-    """``np.unique(days)`` for a ``datetime64[D]`` array (sorted, NaT last and once), by one
-    sort and a neighbour comparison of the int64 values: a third of ``np.unique``'s time on
-    a few thousand dates (it hashes first)."""
-    ordered = np.sort(days)
-    if ordered.size < 2:
-        return ordered
-    ints = ordered.view(np.int64)
-    keep = np.empty(ordered.size, dtype=bool)
+def _sorted_unique_days(days: np.ndarray, in_order: bool | None = None) -> np.ndarray:
+    """``np.unique(days)`` for a ``datetime64[D]`` array (sorted, NaT last and once), by a
+    neighbour comparison of the int64 values after one sort -- or none: hosts list a chain
+    expiry by expiry, and an array already in order (as int64, with no NaT, which is the
+    smallest int64 and would lead) is the order ``np.sort`` gives; checking that is one pass,
+    and sorting ``datetime64`` costs a few times an ``int64`` sort (167 us against 13 us
+    for the check at 20,000 rows). ``in_order``: that check's result when known
+    (:meth:`ChainSnapshot.expiry_in_order`)."""
+    ints = days.view(np.int64)
+    if ints.size < 2:
+        return days.copy()
+    if in_order is None:
+        in_order = bool((ints[1:] >= ints[:-1]).all())
+    if not (in_order and ints[0] != _NAT_INT):
+        days = np.sort(days)  # NaT last, as np.unique puts it
+        ints = days.view(np.int64)
+    keep = np.empty(ints.size, dtype=bool)
     keep[0] = True
     np.not_equal(ints[1:], ints[:-1], out=keep[1:])
-    return ordered[keep]
+    return days[keep]
+
+
+_NAT_INT = np.datetime64("NaT", "D").view(np.int64)
+"""NaT's int64 value (the smallest int64)."""

@@ -18,7 +18,8 @@ from thetacore.chain import ChainSnapshot
 from thetacore.pricing import PricingModel, et_instant_utc, greeks, implied_vol, time_to_expiry_years
 from thetacore.pricing.models import DAYS_PER_YEAR
 
-__all__ = ["expiry_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
+__all__ = ["EXPIRY_ROWS_GREEKS", "ExpiryIvRequest", "expiry_greeks", "expiry_iv_request", "expiry_rows",
+           "expiry_rows_greeks", "expiry_years", "time_to_expiry_years", "with_greeks"]
 
 _SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 _SECOND = timedelta(seconds=1)
@@ -65,6 +66,13 @@ def with_greeks(
     t_years = _years(chain, expiry_time_et)
     right = chain.right.astype("float64")
     iv = _quoted_iv(chain, model, t_years, rate_frac, yield_frac, right)
+    return _greeked(chain, key, iv, t_years, right, model, rate_frac, yield_frac)
+
+
+def _greeked(chain: ChainSnapshot, key: tuple[object, ...], iv: np.ndarray, t_years: np.ndarray, right: np.ndarray,
+             model: PricingModel, rate_frac: float, yield_frac: float) -> ChainSnapshot:
+    """The greeked copy of ``chain`` at IVs ``iv`` (:func:`with_greeks`' result), cached
+    under ``key`` on ``chain`` and on itself."""
     g = greeks(model, chain.underlying_pts, chain.strike_pts, t_years, rate_frac, yield_frac,
                iv, right)
     out = chain.with_computed(
@@ -97,14 +105,108 @@ def expiry_greeks(
     Raises:
         ValueError: if ``model`` is unknown.
     """
+    request = expiry_iv_request(chain, expiry, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
+                                expiry_time_et=expiry_time_et)
+    if isinstance(request, ChainSnapshot):
+        return request
+    return request.finish(request.solve())
+
+
+class ExpiryIvRequest:
+    """One expiry's IV solve, split so that a caller can solve its rows together with others
+    in one :func:`thetacore.pricing.implied_vol` call (the solver's cost is mostly per call,
+    issue 10) and then get exactly :func:`expiry_greeks`' snapshot.
+
+    :meth:`inputs` are the solver's arguments for the expiry's quoted rows (mid, underlying,
+    strike, time, right as float64 -- the values :func:`with_greeks` passes for them; the
+    solver is elementwise, so each row's IV does not depend on what else is in the call);
+    :meth:`finish` takes their IVs and builds, caches and returns the greeked snapshot.
+    """
+
+    def __init__(self, chain: ChainSnapshot, expiry: date, rows: ChainSnapshot, key: tuple[object, ...],
+                 model: PricingModel, rate_frac: float, yield_frac: float, expiry_time_et: time) -> None:
+        self.chain, self.expiry, self.rows, self.key = chain, expiry, rows, key
+        self.model, self.rate_frac, self.yield_frac = model, rate_frac, yield_frac
+        self.t_years = _years(rows, expiry_time_et)
+        self.right = rows.right.astype("float64")
+        self.mid = rows.mid_pts
+        self.quoted = np.flatnonzero(np.isfinite(self.mid))
+
+    def inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(mid, underlying, strike, t_years, right)`` of the quoted rows, each ``(m,)``."""
+        q, rows = self.quoted, self.rows
+        return self.mid[q], rows.underlying_pts[q], rows.strike_pts[q], self.t_years[q], self.right[q]
+
+    def solve(self) -> np.ndarray:
+        """The quoted rows' IVs by one solver call of their own."""
+        mid, under, strike, t_years, right = self.inputs()
+        out: np.ndarray = implied_vol(self.model, mid, under, strike, t_years, self.rate_frac, self.yield_frac, right)
+        return out
+
+    def finish(self, quoted_iv: np.ndarray) -> ChainSnapshot:
+        """:func:`expiry_greeks`' snapshot from the quoted rows' IVs ``quoted_iv`` (``(m,)``,
+        in :meth:`inputs`' order; the unquoted rows are NaN), cached as it caches it."""
+        iv = np.full(len(self.rows), np.nan)
+        iv[self.quoted] = quoted_iv
+        with_key = ("with_greeks", self.model, self.rate_frac, self.yield_frac, self.key[-1])
+        out = _greeked(self.rows, with_key, iv, self.t_years, self.right, self.model, self.rate_frac,
+                       self.yield_frac)
+        self.chain.derived[self.key] = out
+        return out
+
+
+def expiry_iv_request(chain: ChainSnapshot, expiry: date, *, model: PricingModel, rate_frac: float,
+                      yield_frac: float, expiry_time_et: time) -> ExpiryIvRequest | ChainSnapshot:
+    """The :class:`ExpiryIvRequest` of :func:`expiry_greeks` (same arguments), or its cached
+    snapshot when one exists (nothing left to solve)."""
     key = ("expiry_greeks", expiry, model, rate_frac, yield_frac, expiry_time_et)
     cached = chain.derived.get(key)
     if isinstance(cached, ChainSnapshot):
         return cached
+    return ExpiryIvRequest(chain, expiry, expiry_rows(chain, expiry), key, model, rate_frac, yield_frac,
+                           expiry_time_et)
+
+
+def expiry_rows(chain: ChainSnapshot, expiry: date) -> ChainSnapshot:
+    """The contracts of ``chain`` expiring on ``expiry``, in the chain's order, as quoted (no
+    IV or greeks computed): a new snapshot, cached on ``chain`` per expiry."""
+    key = ("expiry_rows", expiry)
+    hit = chain.derived.get(key)
+    if isinstance(hit, ChainSnapshot):
+        return hit
     day = np.datetime64(expiry, "D")
     rows = chain.select(chain.expiry == day)
     if len(rows):
         rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
+    chain.derived[key] = rows
+    return rows
+
+
+EXPIRY_ROWS_GREEKS = "expiry_greeks_rows"
+"""First item of the :func:`expiry_rows_greeks` cache keys (``risk.gate_session.legs_chain``
+looks for them)."""
+
+
+def expiry_rows_greeks(chain: ChainSnapshot, expiry: date, positions: tuple[int, ...], *, model: PricingModel,
+                       rate_frac: float, yield_frac: float, expiry_time_et: time) -> ChainSnapshot:
+    """:func:`with_greeks` of only the rows at ``positions`` (in that order) of
+    :func:`expiry_rows` ``(chain, expiry)``: for a rule that picks its contracts from the
+    quotes and reads the greeks of the picks alone. The IV and greeks are elementwise, so
+    every row gets exactly the numbers :func:`expiry_greeks` gives it. Cached on ``chain``
+    under ``(EXPIRY_ROWS_GREEKS, expiry, model, rate_frac, yield_frac, expiry_time_et,
+    positions)``.
+
+    Raises:
+        ValueError: if ``model`` is unknown.
+        IndexError: for a position outside the expiry's rows.
+    """
+    key = (EXPIRY_ROWS_GREEKS, expiry, model, rate_frac, yield_frac, expiry_time_et, positions)
+    hit = chain.derived.get(key)
+    if isinstance(hit, ChainSnapshot):
+        return hit
+    rows = expiry_rows(chain, expiry).select(np.array(positions, dtype=np.int64))
+    if len(rows):
+        rows.derived["expiries"] = np.array([np.datetime64(expiry, "D")])  # what np.unique of the rows gives
     out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
     chain.derived[key] = out
     return out

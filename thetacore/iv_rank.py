@@ -44,6 +44,7 @@ from thetacore.atm_points import (
     forward_pts,
 )
 from thetacore.chain import ChainSnapshot
+from thetacore.chain_greeks import ExpiryIvRequest, expiry_iv_request
 from thetacore.pricing import PricingModel
 from thetacore.pricing.models import DAYS_PER_YEAR
 
@@ -89,23 +90,45 @@ def interpolate_total_variance(points: Sequence[tuple[float, float]], target_yea
 
 
 def constant_maturity_atm_iv(chain: ChainSnapshot, target_days: int, *, model: PricingModel, rate_frac: float,
-                             yield_frac: float, expiry_time_et: time, now_utc: datetime) -> CmReading:
+                             yield_frac: float, expiry_time_et: time, now_utc: datetime,
+                             greek_expiry: date | None = None) -> CmReading:
     """The ``target_days`` constant-maturity ATM IV of ``chain`` (module docstring).
+
+    Remembered on ``chain`` per arguments (a decision may ask twice), the refusal too.
+    ``greek_expiry``: an expiry whose :func:`thetacore.chain_greeks.expiry_greeks` the
+    caller reads next; its rows are solved in the reading's own solver call (one call
+    instead of two; the snapshot is cached as ``expiry_greeks`` caches it, the same
+    numbers: the solver is elementwise). It does not change the reading.
 
     Raises:
         IvRankUnavailable: when no listed expiry has an ATM IV (the message says why).
     """
+    key = ("constant_maturity_atm_iv", target_days, model, rate_frac, yield_frac, expiry_time_et, now_utc)
+    hit = chain.derived.get(key)
+    if isinstance(hit, CmReading):
+        return hit
+    if isinstance(hit, str):
+        raise IvRankUnavailable(hit)
+    also = None
+    if greek_expiry is not None:
+        request = expiry_iv_request(chain, greek_expiry, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
+                                    expiry_time_et=expiry_time_et)
+        also = request if isinstance(request, ExpiryIvRequest) else None
     pts = expiry_atm_points(chain, model=model, rate_frac=rate_frac, yield_frac=yield_frac,
-                            expiry_time_et=expiry_time_et, now_utc=now_utc, near_years=target_days / DAYS_PER_YEAR)
+                            expiry_time_et=expiry_time_et, now_utc=now_utc, near_years=target_days / DAYS_PER_YEAR,
+                            also=also)
     if not pts:
-        raise IvRankUnavailable(f"no expiry with an ATM IV for the {target_days}-day constant-maturity IV")
+        why = f"no expiry with an ATM IV for the {target_days}-day constant-maturity IV"
+        chain.derived[key] = why
+        raise IvRankUnavailable(why)
     pts.sort(key=lambda a: a.t_years)
     iv, i, j = interpolate_total_variance([(a.t_years, a.atm_iv_frac) for a in pts], target_days / DAYS_PER_YEAR)
     if i != j:
         basis = f"interpolated {pts[i].expiry.isoformat()}/{pts[j].expiry.isoformat()}"
     else:
         basis = f"flat beyond {pts[i].expiry.isoformat()}"
-    return CmReading(iv, basis)
+    out = chain.derived[key] = CmReading(iv, basis)
+    return out
 
 
 @dataclass(frozen=True)

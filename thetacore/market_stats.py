@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,12 @@ class DailyBars:
         """Only the bars of sessions strictly before ``today`` (no look-ahead)."""
         m = self.day < np.datetime64(today, "D")
         return DailyBars(self.day[m], self.high_pts[m], self.low_pts[m], self.close_pts[m])
+
+    def last_close_before(self, today: date) -> float:
+        """Close of the last bar of a session strictly before ``today`` (points; the last
+        close of :meth:`before`, without building its bars); NaN when there is none."""
+        close = self.close_pts[self.day < np.datetime64(today, "D")]
+        return float(close[-1]) if close.size else math.nan
 
 
 def iv_rank_frac(readings: np.ndarray, lookback: int) -> float:

@@ -34,13 +34,14 @@ def choose_expiry(chain: ChainSnapshot, today: date, target: int, lo: int, hi: i
     expiries = chain.expiries()
     if expiries.size == 0:
         return None
-    dte = (expiries - np.datetime64(today, "D")).astype(np.int64)
-    inside = (dte >= lo) & (dte <= hi)
-    pool = np.flatnonzero(inside) if inside.any() else np.flatnonzero(dte >= 0)
-    if pool.size == 0:
+    # a few dozen dates: Python numbers (NaT gives the smallest int64: never inside, never >= 0)
+    dte: list[int] = (expiries - np.datetime64(today, "D")).astype(np.int64).tolist()
+    inside = [lo <= d <= hi for d in dte]
+    pool = [i for i, ok in enumerate(inside) if ok] or [i for i, d in enumerate(dte) if d >= 0]
+    if not pool:
         return None
-    best = pool[np.argmin(np.abs(dte[pool] - target))]
-    return ExpiryChoice(expiries[best].astype(object), int(dte[best]), bool(inside[best]))
+    best = min(pool, key=lambda i: abs(dte[i] - target))  # the first of equals: the earlier expiry
+    return ExpiryChoice(expiries[best].astype(object), dte[best], inside[best])
 
 
 @dataclass(frozen=True)

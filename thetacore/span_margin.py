@@ -115,10 +115,14 @@ def futures_scan_bp_pts(
     rights = np.array([int(leg.right) for leg in structure.legs])
     ratios = structure.ratios()
     # one price call: row 0 is today's price (move 0, IV as quoted), rows 1.. the scenarios;
-    # the price is elementwise, so each entry is the number a separate call would give
+    # the price is elementwise, so each entry is the number a separate call would give. Every
+    # per-option input has the grid's shape, so price() skips np.broadcast_arrays (its fast
+    # path: the same numbers, thetacore/pricing/models.py _prepare)
     vols = np.maximum(iv[None, :] + dvol_col, MIN_VOL_FRAC)
     vols[0] = iv
-    grid = price(PricingModel.BLACK_76, fwd * (1 + move_col), strikes, t_years, rate_frac, 0.0, vols, rights)
+    fixed = np.empty((3, *vols.shape))
+    fixed[0], fixed[1], fixed[2] = strikes, t_years, rights
+    grid = price(PricingModel.BLACK_76, fwd * (1 + move_col), fixed[0], fixed[1], rate_frac, 0.0, vols, fixed[2])
     pnl = ((grid[1:] - grid[0]) * ratios).sum(axis=1) * weight
     scan_risk = float(max(0.0, -pnl.min()))
     return max(scan_risk, short_minimum_frac * _uncovered_short_notional_pts(ratios, rights, fwd))
@@ -145,7 +149,7 @@ def _uncovered_short_notional_pts(ratios: np.ndarray, rights: np.ndarray, fwd: n
     """Sum over puts and calls of the net short contracts of that right (shorts less longs,
     at least 0) x their mean futures price: a spread's long wing covers its short."""
     total = 0.0
-    for right in np.unique(rights):
+    for right in sorted(set(rights.tolist())):  # np.unique's values and order, without its sort machinery
         mine = rights == right
         total += max(0.0, -float(ratios[mine].sum())) * float(fwd[mine].mean())
     return total

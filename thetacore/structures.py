@@ -160,8 +160,14 @@ class Structure:
 
     def net_mid_pts(self, chain: ChainSnapshot) -> float:
         """Net mid price per unit (points; + debit, - credit)."""
-        bid, ask = self.leg_quotes(chain)
-        return float(np.dot(self.ratios(), (bid + ask) / 2.0))
+        return self.net_mid_natural_pts(*self.leg_quotes(chain))[0]
+
+    def net_mid_natural_pts(self, bid: np.ndarray, ask: np.ndarray) -> tuple[float, float]:
+        """``(net mid, net natural)`` per unit from the legs' quotes (:meth:`leg_quotes`), points:
+        what :meth:`net_mid_pts` and :meth:`net_natural_pts` give, for a caller that holds the
+        quotes already (one chain read instead of three)."""
+        r = self.ratios()
+        return float(np.dot(r, (bid + ask) / 2.0)), float(np.dot(r, np.where(r > 0, ask, bid)))
 
     def quoted_mid_pts(self, quote: Callable[[str], tuple[float, float]]) -> float:
         """Net mid price per unit (points; + debit, - credit) from ``quote(symbol) -> (bid,
@@ -177,9 +183,7 @@ class Structure:
 
     def net_natural_pts(self, chain: ChainSnapshot) -> float:
         """Net price per unit crossing every spread: buy at the ask, sell at the bid."""
-        bid, ask = self.leg_quotes(chain)
-        r = self.ratios()
-        return float(np.dot(r, np.where(r > 0, ask, bid)))
+        return self.net_mid_natural_pts(*self.leg_quotes(chain))[1]
 
     def net_at_fraction_pts(self, chain: ChainSnapshot, toward_far_frac: float) -> float:
         """Net price with each leg at ``mid + frac * (far side - mid)``; 0 = mid, 1 = natural."""

@@ -166,6 +166,27 @@ def test_subscription_follows_the_underlying(root, kind):
     assert (sub.root, sub.kind, sub.dte_max) == (root, kind, 135)
 
 
+@pytest.mark.parametrize("naked_otm", ["0.10", "0.12"])
+def test_when_only_the_picked_puts_are_greeked_then_every_recorded_delta_is_the_whole_expirys(ctx, naked_otm):
+    """Issue 10: LT112 picks its puts by strike from the quotes and solves IVs for the picks
+    alone. Each recorded |delta| (the naked one too, also when it is out of the chain and
+    the decision declines) equals that strike's |delta| in the whole expiry's greeks (the long
+    way), rounded alike; the details keep their order (``<role>_put_abs_delta`` after the strike)."""
+    from thetacore.chain_greeks import expiry_greeks
+
+    d = Lt112(load_parameters({**WIDE, "lt112_naked_put_otm_frac": naked_otm})).entry_decision(ctx)
+    es = product("ES")
+    whole = expiry_greeks(dataclasses.replace(ctx.chain), date(2020, 6, 19), model=es.model, rate_frac=ctx.rate_frac,
+                          yield_frac=0.0, expiry_time_et=es.expiry_time_et)
+    det, keys = d.details, list(d.details)
+    for role in ("long", "short", "naked"):
+        k = det[f"{role}_put_strike_pts"]
+        [row] = np.flatnonzero((whole.strike_pts == k) & (whole.right == -1) & np.isfinite(whole.mid_pts))
+        assert det[f"{role}_put_abs_delta"] == round(float(abs(whole.delta[row])), 4) > 0.1
+        assert keys.index(f"{role}_put_abs_delta") == keys.index(f"{role}_put_strike_pts") + 1
+    assert d.action is (Action.ENTERED if naked_otm == "0.10" else Action.DECLINED)
+
+
 def _greeks(ctx: MarketContext):
     from thetacore.chain_greeks import with_greeks
     prod = product("ES")

@@ -125,3 +125,62 @@ def test_no_expiry_with_a_point_is_refused_as_before() -> None:
     with pytest.raises(IvRankUnavailable):
         constant_maturity_atm_iv(no_future, 90, **_args("ES", AT_UTC))  # type: ignore[arg-type]
     assert np.isnan(atm_iv_at_forward(chain, float("nan")))
+
+
+def _shuffled(chain: ChainSnapshot, seed: int) -> ChainSnapshot:
+    """The same contracts in a random row order (expiries no longer grouped)."""
+    return chain.select(np.random.default_rng(seed).permutation(len(chain)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_when_rows_are_not_listed_expiry_by_expiry_the_points_still_equal_the_long_way(seed: int) -> None:
+    """:class:`_Groups` takes an expiry's rows by position when the chain lists expiries in
+    order, else by a mask: both give the long way's points (ties of one strike in row order)."""
+    for root, spot, step in (("ES", 4800.0, 5.0), ("SPY", 475.0, 1.0)):
+        chain = _shuffled(_chain(root, spot, step, seed, holes=0.2), seed)
+        ints = chain.expiry.view(np.int64)
+        assert not (ints[1:] >= ints[:-1]).all(), "the shuffle must break the order"
+        args = _args(root, AT_UTC)
+        want = expiry_atm_points_greeked(replace(chain), **args)  # type: ignore[arg-type]
+        assert len(want) >= 5 and expiry_atm_points(replace(chain), **args) == want  # type: ignore[arg-type]
+        for days in (1, 30, 200, 900):
+            reading = constant_maturity_atm_iv(replace(chain), days, **args)  # type: ignore[arg-type]
+            assert (reading.iv_frac, reading.basis) == _long_reading(chain, days, args)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_when_an_expiry_is_greeked_with_the_reading_then_one_solve_gives_both_unchanged(
+        monkeypatch, shuffle: bool) -> None:
+    """``greek_expiry`` (the strangle's entry expiry) is solved in the reading's own solver
+    call: the reading is the plain one, the cached expiry snapshot equals a separate
+    :func:`expiry_greeks` array for array and bit for bit, and only one solver call runs."""
+    import thetacore.atm_points as ap
+    import thetacore.chain_greeks as cg
+    from thetacore.chain import _ARRAY_FIELDS
+    from thetacore.chain_greeks import expiry_greeks
+
+    chain = _chain("ES", 4800.0, 5.0, 2, holes=0.2)
+    chain = _shuffled(chain, 5) if shuffle else chain
+    args = _args("ES", AT_UTC)
+    greek_args = {k: v for k, v in args.items() if k != "now_utc"}
+    expiry = date(2024, 4, 12)  # 91 DTE: not one of the 45-day reading's brackets
+    calls: list[int] = []
+    for mod in (ap, cg):
+        real = mod.implied_vol
+        monkeypatch.setattr(mod, "implied_vol",
+                            lambda *a, _real=real, **k: calls.append(np.size(a[1])) or _real(*a, **k))
+    plain = constant_maturity_atm_iv(replace(chain), 45, **args)  # type: ignore[arg-type]
+    want = expiry_greeks(replace(chain), expiry, **greek_args)  # type: ignore[arg-type]
+    separate, calls[:] = list(calls), []
+    fresh = replace(chain)
+    got = constant_maturity_atm_iv(fresh, 45, greek_expiry=expiry, **args)  # type: ignore[arg-type]
+    assert got == plain
+    greeked = expiry_greeks(fresh, expiry, **greek_args)  # type: ignore[arg-type]
+    # the first call solves the bracket rows and the expiry's together; nothing else changes
+    assert calls == [separate[0] + separate[-1], *separate[1:-1]], (separate, calls)
+    assert len(greeked) == len(want) > 40 and np.isfinite(want.delta).sum() > 30
+    for name in _ARRAY_FIELDS:
+        a, b = getattr(greeked, name), getattr(want, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+    n = len(calls)
+    assert constant_maturity_atm_iv(fresh, 45, **args) is got and len(calls) == n  # remembered

@@ -52,6 +52,31 @@ def test_when_expiries_listed_then_they_equal_numpy_unique_with_nat_once_and_las
     assert not got.flags.writeable, "the cached list is shared: callers cannot change it"
 
 
+def test_when_expiries_already_in_order_or_not_then_the_list_equals_numpy_unique() -> None:
+    """The no-sort path (an array already in order, no NaT) and the sorting path give
+    ``np.unique``'s list for random date arrays: in order, shuffled, with NaT anywhere
+    (NaT is the smallest int64: an int-ordered array with a leading NaT must still sort)."""
+    from thetacore.chain import _sorted_unique_days
+
+    rng = np.random.default_rng(11)
+    paths = {"in order": 0, "sorted": 0}
+    for _ in range(2_000):
+        days = np.datetime64("2024-01-12", "D") + rng.integers(0, 6, int(rng.integers(0, 12)))
+        if rng.random() < 0.5:
+            days.sort()
+        if days.size and rng.random() < 0.3:
+            days[rng.integers(0, days.size, 2)] = np.datetime64("NaT")
+        ints = days.view(np.int64)
+        fast = days.size > 1 and bool(np.all(ints[1:] >= ints[:-1])) and not np.isnat(days[0])
+        paths["in order" if fast else "sorted"] += 1
+        got, want = _sorted_unique_days(days), np.unique(days)
+        assert got.dtype == want.dtype and got.astype(str).tolist() == want.astype(str).tolist()
+        assert not np.shares_memory(got, days), "the cached list never aliases the chain's array"
+    assert min(paths.values()) > 300, paths
+    nat_first = np.array(["NaT", "2024-01-12", "2024-03-15"], dtype="datetime64[D]")
+    assert _sorted_unique_days(nat_first).astype(str).tolist() == ["2024-01-12", "2024-03-15", "NaT"]
+
+
 def test_when_rows_selected_then_they_are_the_chains_rows_and_construction_still_validates() -> None:
     chain = _es_chain()
     rows = chain.select(chain.right == int(Right.PUT))
@@ -207,3 +232,104 @@ def test_when_futures_scan_runs_on_one_grid_then_it_equals_a_scenario_by_scenari
     got = futures_scan_bp_pts(ratio, chain, scan_range_frac=0.1, t_years=t_years, rate_frac=0.05,
                               vol_scan_frac=0.04, short_minimum_frac=0.0)
     assert worst > 0 and got == worst
+
+
+def test_when_only_picked_rows_are_greeked_then_they_equal_the_whole_expirys_rows_and_the_gate_reads_them() -> None:
+    """:func:`expiry_rows_greeks` (LT112: the picked puts only) gives each row the whole
+    expiry's numbers, every array bit for bit; the gate's :func:`legs_chain` takes the legs
+    from it, marked greeked with the same inputs, and the buying power is the one the whole
+    expiry gives."""
+    from risk.gate_session import legs_chain
+    from thetacore.chain import _ARRAY_FIELDS
+    from thetacore.chain_greeks import expiry_rows, expiry_rows_greeks
+
+    march = date(2024, 3, 15)
+    greek_args = {"model": PricingModel.BLACK_76, "rate_frac": 0.05, "yield_frac": 0.0, "expiry_time_et": ES_TIME}
+    whole = expiry_greeks(_es_chain(), march, **greek_args)  # type: ignore[arg-type]
+    chain = _es_chain()
+    rows = expiry_rows(chain, march)
+    assert rows.symbol.tolist() == whole.symbol.tolist() and np.isnan(rows.iv_frac).all()
+    picked = (20, 3, 11, 40)  # any order: the rows come in that order
+    got = expiry_rows_greeks(chain, march, picked, **greek_args)  # type: ignore[arg-type]
+    assert np.isfinite(got.iv_frac).sum() >= 3
+    for name in _ARRAY_FIELDS:
+        want, have = getattr(whole, name)[list(picked)], getattr(got, name)
+        same = have.tolist() == want.tolist() if want.dtype == object else have.tobytes() == want.tobytes()
+        assert have.dtype == want.dtype and same, name
+    assert expiry_rows_greeks(chain, march, picked, **greek_args) is got  # type: ignore[arg-type]
+    legs = tuple(OptionLeg(str(got.symbol[i]), "ES202403", Right(int(got.right[i])), float(got.strike_pts[i]), march,
+                           r) for i, r in ((0, -1), (2, -1)))
+    structure = Structure(StructureKind.STRANGLE, legs, 50.0, UnderlyingKind.FUTURE)
+    intent = OrderIntent("futures_strangle", IntentPurpose.OPEN, structure, 1, -40.0, "p1")
+    gate_rows = legs_chain(intent, chain)
+    assert gate_rows.symbol.tolist() == [leg.symbol for leg in legs]
+    assert ("with_greeks", PricingModel.BLACK_76, 0.05, 0.0, ES_TIME) in gate_rows.derived
+    t = float(time_to_expiry_years(np.datetime64(march, "D"), AT_UTC, ES_TIME))
+    args = {"net_price_pts": -40.0, "scan_range_frac": 0.15, "t_years": t, "rate_frac": 0.05}
+    assert buying_power_pts(structure, gate_rows, **args) == buying_power_pts(structure, whole, **args) > 100.0
+
+
+def test_when_the_gate_reads_the_previous_close_then_it_is_the_last_close_of_the_bars_before_today() -> None:
+    """``DailyBars.last_close_before`` (the gate's previous close, issue 10) is the last close
+    of ``before(today)``: bars out of order, today's own bar excluded, NaN with none before."""
+    from thetacore.market_stats import DailyBars
+
+    days = np.array(["2024-01-10", "2024-01-08", "2024-01-12", "2024-01-09", "2024-01-11"], dtype="datetime64[D]")
+    close = np.array([101.0, 99.0, 105.0, 100.0, 103.5])
+    bars = DailyBars(days, close + 1.0, close - 1.0, close)
+    for today, want in ((date(2024, 1, 12), 103.5), (date(2024, 1, 11), 100.0), (date(2024, 1, 13), 103.5),
+                        (date(2024, 1, 9), 99.0)):
+        assert bars.last_close_before(today) == float(bars.before(today).close_pts[-1]) == want
+    assert np.isnan(bars.last_close_before(date(2024, 1, 8))) and len(bars.before(date(2024, 1, 8)).day) == 0
+
+
+def _choose_expiry_numpy(expiries: np.ndarray, today: date, target: int, lo: int, hi: int) -> tuple | None:
+    """The array form :func:`thetacore.selection.choose_expiry` had before issue 10's
+    Python-number form (the long way for the test below)."""
+    if expiries.size == 0:
+        return None
+    dte = (expiries - np.datetime64(today, "D")).astype(np.int64)
+    inside = (dte >= lo) & (dte <= hi)
+    pool = np.flatnonzero(inside) if inside.any() else np.flatnonzero(dte >= 0)
+    if pool.size == 0:
+        return None
+    best = pool[np.argmin(np.abs(dte[pool] - target))]
+    return expiries[best].astype(object), int(dte[best]), bool(inside[best])
+
+
+def test_when_an_expiry_is_chosen_then_it_is_the_array_forms_choice() -> None:
+    """Random listed dates (NaT among them, ties around the target, windows with none inside,
+    every date expired): the same expiry, DTE and in-window flag as the array form."""
+    from thetacore.selection import choose_expiry
+
+    rng = np.random.default_rng(3)
+    base = _es_chain()
+    kinds = {"inside": 0, "nearest": 0, "none": 0}
+    for _ in range(1_500):
+        n = int(rng.integers(1, 9))
+        days = np.datetime64(DAY, "D") + rng.integers(-30, 200, n)
+        if rng.random() < 0.2:
+            days[rng.integers(0, n)] = np.datetime64("NaT")
+        rows = base.select(np.arange(n))
+        chain = ChainSnapshot(**{**{f: getattr(rows, f) for f in rows.__dataclass_fields__}, "expiry": days})
+        target = int(rng.integers(-10, 150))
+        lo = target - int(rng.integers(0, 30))
+        hi = target + int(rng.integers(0, 30))
+        want = _choose_expiry_numpy(chain.expiries(), DAY, target, lo, hi)
+        got = choose_expiry(chain, DAY, target, lo, hi)
+        assert (None if got is None else (got.expiry, got.dte_days, got.in_window)) == want
+        assert got is None or (type(got.dte_days) is int and type(got.in_window) is bool)
+        kinds["none" if got is None else "inside" if got.in_window else "nearest"] += 1
+    assert min(kinds.values()) > 50, kinds
+
+
+def test_when_the_mid_of_some_rows_is_read_then_it_is_the_whole_chains_mid_there() -> None:
+    """``ChainSnapshot.mid_at`` gives :attr:`mid_pts` at the rows, bit for bit: one-sided,
+    crossed and zero-bid rows are NaN alike; any order, repeats allowed."""
+    chain = _es_chain()
+    bid, ask = chain.bid_pts.copy(), chain.ask_pts.copy()
+    bid[3], ask[5], bid[9] = 0.0, bid[5] - 0.25, np.nan  # zero bid, crossed, one-sided
+    odd = ChainSnapshot(**{**{f: getattr(chain, f) for f in chain.__dataclass_fields__}, "bid_pts": bid, "ask_pts": ask})
+    rows = np.array([9, 5, 3, 1, 2, 7, 7, len(odd) - 1])  # row 7: no bid in _es_chain
+    got, want = odd.mid_at(rows), odd.mid_pts[rows]
+    assert got.tobytes() == want.tobytes() and np.isnan(got[:3]).all() and np.isfinite(got[3:5]).all()
