@@ -86,10 +86,18 @@ def _setup(name: str, chain: ChainSnapshot) -> tuple[Strategy, GateSession, Mark
 
 
 def decide(name: str, chain: ChainSnapshot) -> tuple[float, str]:
-    """Seconds of one entry decision plus the gate's review of its intent; the outcome."""
+    """Seconds of one entry decision plus the gate's review of its intent; the outcome.
+
+    The cyclic garbage collector is off while the clock runs, as ``timeit`` does (a collection
+    pass over the whole process is not the decision's), and, as ``timeit``, no collection is
+    forced just before it: a full pass walks every object of the process and leaves the CPU
+    caches cold, so the figure would depend on what else the process holds (LT112 at 1,840
+    contracts, best of 15: 1.03-1.27 ms, or 1.8-2.0 ms right after a full pass with 300,000
+    other objects alive; the benchmark's earlier form). Python runs such a pass rarely (when
+    the long-lived objects have grown by a quarter), so the warm figure is the typical one.
+    """
     strat, session, ctx = _setup(name, chain)
-    gc.collect()
-    gc.disable()  # as timeit does: a collection pass of the whole process is not the decision's
+    gc.disable()
     try:
         start = clock.thread_time()
         decisions = strat.on_schedule(FAMILIES[name][5], ctx)

@@ -127,7 +127,7 @@ def paired_best(ours: Callable[[], float], theirs: Callable[[], float], rounds: 
     return best_ours, best_theirs
 
 
-def run(n: int = 100_000, baseline_n: int = 3_000, repeats: int = 5) -> list[dict[str, Any]]:
+def run(n: int = 100_000, baseline_n: int = 3_000, repeats: int = 7) -> list[dict[str, Any]]:
     """Options per second, ours and vollib's, the ratio, accuracy and the step histogram."""
     b = book(n)
     p = np.empty(n)

@@ -22,8 +22,11 @@ from numpy.typing import ArrayLike
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
 from thetacore.pricing.normalised_black import record_steps, solve_normalised
 
-CHUNK = 8192
-"""Options solved per block; larger arrays are cut into blocks of this size."""
+CHUNK = 4096
+"""Options solved per block; larger arrays are cut into blocks of this size (the solver's
+temporaries, 32 KB each, stay in the core's cache: 100,000 options of the benchmark book
+solve about 10 % faster than in blocks of 8,192, measured in five processes, best of 7 each;
+2,048 is slower again, the per-call cost of numpy's ufuncs)."""
 _ROUNDING = 8 * float(np.finfo(np.float64).eps)
 SIGMA_MIN_FRAC = 1e-4
 """Lowest implied volatility returned (0.01 vol points); below it there is no solution."""
