@@ -17,10 +17,18 @@ bisection in :mod:`thetacore.pricing.reference` is the independent check.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 
+from thetacore.pricing.householder_loop import add_counts
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
-from thetacore.pricing.normalised_black import record_steps, solve_normalised
+from thetacore.pricing.normalised_black import (
+    record_steps,
+    regions,
+    solve_low,
+    solve_normalised,
+    solve_not_low,
+)
 
 CHUNK = 4096
 """Options solved per block; larger arrays are cut into blocks of this size (the solver's
@@ -80,12 +88,7 @@ def implied_vol(
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [np.ravel(a) for a in np.broadcast_arrays(*arrays)]
     b = carry_frac(model, flat[4], flat[5])
-    out = np.empty(flat[0].size)
-    for lo in range(0, out.size, CHUNK):  # chunks small enough for the temporaries to stay in cache
-        part = slice(lo, lo + CHUNK)
-        out[part] = _implied_vol_flat(*(a[part] for a in flat[:5]), b[part], flat[6][part],
-                                      sigma_min_frac, sigma_max_frac)
-    return out.reshape(shape)
+    return _implied_vol_blocks(flat, b, sigma_min_frac, sigma_max_frac).reshape(shape)
 
 
 def _one_block(arrays: list[FloatArray]) -> bool:
@@ -116,52 +119,7 @@ def _implied_vol_flat(
     """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry); each
     option ``copies`` times (the step histogram counts it once)."""
     with np.errstate(all="ignore"):
-        ok = None
-        if p.size and not _all_valid(p, s, k, t, r, b, w):
-            # the arithmetic below runs on invalid elements too (errors ignored); they are
-            # masked out of ``inside`` before the solver sees them
-            if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
-                ok = p > 0
-                ok &= p < np.inf
-            else:
-                ok = (
-                    np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
-                    & np.isfinite(r + b) & np.isfinite(s * k * t)
-                )
-        if b.any():  # forward is never written to below
-            forward = b * t  # in-place below: fewer temporaries
-            np.exp(forward, out=forward)
-            forward *= s
-        else:  # Black-76 (or no carry): s e^0 = s, the same numbers
-            forward = s
-        undiscounted = r * t
-        np.exp(undiscounted, out=undiscounted)
-        undiscounted *= p
-        # ITM -> OTM of the other right by put-call parity: c - p = F - K (undiscounted)
-        intrinsic = forward - k
-        intrinsic *= w
-        np.maximum(intrinsic, 0.0, out=intrinsic)
-        time_value = undiscounted - intrinsic
-        beta = forward * k
-        np.sqrt(beta, out=beta)
-        np.divide(time_value, beta, out=beta)
-        x = forward / k
-        np.log(x, out=x)
-        np.abs(x, out=x)
-        np.negative(x, out=x)
-        b_max = 0.5 * x
-        np.exp(b_max, out=b_max)
-        # strictly inside the bounds by more than the rounding of the parity term (a few
-        # ulps of F + K in the money): a time value that small is noise, not a price of sigma
-        # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
-        # price's own rounding is no bound there)
-        noise = forward + k
-        noise *= _ROUNDING
-        noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
-        inside = time_value > noise
-        inside &= b_max - beta > _ROUNDING * b_max
-        if ok is not None:
-            inside &= ok
+        beta, x, b_max, inside = _prepare(p, s, k, t, r, b, w)
         if inside.all():
             sigma, counts = solve_normalised(beta, x, b_max)
             sigma /= np.sqrt(t)
@@ -173,6 +131,102 @@ def _implied_vol_flat(
             sigma[inside] = _nan_outside(solved, sigma_min_frac, sigma_max_frac)
         record_steps(counts // copies)
     return sigma
+
+
+def _prepare(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
+             w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """``(beta, x, b_max, inside)`` of 1-D arrays of equal length (the caller ignores numpy
+    floating-point errors): the normalised undiscounted OTM price, ``-|ln(F/K)|``,
+    ``e^{x/2}`` and the elements that have a solution to look for (garbage elsewhere)."""
+    ok = None
+    if p.size and not _all_valid(p, s, k, t, r, b, w):
+        # the arithmetic below runs on invalid elements too (errors ignored); they are
+        # masked out of ``inside`` before the solver sees them
+        if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
+            ok = p > 0
+            ok &= p < np.inf
+        else:
+            ok = (
+                np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
+                & np.isfinite(r + b) & np.isfinite(s * k * t)
+            )
+    if b.any():  # forward is never written to below
+        forward = b * t  # in-place below: fewer temporaries
+        np.exp(forward, out=forward)
+        forward *= s
+    else:  # Black-76 (or no carry): s e^0 = s, the same numbers
+        forward = s
+    undiscounted = r * t
+    np.exp(undiscounted, out=undiscounted)
+    undiscounted *= p
+    # ITM -> OTM of the other right by put-call parity: c - p = F - K (undiscounted)
+    intrinsic = forward - k
+    intrinsic *= w
+    np.maximum(intrinsic, 0.0, out=intrinsic)
+    time_value = undiscounted - intrinsic
+    beta = forward * k
+    np.sqrt(beta, out=beta)
+    np.divide(time_value, beta, out=beta)
+    x = forward / k
+    np.log(x, out=x)
+    np.abs(x, out=x)
+    np.negative(x, out=x)
+    b_max = 0.5 * x
+    np.exp(b_max, out=b_max)
+    # strictly inside the bounds by more than the rounding of the parity term (a few
+    # ulps of F + K in the money): a time value that small is noise, not a price of sigma
+    # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
+    # price's own rounding is no bound there)
+    noise = forward + k
+    noise *= _ROUNDING
+    noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
+    inside = time_value > noise
+    inside &= b_max - beta > _ROUNDING * b_max
+    if ok is not None:
+        inside &= ok
+    return beta, x, b_max, inside
+
+
+def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: float,
+                        sigma_max_frac: float) -> FloatArray:
+    """:func:`implied_vol` of flat arrays longer than :data:`CHUNK` (``flat``: price, spot,
+    strike, time, rate, yield, right; ``b`` the carry), the same numbers as
+    :func:`_implied_vol_flat` block by block: each block prepared and classified
+    (:func:`thetacore.pricing.normalised_black.regions`), then the low-region elements of
+    the whole array solved together, block by block, and the others likewise (every step is
+    elementwise, so the grouping changes no number; one region per block spares each block
+    its gathers and halves the number of numpy calls). :data:`LAST_STEPS` receives the
+    histogram of the whole array."""
+    n = flat[0].size
+    beta, x, b_max, sinh_half, s_c, b_c, ln_beta = (np.empty(n) for _ in range(7))
+    inside, below = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for lo in range(0, n, CHUNK):
+            part = slice(lo, lo + CHUNK)
+            beta[part], x[part], b_max[part], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
+                                                                      flat[6][part])
+            sinh_half[part], s_c[part], b_c[part], ln_beta[part] = regions(beta[part], x[part], b_max[part])
+        np.less(beta, b_c, out=below)
+        s = np.full(n, np.nan)
+        counts = np.zeros(3, dtype=np.int64)
+        for low, group in ((True, np.flatnonzero(inside & below)), (False, np.flatnonzero(inside & ~below))):
+            for lo in range(0, group.size, CHUNK):
+                idx = indices_of(group[lo:lo + CHUNK])
+                if low:
+                    s[idx], part_counts = solve_low(x[idx], ln_beta[idx], s_c[idx], b_max[idx])
+                else:
+                    s[idx], part_counts = solve_not_low(x[idx], beta[idx], ln_beta[idx], b_max[idx], sinh_half[idx],
+                                                        s_c[idx], b_c[idx])
+                counts = add_counts(counts, part_counts // 2 if idx.size == 2 and idx[0] == idx[1] else part_counts)
+        s /= np.sqrt(flat[3])
+        _nan_outside(s, sigma_min_frac, sigma_max_frac)
+    record_steps(counts)
+    return s
+
+
+def indices_of(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``idx`` with a lone index repeated (see :func:`thetacore.pricing.householder_loop.indices`)."""
+    return idx.repeat(2) if idx.size == 1 else idx
 
 
 def _nan_outside(sigma: FloatArray, sigma_min_frac: float, sigma_max_frac: float) -> FloatArray:
