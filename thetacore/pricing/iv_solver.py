@@ -198,25 +198,26 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
     its gathers and halves the number of numpy calls). :data:`LAST_STEPS` receives the
     histogram of the whole array."""
     n = flat[0].size
-    beta, x, b_max, sinh_half, s_c, b_c, ln_beta = (np.empty(n) for _ in range(7))
-    inside, below = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    cols = np.empty((7, n))  # one gather per group block: (beta, x, b_max, sinh_half, s_c, b_c, ln_beta)
+    inside = np.empty(n, dtype=bool)
     with np.errstate(all="ignore"):
         for lo in range(0, n, CHUNK):
             part = slice(lo, lo + CHUNK)
-            beta[part], x[part], b_max[part], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
-                                                                      flat[6][part])
-            sinh_half[part], s_c[part], b_c[part], ln_beta[part] = regions(beta[part], x[part], b_max[part])
-        np.less(beta, b_c, out=below)
+            block = cols[:, part]
+            block[0], block[1], block[2], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
+                                                                  flat[6][part])
+            block[3], block[4], block[5], block[6] = regions(block[0], block[1], block[2])
+        below = cols[0] < cols[5]
         s = np.full(n, np.nan)
         counts = np.zeros(3, dtype=np.int64)
         for low, group in ((True, np.flatnonzero(inside & below)), (False, np.flatnonzero(inside & ~below))):
             for lo in range(0, group.size, CHUNK):
                 idx = indices_of(group[lo:lo + CHUNK])
+                beta, x, b_max, sinh_half, s_c, b_c, ln_beta = cols.take(idx, axis=1)
                 if low:
-                    s[idx], part_counts = solve_low(x[idx], ln_beta[idx], s_c[idx], b_max[idx])
+                    s[idx], part_counts = solve_low(x, ln_beta, s_c, b_max)
                 else:
-                    s[idx], part_counts = solve_not_low(x[idx], beta[idx], ln_beta[idx], b_max[idx], sinh_half[idx],
-                                                        s_c[idx], b_c[idx])
+                    s[idx], part_counts = solve_not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c)
                 counts = add_counts(counts, part_counts // 2 if idx.size == 2 and idx[0] == idx[1] else part_counts)
         s /= np.sqrt(flat[3])
         _nan_outside(s, sigma_min_frac, sigma_max_frac)
