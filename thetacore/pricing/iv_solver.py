@@ -134,12 +134,13 @@ def _implied_vol_flat(
 
 
 def _prepare(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
-             w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+             w: FloatArray, valid: bool = False) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """``(beta, x, b_max, inside)`` of 1-D arrays of equal length (the caller ignores numpy
     floating-point errors): the normalised undiscounted OTM price, ``-|ln(F/K)|``,
-    ``e^{x/2}`` and the elements that have a solution to look for (garbage elsewhere)."""
+    ``e^{x/2}`` and the elements that have a solution to look for (garbage elsewhere).
+    ``valid``: the caller found :func:`_all_valid` true on arrays these are part of."""
     ok = None
-    if p.size and not _all_valid(p, s, k, t, r, b, w):
+    if p.size and not valid and not _all_valid(p, s, k, t, r, b, w):
         # the arithmetic below runs on invalid elements too (errors ignored); they are
         # masked out of ``inside`` before the solver sees them
         if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
@@ -201,11 +202,12 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
     cols = np.empty((7, n))  # one gather per group block: (beta, x, b_max, sinh_half, s_c, b_c, ln_beta)
     inside = np.empty(n, dtype=bool)
     with np.errstate(all="ignore"):
+        valid = _all_valid(*flat[:5], b, flat[6])  # then no block needs its own check
         for lo in range(0, n, CHUNK):
             part = slice(lo, lo + CHUNK)
             block = cols[:, part]
             block[0], block[1], block[2], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
-                                                                  flat[6][part])
+                                                                  flat[6][part], valid)
             block[3], block[4], block[5], block[6] = regions(block[0], block[1], block[2])
         below = cols[0] < cols[5]
         s = np.full(n, np.nan)
