@@ -202,7 +202,7 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
     cols = np.empty((7, n))  # one gather per group block: (beta, x, b_max, sinh_half, s_c, b_c, ln_beta)
     inside = np.empty(n, dtype=bool)
     with np.errstate(all="ignore"):
-        valid = _all_valid(*flat[:5], b, flat[6])  # then no block needs its own check
+        valid = n > 0 and _all_valid(*flat[:5], b, flat[6])  # then no block needs its own check
         for lo in range(0, n, CHUNK):
             part = slice(lo, lo + CHUNK)
             block = cols[:, part]
