@@ -15,9 +15,9 @@ from thetacore.pricing import iv_solver as ivs
 from thetacore.pricing.models import carry_frac
 
 
-def _book(n: int, seed: int) -> tuple[np.ndarray, ...]:
-    """A random book with about 1 % broken rows (NaN, zero or negative price, zero time,
-    a price above the upper bound) spread through it."""
+def _book(n: int, seed: int, broken_times: bool = True) -> tuple[np.ndarray, ...]:
+    """A random book with about 1 % broken rows (NaN, zero or negative price, zero time
+    unless ``broken_times`` is False, a price above the upper bound) spread through it."""
     rng = np.random.default_rng(seed)
     s, k = np.full(n, 100.0), rng.uniform(50.0, 150.0, n)
     t, v = rng.uniform(1 / (365 * 24), 3.0, n), rng.uniform(0.05, 1.5, n)
@@ -26,7 +26,8 @@ def _book(n: int, seed: int) -> tuple[np.ndarray, ...]:
     broken = rng.choice(n, n // 100, replace=False)
     p[broken[0::4]] = np.nan
     p[broken[1::4]] = -1.0
-    t[broken[2::4]] = 0.0
+    if broken_times:
+        t[broken[2::4]] = 0.0
     p[broken[3::4]] = 1e6
     return p, s, k, t, r, q, w
 
@@ -42,10 +43,12 @@ def _block_by_block(p: np.ndarray, s: np.ndarray, k: np.ndarray, t: np.ndarray, 
     return out
 
 
-@pytest.mark.parametrize(("n", "seed"), [(3 * 4096 + 1, 1), (20_000, 2), (4097, 3)])
-def test_when_an_array_spans_several_blocks_then_the_grouped_solve_gives_the_block_by_block_bits(n: int,
-                                                                                                  seed: int) -> None:
-    args = _book(n, seed)
+@pytest.mark.parametrize(("n", "seed", "broken_times"),
+                         [(3 * 4096 + 1, 1, True), (20_000, 2, True), (4097, 3, True), (20_000, 4, False)])
+def test_when_an_array_spans_several_blocks_then_the_grouped_solve_gives_the_block_by_block_bits(
+        n: int, seed: int, broken_times: bool) -> None:
+    # broken times: each block checks its own rows; broken prices only: the price mask alone
+    args = _book(n, seed, broken_times)
     grouped = implied_vol(PricingModel.BLACK_SCHOLES, *args)
     hist = list(nb.LAST_STEPS)
     assert n > ivs.CHUNK  # the grouped path

@@ -16,6 +16,8 @@ bisection in :mod:`thetacore.pricing.reference` is the independent check.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import ArrayLike
@@ -133,14 +135,37 @@ def _implied_vol_flat(
     return sigma
 
 
+class Checked(Enum):
+    """What the caller of :func:`_prepare` already knows of the arrays it passes (parts of
+    arrays it checked with :func:`_all_valid`)."""
+
+    NOTHING = 0
+    ALL_VALID = 1
+    """Every element passes: no mask (an all-true one would change nothing)."""
+    ALL_BUT_PRICE = 2
+    """Every element passes but for its price: the price mask only."""
+
+
+def _checked(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
+             w: FloatArray) -> Checked:
+    """:class:`Checked` of whole arrays from :func:`_all_valid` (non-empty arrays)."""
+    if _all_valid(p, s, k, t, r, b, w):
+        return Checked.ALL_VALID
+    return Checked.ALL_BUT_PRICE if _all_valid(np.ones(1), s, k, t, r, b, w) else Checked.NOTHING
+
+
 def _prepare(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
-             w: FloatArray, valid: bool = False) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+             w: FloatArray, checked: Checked = Checked.NOTHING,
+             ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """``(beta, x, b_max, inside)`` of 1-D arrays of equal length (the caller ignores numpy
     floating-point errors): the normalised undiscounted OTM price, ``-|ln(F/K)|``,
     ``e^{x/2}`` and the elements that have a solution to look for (garbage elsewhere).
-    ``valid``: the caller found :func:`_all_valid` true on arrays these are part of."""
+    ``checked``: what the caller knows (:class:`Checked`); the same ``inside`` either way."""
     ok = None
-    if p.size and not valid and not _all_valid(p, s, k, t, r, b, w):
+    if checked is Checked.ALL_BUT_PRICE:
+        ok = p > 0
+        ok &= p < np.inf
+    elif checked is Checked.NOTHING and p.size and not _all_valid(p, s, k, t, r, b, w):
         # the arithmetic below runs on invalid elements too (errors ignored); they are
         # masked out of ``inside`` before the solver sees them
         if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
@@ -202,12 +227,12 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
     cols = np.empty((7, n))  # one gather per group block: (beta, x, b_max, sinh_half, s_c, b_c, ln_beta)
     inside = np.empty(n, dtype=bool)
     with np.errstate(all="ignore"):
-        valid = n > 0 and _all_valid(*flat[:5], b, flat[6])  # then no block needs its own check
+        checked = _checked(*flat[:5], b, flat[6]) if n else Checked.NOTHING  # then no block checks
         for lo in range(0, n, CHUNK):
             part = slice(lo, lo + CHUNK)
             block = cols[:, part]
             block[0], block[1], block[2], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
-                                                                  flat[6][part], valid)
+                                                                  flat[6][part], checked)
             block[3], block[4], block[5], block[6] = regions(block[0], block[1], block[2])
         below = cols[0] < cols[5]
         s = np.full(n, np.nan)
