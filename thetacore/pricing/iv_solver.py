@@ -233,7 +233,7 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
             block = cols[:, part]
             block[0], block[1], block[2], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
                                                                   flat[6][part], checked)
-            block[3], block[4], block[5], block[6] = regions(block[0], block[1], block[2])
+            regions(block[0], block[1], block[2], out=block[3:])
         below = cols[0] < cols[5]
         s = np.full(n, np.nan)
         counts = np.zeros(3, dtype=np.int64)

@@ -182,22 +182,23 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     return _not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, below if n_low else None)
 
 
-def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tuple[FloatArray, ...]:
+def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray, out: FloatArray | None = None) -> tuple[FloatArray, ...]:
     """``(sinh(x/2), s_c, b_c, ln beta)`` of each element (Jäckel section 3): the low region
     is ``beta < b_c``. Elementwise, so a caller may compute them on one block and solve the
     elements in other groupings (:func:`solve_low`, :func:`solve_not_low`) with the same
-    numbers."""
-    sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
+    numbers. ``out``: a ``(4, n)`` array to write them into (the same operations)."""
+    rows = (None, None, None, None) if out is None else tuple(out)
+    sinh_half = np.subtract(b_max, 1.0 / b_max, out=rows[0])  # in-place below: fewer temporaries
     sinh_half *= 0.5
-    s_c = -2.0 * x
+    s_c = np.multiply(-2.0, x, out=rows[1])
     np.sqrt(s_c, out=s_c)
-    b_c = np.negative(x)
+    b_c = np.negative(x, out=rows[2])
     np.sqrt(b_c, out=b_c)
     erf(b_c, out=b_c)
     b_c *= 0.5
     b_c /= b_max
     b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
-    return sinh_half, s_c, b_c, np.log(beta)
+    return sinh_half, s_c, b_c, np.log(beta, out=rows[3])
 
 
 def solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
