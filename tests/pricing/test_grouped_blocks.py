@@ -71,3 +71,13 @@ def test_when_one_element_is_alone_in_its_region_then_the_grouped_solve_gives_th
     assert sum(nb.LAST_STEPS) == n
     assert np.array_equal(grouped, _block_by_block(p, s, k, t, r, q, w), equal_nan=True)
     assert abs(grouped[1234] - 0.8) < 1e-12
+
+
+def test_when_a_small_array_is_not_flat_then_the_grouped_solve_gives_the_one_pass_bits() -> None:
+    # a (20, 20) grid takes the grouped path; its 400 rows flat take the one-pass step of
+    # both regions (normalised_black._ONE_PASS_MAX): the same numbers
+    p, s, k, t, r, q, w = _book(400, 5)
+    grouped = implied_vol(PricingModel.BLACK_SCHOLES, *(a.reshape(20, 20) for a in (p, s, k, t, r, q, w)))
+    assert grouped.shape == (20, 20)
+    assert 300 < np.isfinite(grouped).sum() < 400
+    assert np.array_equal(grouped.ravel(), _block_by_block(p, s, k, t, r, q, w), equal_nan=True)
