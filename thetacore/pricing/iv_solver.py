@@ -224,26 +224,29 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
     its gathers and halves the number of numpy calls). :data:`LAST_STEPS` receives the
     histogram of the whole array."""
     n = flat[0].size
-    cols = np.empty((7, n))  # one gather per group block: (beta, x, b_max, sinh_half, s_c, b_c, ln_beta)
+    # one gather per group block; the low region's four columns first: (x, b_max, s_c,
+    # ln_beta, beta, sinh_half, b_c)
+    cols = np.empty((7, n))
     inside = np.empty(n, dtype=bool)
     with np.errstate(all="ignore"):
         checked = _checked(*flat[:5], b, flat[6]) if n else Checked.NOTHING  # then no block checks
         for lo in range(0, n, CHUNK):
             part = slice(lo, lo + CHUNK)
             block = cols[:, part]
-            block[0], block[1], block[2], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
+            block[4], block[0], block[1], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
                                                                   flat[6][part], checked)
-            regions(block[0], block[1], block[2], out=block[3:])
-        below = cols[0] < cols[5]
+            regions(block[4], block[0], block[1], out=(block[5], block[2], block[6], block[3]))
+        below = cols[4] < cols[6]
         s = np.full(n, np.nan)
         counts = np.zeros(3, dtype=np.int64)
         for low, group in ((True, np.flatnonzero(inside & below)), (False, np.flatnonzero(inside & ~below))):
             for lo in range(0, group.size, CHUNK):
                 idx = indices_of(group[lo:lo + CHUNK])
-                beta, x, b_max, sinh_half, s_c, b_c, ln_beta = cols.take(idx, axis=1)
                 if low:
+                    x, b_max, s_c, ln_beta = cols[:4].take(idx, axis=1)
                     s[idx], part_counts = solve_low(x, ln_beta, s_c, b_max)
                 else:
+                    x, b_max, s_c, ln_beta, beta, sinh_half, b_c = cols.take(idx, axis=1)
                     s[idx], part_counts = solve_not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c)
                 counts = add_counts(counts, part_counts // 2 if idx.size == 2 and idx[0] == idx[1] else part_counts)
         s /= np.sqrt(flat[3])

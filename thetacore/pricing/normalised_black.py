@@ -182,12 +182,13 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     return _not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, below if n_low else None)
 
 
-def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray, out: FloatArray | None = None) -> tuple[FloatArray, ...]:
+def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray,
+            out: tuple[FloatArray, ...] | None = None) -> tuple[FloatArray, ...]:
     """``(sinh(x/2), s_c, b_c, ln beta)`` of each element (Jäckel section 3): the low region
     is ``beta < b_c``. Elementwise, so a caller may compute them on one block and solve the
     elements in other groupings (:func:`solve_low`, :func:`solve_not_low`) with the same
-    numbers. ``out``: a ``(4, n)`` array to write them into (the same operations)."""
-    rows = (None, None, None, None) if out is None else tuple(out)
+    numbers. ``out``: four arrays to write them into (the same operations)."""
+    rows = (None, None, None, None) if out is None else out
     sinh_half = np.subtract(b_max, 1.0 / b_max, out=rows[0])  # in-place below: fewer temporaries
     sinh_half *= 0.5
     s_c = np.multiply(-2.0, x, out=rows[1])
