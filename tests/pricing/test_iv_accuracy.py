@@ -158,7 +158,7 @@ def test_when_solving_the_benchmark_like_book_then_nearly_all_options_take_two_s
     iv = implied_vol(B76, p, s, k, t, 0.02, 0.0, w)
     pinned = _pinned(p, s, k, 100.0 * greeks(B76, s, k, t, 0.02, 0.0, v, w).vega_pts_per_vol_pt)
     assert np.max(np.abs(iv[pinned] - v[pinned])) < 1e-9
-    hist = nb.LAST_STEPS  # the last block's histogram of Householder steps
+    hist = nb.LAST_STEPS  # the whole array's histogram of Householder steps
     assert sum(hist[3:]) <= 0.01 * sum(hist)  # 0.5 %: prices below e^-30 (the erfcx step)
 
 

@@ -16,11 +16,21 @@ bisection in :mod:`thetacore.pricing.reference` is the independent check.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import ArrayLike
 
+from thetacore.pricing.householder_loop import add_counts
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
-from thetacore.pricing.normalised_black import record_steps, solve_normalised
+from thetacore.pricing.normalised_black import (
+    record_steps,
+    regions,
+    solve_low,
+    solve_normalised,
+    solve_not_low,
+)
 
 CHUNK = 4096
 """Options solved per block; larger arrays are cut into blocks of this size (the solver's
@@ -80,12 +90,7 @@ def implied_vol(
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [np.ravel(a) for a in np.broadcast_arrays(*arrays)]
     b = carry_frac(model, flat[4], flat[5])
-    out = np.empty(flat[0].size)
-    for lo in range(0, out.size, CHUNK):  # chunks small enough for the temporaries to stay in cache
-        part = slice(lo, lo + CHUNK)
-        out[part] = _implied_vol_flat(*(a[part] for a in flat[:5]), b[part], flat[6][part],
-                                      sigma_min_frac, sigma_max_frac)
-    return out.reshape(shape)
+    return _implied_vol_blocks(flat, b, sigma_min_frac, sigma_max_frac).reshape(shape)
 
 
 def _one_block(arrays: list[FloatArray]) -> bool:
@@ -116,52 +121,7 @@ def _implied_vol_flat(
     """:func:`implied_vol` on 1-D arrays of equal length (``b`` the cost of carry); each
     option ``copies`` times (the step histogram counts it once)."""
     with np.errstate(all="ignore"):
-        ok = None
-        if p.size and not _all_valid(p, s, k, t, r, b, w):
-            # the arithmetic below runs on invalid elements too (errors ignored); they are
-            # masked out of ``inside`` before the solver sees them
-            if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
-                ok = p > 0
-                ok &= p < np.inf
-            else:
-                ok = (
-                    np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
-                    & np.isfinite(r + b) & np.isfinite(s * k * t)
-                )
-        if b.any():  # forward is never written to below
-            forward = b * t  # in-place below: fewer temporaries
-            np.exp(forward, out=forward)
-            forward *= s
-        else:  # Black-76 (or no carry): s e^0 = s, the same numbers
-            forward = s
-        undiscounted = r * t
-        np.exp(undiscounted, out=undiscounted)
-        undiscounted *= p
-        # ITM -> OTM of the other right by put-call parity: c - p = F - K (undiscounted)
-        intrinsic = forward - k
-        intrinsic *= w
-        np.maximum(intrinsic, 0.0, out=intrinsic)
-        time_value = undiscounted - intrinsic
-        beta = forward * k
-        np.sqrt(beta, out=beta)
-        np.divide(time_value, beta, out=beta)
-        x = forward / k
-        np.log(x, out=x)
-        np.abs(x, out=x)
-        np.negative(x, out=x)
-        b_max = 0.5 * x
-        np.exp(b_max, out=b_max)
-        # strictly inside the bounds by more than the rounding of the parity term (a few
-        # ulps of F + K in the money): a time value that small is noise, not a price of sigma
-        # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
-        # price's own rounding is no bound there)
-        noise = forward + k
-        noise *= _ROUNDING
-        noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
-        inside = time_value > noise
-        inside &= b_max - beta > _ROUNDING * b_max
-        if ok is not None:
-            inside &= ok
+        beta, x, b_max, inside = _prepare(p, s, k, t, r, b, w)
         if inside.all():
             sigma, counts = solve_normalised(beta, x, b_max)
             sigma /= np.sqrt(t)
@@ -173,6 +133,134 @@ def _implied_vol_flat(
             sigma[inside] = _nan_outside(solved, sigma_min_frac, sigma_max_frac)
         record_steps(counts // copies)
     return sigma
+
+
+class Checked(Enum):
+    """What the caller of :func:`_prepare` already knows of the arrays it passes (parts of
+    arrays it checked with :func:`_all_valid`)."""
+
+    NOTHING = 0
+    ALL_VALID = 1
+    """Every element passes: no mask (an all-true one would change nothing)."""
+    ALL_BUT_PRICE = 2
+    """Every element passes but for its price: the price mask only."""
+
+
+def _checked(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
+             w: FloatArray) -> Checked:
+    """:class:`Checked` of whole non-empty arrays: the reductions of :func:`_all_valid`,
+    array by array (no concatenated copy of long arrays; the minimum of a concatenation is
+    above 0 exactly when each part's is, NaN failing either way)."""
+    if not (all(a.min() > 0 and a.max() < 1e100 for a in (s, k, t)) and np.isfinite(r + b).all()
+            and (w * w == 1).all()):
+        return Checked.NOTHING
+    return Checked.ALL_VALID if p.min() > 0 and p.max() < 1e100 else Checked.ALL_BUT_PRICE
+
+
+def _prepare(p: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, b: FloatArray,
+             w: FloatArray, checked: Checked = Checked.NOTHING,
+             ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """``(beta, x, b_max, inside)`` of 1-D arrays of equal length (the caller ignores numpy
+    floating-point errors): the normalised undiscounted OTM price, ``-|ln(F/K)|``,
+    ``e^{x/2}`` and the elements that have a solution to look for (garbage elsewhere).
+    ``checked``: what the caller knows (:class:`Checked`); the same ``inside`` either way."""
+    ok = None
+    if checked is Checked.ALL_BUT_PRICE:
+        ok = p > 0
+        ok &= p < np.inf
+    elif checked is Checked.NOTHING and p.size and not _all_valid(p, s, k, t, r, b, w):
+        # the arithmetic below runs on invalid elements too (errors ignored); they are
+        # masked out of ``inside`` before the solver sees them
+        if _all_valid(np.ones(1), s, k, t, r, b, w):  # only prices (no mid, say) fail
+            ok = p > 0
+            ok &= p < np.inf
+        else:
+            ok = (
+                np.isfinite(p) & (p > 0) & (s > 0) & (k > 0) & (t > 0) & (np.abs(w) == 1)
+                & np.isfinite(r + b) & np.isfinite(s * k * t)
+            )
+    if b.any():  # forward is never written to below
+        forward = b * t  # in-place below: fewer temporaries
+        np.exp(forward, out=forward)
+        forward *= s
+    else:  # Black-76 (or no carry): s e^0 = s, the same numbers
+        forward = s
+    undiscounted = r * t
+    np.exp(undiscounted, out=undiscounted)
+    undiscounted *= p
+    # ITM -> OTM of the other right by put-call parity: c - p = F - K (undiscounted)
+    intrinsic = forward - k
+    intrinsic *= w
+    np.maximum(intrinsic, 0.0, out=intrinsic)
+    time_value = undiscounted - intrinsic
+    beta = forward * k
+    np.sqrt(beta, out=beta)
+    np.divide(time_value, beta, out=beta)
+    x = forward / k
+    np.log(x, out=x)
+    np.abs(x, out=x)
+    np.negative(x, out=x)
+    b_max = 0.5 * x
+    np.exp(b_max, out=b_max)
+    # strictly inside the bounds by more than the rounding of the parity term (a few
+    # ulps of F + K in the money): a time value that small is noise, not a price of sigma
+    # (out of the money, ``8 ulps of undiscounted`` is the same test as ``> 0``: the
+    # price's own rounding is no bound there)
+    noise = forward + k
+    noise *= _ROUNDING
+    noise *= np.sign(intrinsic)  # 1 in the money, 0 out of it, NaN for NaN
+    inside = time_value > noise
+    inside &= b_max - beta > _ROUNDING * b_max
+    if ok is not None:
+        inside &= ok
+    return beta, x, b_max, inside
+
+
+def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: float,
+                        sigma_max_frac: float) -> FloatArray:
+    """:func:`implied_vol` of flat arrays longer than :data:`CHUNK` (``flat``: price, spot,
+    strike, time, rate, yield, right; ``b`` the carry), the same numbers as
+    :func:`_implied_vol_flat` block by block: each block prepared and classified
+    (:func:`thetacore.pricing.normalised_black.regions`), then the low-region elements of
+    the whole array solved together, block by block, and the others likewise (every step is
+    elementwise, so the grouping changes no number; one region per block spares each block
+    its gathers and halves the number of numpy calls). :data:`LAST_STEPS` receives the
+    histogram of the whole array."""
+    n = flat[0].size
+    # one gather per group block; the low region's four columns first: (x, b_max, s_c,
+    # ln_beta, beta, sinh_half, b_c)
+    cols = np.empty((7, n))
+    inside = np.empty(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        checked = _checked(*flat[:5], b, flat[6]) if n else Checked.NOTHING  # then no block checks
+        for lo in range(0, n, CHUNK):
+            part = slice(lo, lo + CHUNK)
+            block = cols[:, part]
+            block[4], block[0], block[1], inside[part] = _prepare(*(a[part] for a in flat[:5]), b[part],
+                                                                  flat[6][part], checked)
+            regions(block[4], block[0], block[1], out=(block[5], block[2], block[6], block[3]))
+        below = cols[4] < cols[6]
+        s = np.full(n, np.nan)
+        counts = np.zeros(3, dtype=np.int64)
+        for low, group in ((True, np.flatnonzero(inside & below)), (False, np.flatnonzero(inside & ~below))):
+            for lo in range(0, group.size, CHUNK):
+                idx = indices_of(group[lo:lo + CHUNK])
+                if low:
+                    x, b_max, s_c, ln_beta = cols[:4].take(idx, axis=1)
+                    s[idx], part_counts = solve_low(x, ln_beta, s_c, b_max)
+                else:
+                    x, b_max, s_c, ln_beta, beta, sinh_half, b_c = cols.take(idx, axis=1)
+                    s[idx], part_counts = solve_not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c)
+                counts = add_counts(counts, part_counts // 2 if idx.size == 2 and idx[0] == idx[1] else part_counts)
+        s /= np.sqrt(flat[3])
+        _nan_outside(s, sigma_min_frac, sigma_max_frac)
+    record_steps(counts)
+    return s
+
+
+def indices_of(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``idx`` with a lone index repeated (see :func:`thetacore.pricing.householder_loop.indices`)."""
+    return idx.repeat(2) if idx.size == 1 else idx
 
 
 def _nan_outside(sigma: FloatArray, sigma_min_frac: float, sigma_max_frac: float) -> FloatArray:

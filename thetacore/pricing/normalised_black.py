@@ -174,32 +174,62 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
     Low and middle elements as :func:`_low_and_mid`; elements in the high region, if any,
     apart.
     """
-    n = beta.size
-    sinh_half = b_max - 1.0 / b_max  # in-place below: fewer temporaries
+    sinh_half, s_c, b_c, ln_beta = regions(beta, x, b_max)
+    below = beta < b_c
+    n_low = int(np.count_nonzero(below))
+    if n_low == beta.size:  # one region: no gathers
+        return solve_low(x, ln_beta, s_c, b_max)
+    return _not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, below if n_low else None)
+
+
+def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray,
+            out: tuple[FloatArray, ...] | None = None) -> tuple[FloatArray, ...]:
+    """``(sinh(x/2), s_c, b_c, ln beta)`` of each element (Jäckel section 3): the low region
+    is ``beta < b_c``. Elementwise, so a caller may compute them on one block and solve the
+    elements in other groupings (:func:`solve_low`, :func:`solve_not_low`) with the same
+    numbers. ``out``: four arrays to write them into (the same operations)."""
+    rows = (None, None, None, None) if out is None else out
+    sinh_half = np.subtract(b_max, 1.0 / b_max, out=rows[0])  # in-place below: fewer temporaries
     sinh_half *= 0.5
-    s_c = -2.0 * x
+    s_c = np.multiply(-2.0, x, out=rows[1])
     np.sqrt(s_c, out=s_c)
-    b_c = np.negative(x)
+    b_c = np.negative(x, out=rows[2])
     np.sqrt(b_c, out=b_c)
     erf(b_c, out=b_c)
     b_c *= 0.5
     b_c /= b_max
     b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
-    below = beta < b_c
-    n_low = int(np.count_nonzero(below))
-    ln_beta = np.log(beta)
-    if n_low == n:  # one region: no gathers
-        return _solve_low(x, ln_beta, s_c, b_max, _low_guess(x, ln_beta, s_c))
+    return sinh_half, s_c, b_c, np.log(beta, out=rows[3])
+
+
+def solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` of elements all in the low region (``beta < b_c``, :func:`regions`)."""
+    return _solve_low(x, ln_beta, s_c, b_max, _low_guess(x, ln_beta, s_c))
+
+
+def solve_not_low(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
+                  s_c: FloatArray, b_c: FloatArray) -> tuple[FloatArray, Counts]:
+    """``(s, counts)`` of elements none of which is in the low region (:func:`regions`):
+    middle and high, as :func:`solve_normalised` solves them."""
+    return _not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, None)
+
+
+def _not_low(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
+             s_c: FloatArray, b_c: FloatArray, below: npt.NDArray[np.bool_] | None) -> tuple[FloatArray, Counts]:
+    """:func:`solve_normalised` after :func:`regions` for a block with middle elements
+    (``below``: the low ones, None if there are none)."""
+    n = beta.size
+    n_low = 0 if below is None else int(np.count_nonzero(below))
     s_u = b_max - b_c
     s_u /= INV_SQRT_2PI * b_max  # b'(s_c) = e^{-|x|/2} / sqrt(2 pi)
     s_u += s_c
-    above = _high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below if n_low else None)
+    above = _high(x, beta, b_max, sinh_half, s_c, b_c, s_u, below)
     if above is None:
         return _low_and_mid(x, beta, ln_beta, b_max, sinh_half, s_c, b_c, s_u, below, n_low)
     rest, high = indices(~above), indices(above)
     out = np.empty(n)
     out[rest], counts = _low_and_mid(x[rest], beta[rest], ln_beta[rest], b_max[rest], sinh_half[rest], s_c[rest],
-                                     b_c[rest], s_u[rest], below[rest], n_low)
+                                     b_c[rest], s_u[rest], None if below is None else below[rest], n_low)
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
     out[high], counts_high = solve(step_high, xh, s0, np.log(cb), b_max[high])
@@ -207,14 +237,14 @@ def solve_normalised(beta: FloatArray, x: FloatArray, b_max: FloatArray) -> tupl
 
 
 def _low_and_mid(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
-                 s_c: FloatArray, b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_],
+                 s_c: FloatArray, b_c: FloatArray, s_u: FloatArray, below: npt.NDArray[np.bool_] | None,
                  n_low: int) -> tuple[FloatArray, Counts]:
     """``(s, counts)`` of low- and middle-region elements (``below``: low; ``n_low`` of them
     in the whole block, 0 meaning none here either), each from its region's guess on its
     region's objective: one pass of :func:`step_both` up to :data:`_ONE_PASS_MAX`
     elements, else each region gathered and solved apart (the same numbers)."""
     n = beta.size
-    if n_low == 0:
+    if n_low == 0 or below is None:
         return solve(step_mid, x, _mid_guess(x, beta, s_c, b_c, b_max, s_u), beta, b_max, sinh_half)
     if n <= _ONE_PASS_MAX:
         s0 = np.where(below, _low_guess(x, ln_beta, s_c), _mid_guess(x, beta, s_c, b_c, b_max, s_u))
