@@ -112,22 +112,31 @@ def step_mid(x: FloatArray, s: FloatArray, beta: FloatArray, b_max: FloatArray,
     return mid_erf(moments(x, s), beta, b_max, sinh_half)
 
 
+def _b_erf_minus_beta(f: FloatArray, xs: FloatArray, half_s: FloatArray, b_max: FloatArray,
+                      sinh_half: FloatArray, beta: FloatArray, *, work: FloatArray) -> None:
+    """``f <- b(s) - beta`` in the ``erf`` form of :func:`b_erf`, in place: ``f`` holds
+    ``-z1 / sqrt2`` on entry; ``work`` (may be ``xs``: read before it is written) is
+    overwritten. One sequence of operations for :func:`mid_erf` and :func:`step_both`, so
+    their middle-region numbers are the same bit for bit."""
+    erf(f, out=f)
+    f *= b_max
+    np.subtract(half_s, xs, out=work)  # z2
+    work *= INV_SQRT2
+    erf(work, out=work)
+    work /= b_max
+    f += work
+    f *= 0.5
+    f += sinh_half
+    f -= beta
+
+
 def mid_erf(moments: Arrays, beta: FloatArray, b_max: FloatArray,
              sinh_half: FloatArray) -> tuple[FloatArray, FloatArray]:
     """:func:`step_mid` from :func:`moments` (``x/s``, ``E`` and ``r3`` overwritten)."""
     xs, half_s, log_e, q, r3 = moments
     f = half_s + xs  # -z1
     f *= INV_SQRT2
-    erf(f, out=f)
-    f *= b_max
-    np.subtract(half_s, xs, out=xs)  # z2
-    xs *= INV_SQRT2
-    erf(xs, out=xs)
-    xs /= b_max
-    f += xs
-    f *= 0.5
-    f += sinh_half
-    f -= beta
+    _b_erf_minus_beta(f, xs, half_s, b_max, sinh_half, beta, work=xs)
     np.exp(log_e, out=log_e)
     log_e *= INV_SQRT_2PI
     return householder(-f / log_e, q, r3), f
@@ -149,16 +158,7 @@ def step_both(x: FloatArray, s: FloatArray, ln_beta: FloatArray, b_max: FloatArr
     ndtr(z, out=z)
     z /= b_max
     b -= z
-    erf(f_mid, out=f_mid)
-    f_mid *= b_max
-    np.subtract(half_s, xs, out=z)
-    z *= INV_SQRT2
-    erf(z, out=z)
-    z /= b_max
-    f_mid += z
-    f_mid *= 0.5
-    f_mid += sinh_half
-    f_mid -= beta
+    _b_erf_minus_beta(f_mid, xs, half_s, b_max, sinh_half, beta, work=z)
     np.exp(log_e, out=log_e)
     log_e *= INV_SQRT_2PI  # b'
     g = log_e / b
