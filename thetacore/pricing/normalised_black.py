@@ -199,7 +199,14 @@ def regions(beta: FloatArray, x: FloatArray, b_max: FloatArray,
     b_c *= 0.5
     b_c /= b_max
     b_c += sinh_half  # b(s_c): z1 = 0, z2 = s_c
-    return sinh_half, s_c, b_c, np.log(beta, out=rows[3])
+    # ln beta into a new array, then copied: numpy 1.26 (LEAN's image) takes its scalar
+    # loop, not the SIMD one, for a log whose output is another view of the input's buffer
+    # (the caller's rows of one (7, n) array), and the two differ in the last bit
+    ln_beta = np.log(beta)
+    if rows[3] is None:
+        return sinh_half, s_c, b_c, ln_beta
+    np.copyto(rows[3], ln_beta)
+    return sinh_half, s_c, b_c, rows[3]
 
 
 def solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray) -> tuple[FloatArray, Counts]:
