@@ -22,6 +22,7 @@ _FINAL_STEP = 1e-5
 of order (1e-8)^3, far under the rounding of s."""
 
 Arrays = tuple[FloatArray, ...]
+Counts = npt.NDArray[np.int64]
 StepFn = Callable[..., tuple[FloatArray, FloatArray]]
 
 
@@ -31,8 +32,18 @@ def indices(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
     in-place ufuncs (``out=`` an input) take about twice as long on one-element arrays as on
     two-element ones (0.8 vs 0.4 us, numpy 2.4 on this machine), and the solver's arithmetic
     is in place."""
-    idx = np.flatnonzero(mask)
+    return repeat_lone(np.flatnonzero(mask))
+
+
+def repeat_lone(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``idx`` with a lone index repeated (see :func:`indices`)."""
     return idx.repeat(2) if idx.size == 1 else idx
+
+
+def per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
+    """Step ``counts`` of a subset gathered with ``idx`` (from :func:`indices` or
+    :func:`repeat_lone`), per distinct element: a lone index gathered twice counts once."""
+    return counts // 2 if idx.size == 2 and idx[0] == idx[1] else counts
 
 
 def householder(nu: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
@@ -89,9 +100,6 @@ def iterate(step: StepFn, x: FloatArray, s: FloatArray, *consts: FloatArray) -> 
     out[active] = s
     steps[active] = _MAX_STEPS
     return out, steps
-
-
-Counts = npt.NDArray[np.int64]
 
 
 def solve(step: StepFn, x: FloatArray, s0: FloatArray, *consts: FloatArray,

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import ArrayLike
 
-from thetacore.pricing.householder_loop import add_counts
+from thetacore.pricing.householder_loop import add_counts, per_element, repeat_lone
 from thetacore.pricing.models import FloatArray, PricingModel, carry_frac
 from thetacore.pricing.normalised_black import (
     record_steps,
@@ -244,23 +244,18 @@ def _implied_vol_blocks(flat: list[FloatArray], b: FloatArray, sigma_min_frac: f
         counts = np.zeros(3, dtype=np.int64)
         for low, group in ((True, np.flatnonzero(inside & below)), (False, np.flatnonzero(inside & ~below))):
             for lo in range(0, group.size, CHUNK):
-                idx = indices_of(group[lo:lo + CHUNK])
+                idx = repeat_lone(group[lo:lo + CHUNK])
                 if low:
                     x, b_max, s_c, ln_beta = cols[:4].take(idx, axis=1)
                     s[idx], part_counts = solve_low(x, ln_beta, s_c, b_max)
                 else:
                     x, b_max, s_c, ln_beta, beta, sinh_half, b_c = cols.take(idx, axis=1)
                     s[idx], part_counts = solve_not_low(x, beta, ln_beta, b_max, sinh_half, s_c, b_c)
-                counts = add_counts(counts, part_counts // 2 if idx.size == 2 and idx[0] == idx[1] else part_counts)
+                counts = add_counts(counts, per_element(part_counts, idx))
         s /= np.sqrt(flat[3])
         _nan_outside(s, sigma_min_frac, sigma_max_frac)
     record_steps(counts)
     return s
-
-
-def indices_of(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """``idx`` with a lone index repeated (see :func:`thetacore.pricing.householder_loop.indices`)."""
-    return idx.repeat(2) if idx.size == 1 else idx
 
 
 def _nan_outside(sigma: FloatArray, sigma_min_frac: float, sigma_max_frac: float) -> FloatArray:

@@ -48,7 +48,7 @@ from thetacore.pricing.black_steps import (
     step_low_ndtr,
     step_mid,
 )
-from thetacore.pricing.householder_loop import Counts, add_counts, indices, solve
+from thetacore.pricing.householder_loop import Counts, add_counts, indices, per_element, solve
 from thetacore.pricing.models import FloatArray
 
 _LN_SQRT_2PI = 0.9189385332046728
@@ -240,7 +240,7 @@ def _not_low(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatA
     xh, cb = x[high], b_max[high] - beta[high]
     s0 = np.maximum(-2.0 * ndtri(0.5 * cb / np.cosh(0.5 * xh)), s_u[high])
     out[high], counts_high = solve(step_high, xh, s0, np.log(cb), b_max[high])
-    return out, add_counts(_per_element(counts, rest), _per_element(counts_high, high))
+    return out, add_counts(per_element(counts, rest), per_element(counts_high, high))
 
 
 def _low_and_mid(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray,
@@ -265,7 +265,7 @@ def _low_and_mid(x: FloatArray, beta: FloatArray, ln_beta: FloatArray, b_max: Fl
     xr, beta_r, b_max_r = x[rest], beta[rest], b_max[rest]
     s0 = _mid_guess(xr, beta_r, s_c[rest], b_c[rest], b_max_r, s_u[rest])
     out[rest], counts_mid = solve(step_mid, xr, s0, beta_r, b_max_r, sinh_half[rest])
-    return out, add_counts(_per_element(counts, low), _per_element(counts_mid, rest))
+    return out, add_counts(per_element(counts, low), per_element(counts_mid, rest))
 
 
 def _high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatArray, s_c: FloatArray,
@@ -291,12 +291,6 @@ def _high(x: FloatArray, beta: FloatArray, b_max: FloatArray, sinh_half: FloatAr
     above = np.zeros(beta.size, dtype=bool)
     above[idx[high]] = True
     return above
-
-
-def _per_element(counts: Counts, idx: npt.NDArray[np.intp]) -> Counts:
-    """``counts`` of a subset gathered with ``idx`` from :func:`indices`, per distinct
-    element (a lone index is gathered twice)."""
-    return counts // 2 if idx.size == 2 and idx[0] == idx[1] else counts
 
 
 def _solve_low(x: FloatArray, ln_beta: FloatArray, s_c: FloatArray, b_max: FloatArray,
