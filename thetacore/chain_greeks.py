@@ -175,10 +175,16 @@ def expiry_rows(chain: ChainSnapshot, expiry: date) -> ChainSnapshot:
     if isinstance(hit, ChainSnapshot):
         return hit
     day = np.datetime64(expiry, "D")
-    rows = chain.select(chain.expiry == day)
-    if len(rows):
-        rows.derived["expiries"] = np.array([day])  # what np.unique of the rows gives
+    rows = _one_expiry(chain.select(chain.expiry == day), day)
     chain.derived[key] = rows
+    return rows
+
+
+def _one_expiry(rows: ChainSnapshot, day: np.datetime64) -> ChainSnapshot:
+    """``rows`` (all expiring on ``day``) with their expiry list remembered: what
+    :meth:`ChainSnapshot.expiries` (``np.unique``) would give, without computing it."""
+    if len(rows):
+        rows.derived["expiries"] = np.array([day])
     return rows
 
 
@@ -204,9 +210,8 @@ def expiry_rows_greeks(chain: ChainSnapshot, expiry: date, positions: tuple[int,
     hit = chain.derived.get(key)
     if isinstance(hit, ChainSnapshot):
         return hit
-    rows = expiry_rows(chain, expiry).select(np.array(positions, dtype=np.int64))
-    if len(rows):
-        rows.derived["expiries"] = np.array([np.datetime64(expiry, "D")])  # what np.unique of the rows gives
+    rows = _one_expiry(expiry_rows(chain, expiry).select(np.array(positions, dtype=np.int64)),
+                       np.datetime64(expiry, "D"))
     out = with_greeks(rows, model=model, rate_frac=rate_frac, yield_frac=yield_frac, expiry_time_et=expiry_time_et)
     chain.derived[key] = out
     return out
