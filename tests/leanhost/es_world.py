@@ -24,6 +24,7 @@ from gate_world import daily_frame, give_vix
 from replay.lean_data import read_future_minute, read_option_minute
 from replay.lean_data.daily import read_future_daily
 from replay.lean_data.symbol_properties import SymbolProperties
+from strategies.futures_strangle import FuturesStrangle
 from thetacore.enums import Right
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +149,17 @@ def fire(algorithm: Any, name: str) -> None:
         f"expected one event {name!r}, have {[e.name for e in algorithm.schedule.events]}"
     )
     events[0].callback()
+
+
+def fill_close(algorithm: Any, close: Any, put_pts: float, call_pts: float) -> tuple[str, Any]:
+    """Fill a strangle close's two tickets (put leg, then call leg) at the given prices in
+    points; ``(the REALIZED journal text, the strategy's gate stats)`` -- the two records a
+    closed position leaves. Asserts nothing itself."""
+    put, call = close.tickets
+    algorithm.fill(put, put_pts)
+    algorithm.fill(call, call_pts)
+    realized = next(e for e in algorithm.journal.entries if e.action == "REALIZED")
+    return realized.text, algorithm.risk.session.stats[FuturesStrangle.name]
 
 
 def relaxed_es_algorithm(lean: ModuleType, make_algorithm: Any, setup: Any = None, **params: str) -> Any:

@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from es_world import ENTRY_UTC, RELAXED, calm_es_market, fire, install_es_chain, live_setup
+from es_world import ENTRY_UTC, RELAXED, calm_es_market, fill_close, fire, install_es_chain, live_setup
 from gate_world import mark_nlv
 
 from strategies.base import PositionState
@@ -112,16 +112,12 @@ def test_a_one_lot_es_entry_under_the_halve_step_goes_out_as_five_mes_and_closes
     assert close.quantity == 5 and [(leg.symbol.value, leg.quantity) for leg in close.legs] == [(PUT, 1), (CALL, 1)]
     # mid 12.35 + 0.3 x (natural 12.70 - 12.35) = 12.455, up to the 0.05 tick: 12.50
     assert close.limit_price == pytest.approx(12.50)
-    put, call = close.tickets
-    algorithm.fill(put, 11.50)
-    algorithm.fill(call, 1.20)
+    realized, stats = fill_close(algorithm, close, 11.50, 1.20)
 
     assert position.state is PositionState.CLOSED and position.exit_net_pts == pytest.approx(12.70)
     # -(-32.50 + 12.70) x 5 x 5 = 495.00 USD, less Tastytrade's micro fees: to open
     # 10 x (1.50 + 0.30 + 0.22) = 20.20, to close 10 x (0.30 + 0.22) = 5.20
-    realized = next(e for e in algorithm.journal.entries if e.action == "REALIZED")
-    assert realized.text.startswith(f"{position.position_id}: +469.60 USD after 25.40 USD fees")
-    stats = algorithm.risk.session.stats[STRANGLE]
+    assert realized.startswith(f"{position.position_id}: +469.60 USD after 25.40 USD fees")
     assert (stats.wins, stats.win_sum_usd) == (1, pytest.approx(469.60))
     assert algorithm.risk.session.records == {}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from es_world import RELAXED, calm_es_market, fire, install_es_chain
+from es_world import RELAXED, calm_es_market, fill_close, fire, install_es_chain
 from fake_strategies import Scripted, open_intent, row
 
 from risk.flatten import close_intent
@@ -172,15 +172,11 @@ def test_when_nlv_falls_20_percent_then_the_flatten_closes_the_strangle_at_the_n
     fire(algorithm, "gate:nlv")  # the request holds: the CLOSING position is not closed twice
     assert len(algorithm.combo_orders) == 2
 
-    put, call = close.tickets
-    algorithm.fill(put, 35.00)
-    algorithm.fill(call, 4.00)
+    realized, stats = fill_close(algorithm, close, 35.00, 4.00)
 
     assert position.state is PositionState.CLOSED and position.exit_net_pts == pytest.approx(39.0)
     # -(-32.50 + 39.00) x 1 x 50 = -325.00, less 2 x 3.37 to open and 2 x 0.87 to close
-    realized = next(e for e in algorithm.journal.entries if e.action == "REALIZED")
-    assert realized.text.startswith(f"{position.position_id}: -333.48 USD after 8.48 USD fees (GATE_FLATTEN)")
-    stats = algorithm.risk.session.stats[STRANGLE]
+    assert realized.startswith(f"{position.position_id}: -333.48 USD after 8.48 USD fees (GATE_FLATTEN)")
     assert (stats.losses, stats.loss_sum_usd) == (1, pytest.approx(333.48))
     assert algorithm.risk.session.records == {}
 
